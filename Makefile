@@ -1,0 +1,80 @@
+# Wangge — the two commands a new user needs are `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+WANGGE := $(BIN)/wangge
+PORT ?= 8000
+HOST ?= 127.0.0.1
+
+.PHONY: install run test lint check migrations-check messages messages-check browser-test bench bench-quick openapi demo clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Wangge needs Python 3.11")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(BIN)/.installed
+
+## run: migrate, load the demo district if the database is empty, serve with a job worker
+run: install
+	$(WANGGE) migrate --noinput
+	$(WANGGE) demo --if-empty
+	$(WANGGE) demo --accounts
+	@echo "Serving http://$(HOST):$(PORT)/ (Ctrl-C stops the server and its worker)"
+	@WANGGE_DEBUG=1 $(WANGGE) worker --sleep 2 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	WANGGE_DEBUG=1 $(WANGGE) runserver --noreload $(HOST):$(PORT)
+
+demo: install
+	$(WANGGE) migrate --noinput
+	$(WANGGE) demo --reset --yes
+
+## test: lint, Django's checks, migrations and messages up to date, then the whole suite
+test: install lint check migrations-check messages-check
+	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check src tests bench conftest.py
+	$(BIN)/ruff format --check src tests bench conftest.py
+
+check: install
+	$(WANGGE) check --fail-level WARNING
+
+migrations-check: install
+	$(WANGGE) makemigrations --check --dry-run
+
+## messages: refresh the zh-Hans and English catalogues after changing strings
+messages: install
+	cd src/wangge && ../../$(WANGGE) makemessages -l zh_Hans -l en --no-obsolete --no-location \
+		--ignore 'static/vendor/*'
+	cd src/wangge && ../../$(WANGGE) compilemessages
+messages-check: install
+	$(BIN)/python -m wangge.core.messages_check
+
+browser-test: install
+	$(BIN)/pytest -q -m browser tests/browser
+
+## screenshots: the pages at phone and desktop size, into docs/screenshots/
+.PHONY: screenshots
+screenshots: install
+	$(BIN)/python -m tests.browser.screenshots
+
+## openapi: rewrite the committed OpenAPI snapshot after an intended API change
+openapi: install
+	$(WANGGE) export_openapi > tests/snapshots/openapi.json
+
+## bench: the benchmark suite; writes bench/results.json and bench/REPORT.md
+## (the import again on PostgreSQL when a server answers on 127.0.0.1:5432)
+bench: install
+	$(BIN)/python bench/run.py
+	@if pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then \
+		$(BIN)/python bench/run.py --only import --postgres; \
+	else echo "bench: no PostgreSQL on 127.0.0.1:5432; its import figure was not measured"; fi
+
+bench-quick: install
+	$(BIN)/python bench/run.py --quick
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,78 @@
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from ninja import Query, Router, Status
+from ninja.errors import HttpError
+from ninja.pagination import paginate
+
+from wangge.accounts import services
+from wangge.accounts.filters import MembershipFilter
+from wangge.accounts.models import Membership
+from wangge.accounts.schemas import MembershipOut, MeOut, TokenIn, TokenOut
+from wangge.core.api import Page, apply_filters, problem
+from wangge.core.filters import query_schema
+
+router = Router(tags=["accounts"])
+
+
+@router.post("/auth/token", auth=None, response={200: TokenOut, 401: None, 429: None})
+def create_token(request, payload: TokenIn):
+    """Exchange a user name and password for a bearer token (shown once)."""
+    try:
+        user = services.sign_in(request, username=payload.username, password=payload.password)
+    except services.Throttled as exc:
+        response = problem(429, "Too Many Requests", "登录失败次数过多，请稍后再试")
+        response["Retry-After"] = str(exc.retry_after)
+        return response
+    if user is None:
+        return problem(401, "Unauthorized", "用户名或密码错误")
+    key, token = services.issue_token(user=user, name=payload.name or "api")
+    return {"token": key, "expires_at": timezone.localtime(token.expires_at).isoformat()}
+
+
+@router.delete("/auth/token", response={204: None})
+def revoke_current_token(request):
+    """Revoke the token this request was made with."""
+    token = getattr(request.user, "api_token", None)
+    if token is None:
+        raise HttpError(400, "此请求未使用令牌")
+    services.revoke_token(actor=request.user, token=token)
+    return Status(204, None)
+
+
+@router.get("/me", response=MeOut)
+def me(request):
+    """Who the caller is and where they act."""
+    user = request.user
+    user.memberships_list = list(
+        user.memberships.filter(is_active=True).select_related("node", "user")
+    )
+    return {
+        "id": user.pk,
+        "username": user.username,
+        "display_name": user.display_name,
+        "is_superuser": user.is_superuser,
+        "memberships": user.memberships_list,
+    }
+
+
+MembershipQuery = query_schema(MembershipFilter, "MembershipQuery")
+
+
+@router.get("/memberships", response=list[MembershipOut])
+@paginate(Page)
+def list_memberships(request, filters: Query[MembershipQuery]):
+    """Who holds which role where, within the caller's scope."""
+    memberships = (
+        Membership.objects.restrict(request.user, "view")
+        .filter(is_active=True)
+        .select_related("user", "node")
+    )
+    return apply_filters(MembershipFilter, filters, memberships, request)
+
+
+@router.get("/memberships/{membership_id}", response=MembershipOut)
+def get_membership(request, membership_id: int):
+    return get_object_or_404(
+        Membership.objects.restrict(request.user, "view").select_related("user", "node"),
+        pk=membership_id,
+    )

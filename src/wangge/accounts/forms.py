@@ -1,0 +1,33 @@
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
+
+from wangge.accounts.services import Throttled, sign_in
+
+
+class LoginForm(AuthenticationForm):
+    """Django's sign-in form, checked through the throttled ``sign_in`` service."""
+
+    error_messages = {
+        "invalid_login": _("Wrong user name or password."),
+        "inactive": _("This account is disabled."),
+        "throttled": _("Too many failed attempts. Try again in %(minutes)s minutes."),
+    }
+
+    def clean(self):
+        username = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        if username is None or not password:
+            return self.cleaned_data
+        try:
+            self.user_cache = sign_in(self.request, username=username, password=password)
+        except Throttled as exc:
+            raise forms.ValidationError(
+                self.error_messages["throttled"],
+                code="throttled",
+                params={"minutes": max(1, (exc.retry_after + 59) // 60)},
+            ) from exc
+        if self.user_cache is None:
+            raise self.get_invalid_login_error()
+        self.confirm_login_allowed(self.user_cache)
+        return self.cleaned_data

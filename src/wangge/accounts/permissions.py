@@ -1,0 +1,90 @@
+"""What each role may do, inside the nodes where it is held.
+
+Permissions are named ``<app>.<action>_<model>``, as Django names them, plus the actions
+``reveal`` (see an ID or phone number unmasked, with a purpose) and ``view_care`` (see care
+tags: disability, living alone, assistance). A trailing ``*`` matches any model.
+"""
+
+from functools import lru_cache
+
+from wangge.accounts.choices import Role
+
+_TERRITORY_READ = {"territory.view_*"}
+_PEOPLE_READ = {"people.view_*"}
+_PEOPLE_WRITE = {"people.add_*", "people.change_*", "people.import_*"}
+_CARE = {"people.view_care_person", "people.view_care_persontag"}
+_REVEAL = {"people.reveal_person"}
+_VISITS = {"people.view_visit", "people.add_visit"}
+
+# The closed loop. Offices and grid leaders run it; grid workers report, handle what they
+# are given, and escalate (吹哨); helpers report what they see.
+_CASES_ALL = {"cases.*"}
+_CASES_WORKER = {
+    "cases.view_*",
+    "cases.add_case",
+    "cases.import_case",  # 12345 work orders for their grids
+    "cases.handle_case",
+    "cases.escalate_case",
+    "cases.add_photo",
+    "cases.add_founditem",
+    "cases.add_claim",
+    "cases.change_claim",
+}
+_CASES_HELPER = {"cases.view_case", "cases.add_case", "cases.add_photo"}
+
+# Street and community offices keep the register and the map of their area.
+_OFFICE = frozenset(
+    _TERRITORY_READ
+    | {"territory.change_*", "territory.add_*", "territory.import_*"}
+    | _PEOPLE_READ
+    | _PEOPLE_WRITE
+    | _CARE
+    | _REVEAL
+    | {"core.view_auditevent", "accounts.view_membership"}
+    | _CASES_ALL
+)
+
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    Role.DISTRICT_ADMIN: frozenset({"*"}),
+    Role.STREET_STAFF: _OFFICE,
+    Role.COMMUNITY_STAFF: _OFFICE,
+    Role.GRID_LEADER: frozenset(
+        _TERRITORY_READ
+        | {"territory.change_building", "territory.change_dwelling"}
+        | _PEOPLE_READ
+        | _PEOPLE_WRITE
+        | _CARE
+        | _REVEAL
+        | {"accounts.view_membership"}
+        | _CASES_ALL
+    ),
+    Role.GRID_WORKER: frozenset(
+        _TERRITORY_READ | _PEOPLE_READ | _PEOPLE_WRITE | _CARE | _REVEAL | _VISITS | _CASES_WORKER
+    ),
+    # Helpers see the households of their building, masked, without care tags.
+    Role.BUILDING_HEAD: frozenset(
+        _TERRITORY_READ | {"people.view_household", "people.view_person"} | _CASES_HELPER
+    ),
+    Role.POLICE: frozenset(
+        _TERRITORY_READ
+        | {"people.view_household", "people.view_person"}
+        | _REVEAL
+        | _CASES_HELPER
+        | {"cases.handle_case"}
+    ),
+    Role.PROPERTY: frozenset(_TERRITORY_READ | _CASES_HELPER | {"cases.handle_case"}),
+    Role.PARTY_MEMBER: frozenset({"territory.view_node", "cases.add_case", "cases.add_photo"}),
+    Role.VOLUNTEER: frozenset({"territory.view_node"}),
+}
+
+
+@lru_cache(maxsize=4096)
+def role_allows(role: str, perm: str) -> bool:
+    granted = ROLE_PERMISSIONS.get(role, frozenset())
+    if "*" in granted or perm in granted:
+        return True
+    app, _, codename = perm.partition(".")
+    if f"{app}.*" in granted:
+        return True
+    action = codename.rsplit("_", 1)[0]
+    return f"{app}.{action}_*" in granted

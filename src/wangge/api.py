@@ -1,0 +1,43 @@
+"""The JSON API under ``/api/v1/``: typed, scoped, problem+json errors."""
+
+from ninja import NinjaAPI
+from ninja.renderers import JSONRenderer
+
+from wangge.accounts.api import router as accounts_router
+from wangge.cases.api import router as cases_router
+from wangge.cases.lostfound_api import router as lostfound_router
+from wangge.cases.photos_api import router as photos_router
+from wangge.core.api import AUTH, install_error_handlers
+from wangge.core.api import router as core_router
+from wangge.people.api import router as people_router
+from wangge.territory.api import router as territory_router
+
+
+class ChineseJSONRenderer(JSONRenderer):
+    """JSON with Chinese as itself, not as \\u escapes."""
+
+    json_dumps_params = {"ensure_ascii": False}
+
+
+api = NinjaAPI(
+    title="Wangge API",
+    version="1",
+    description=(
+        "Grid-based community governance. Authenticate with `POST /auth/token`, then send "
+        "`Authorization: Bearer <token>`. Everything is limited to the caller's scope: an "
+        "object outside it is a 404. Errors are `application/problem+json`."
+    ),
+    auth=AUTH,
+    renderer=ChineseJSONRenderer(),
+    urls_namespace="api",
+    docs_url=None,  # the interactive docs load scripts from a CDN; the schema is enough
+    openapi_url="/openapi.json",
+)
+install_error_handlers(api)
+api.add_router("", accounts_router)
+api.add_router("", territory_router)
+api.add_router("", people_router)
+api.add_router("", cases_router)
+api.add_router("", photos_router)
+api.add_router("", lostfound_router)
+api.add_router("", core_router)

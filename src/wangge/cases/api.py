@@ -1,0 +1,375 @@
+"""The staff API of the closed loop: cases, their actions, categories, duplicates, metrics."""
+
+import datetime
+
+from django.db.models import Sum
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from ninja import Header, Query, Router, Schema, Status
+from ninja.pagination import paginate
+
+from wangge.accounts.models import User
+from wangge.cases import duplicates, metrics, services
+from wangge.cases.filters import CaseFilter, category_subtree
+from wangge.cases.machine import Refused
+from wangge.cases.models import Agency, Case, Category, Extension, Task, Team
+from wangge.cases.presenters import case_data, case_detail
+from wangge.cases.schemas import (
+    ActionIn,
+    CaseDetail,
+    CaseIn,
+    CaseOut,
+    CategoryDetail,
+    CategoryOut,
+    DuplicateOut,
+    MetricsRow,
+    RevealIn,
+    RevealOut,
+    TaskListOut,
+)
+from wangge.core import audit
+from wangge.core.api import Page, Presented, apply_filters, problem
+from wangge.core.filters import query_schema
+from wangge.core.scope import get_scope
+from wangge.territory.models import Building, Node
+
+router = Router(tags=["cases"])
+CaseQuery = query_schema(CaseFilter, "CaseQuery")
+
+
+CASE_RELATED = ("category", "grid", "handler", "level", "agency")
+
+
+def _cases(request, action="view"):
+    return Case.objects.restrict(request.user, action).select_related(*CASE_RELATED)
+
+
+def _category(value) -> Category:
+    categories = Category.objects.filter(tree__is_current=True)
+    found = (
+        categories.filter(pk=int(value)).first()
+        if str(value).isdigit()
+        else categories.filter(code=value).first()
+    )
+    if found is None:
+        raise services.ValidationError({"category": f"没有分类“{value}”"})
+    return found
+
+
+# --- Categories ---------------------------------------------------------------------------------
+
+
+@router.get("/categories", response=list[CategoryOut])
+def list_categories(request):
+    """The current category tree (standards as data, edited in the admin)."""
+    categories = list(Category.objects.filter(tree__is_current=True, is_active=True))
+    parents = {category.parent_id for category in categories}
+    return [
+        {**_category_fields(category), "leaf": category.pk not in parents}
+        for category in categories
+    ]
+
+
+def _category_fields(category):
+    return {
+        "id": category.pk,
+        "code": category.code,
+        "name": category.name,
+        "parent_id": category.parent_id,
+        "default_kind": category.default_kind,
+        "public": category.public,
+        "duplicate_radius_m": category.duplicate_radius_m,
+        "duplicate_window_days": category.duplicate_window_days,
+    }
+
+
+@router.get("/categories/{code}", response=CategoryDetail)
+def get_category(request, code: str):
+    """A category with its questions and time limits."""
+    category = Category.objects.filter(tree__is_current=True, code=code).first()
+    if category is None:
+        raise Http404
+    questions = list(category.form.questions.all()) if category.form_id else []
+    return {
+        **_category_fields(category),
+        "leaf": not category.children.exists(),
+        "questions": questions,
+        "limits": list(category.limits.all()),
+    }
+
+
+# --- Cases ---------------------------------------------------------------------------------------
+
+
+@router.get("/cases", response=list[CaseOut])
+@paginate(Page)
+def list_cases(request, filters: Query[CaseQuery]):
+    """Cases in the caller's scope (and those assigned to them), newest first."""
+    cases = apply_filters(CaseFilter, filters, _cases(request), request)
+    return Presented(cases, case_data)
+
+
+@router.get("/cases/duplicates", response=list[DuplicateOut])
+def find_duplicates(
+    request,
+    category: str,
+    text: str = "",
+    lng: float | None = None,
+    lat: float | None = None,
+    crs: str = "wgs84",
+    grid: int | None = None,
+):
+    """Open cases that may be the same problem: offered while a case is being entered."""
+    from wangge.territory import geo
+
+    found = _category(category)
+    if lng is not None and lat is not None:
+        lng, lat = (float(v) for v in geo.to_wgs84(lng, lat, crs))
+    node = None
+    if grid is not None:
+        node = get_object_or_404(Node.objects.restrict(request.user, "view"), pk=grid)
+    suggestions = duplicates.find(
+        _cases(request), category=found, text=text, lng=lng, lat=lat, grid=node
+    )
+    return [
+        {"case": case_data(s.case), "distance_m": s.distance_m, "similarity": s.similarity}
+        for s in suggestions
+    ]
+
+
+@router.get("/cases/{case_id}", response=CaseDetail)
+def get_case(request, case_id: int):
+    return case_detail(get_object_or_404(_cases(request), pk=case_id), request.user)
+
+
+@router.post("/cases", response={201: CaseDetail})
+def create_case(
+    request, payload: CaseIn, idempotency_key: str | None = Header(None, alias="Idempotency-Key")
+):
+    """Enter a case (by phone, walk-in, a group-chat message, a field report …).
+
+    A retry with the same ``Idempotency-Key`` returns the first case.
+    """
+    category = _category(payload.category)
+    grid = building = None
+    if payload.grid is not None:
+        grid = get_object_or_404(Node.objects.restrict(request.user, "view"), pk=payload.grid)
+    if payload.building is not None:
+        building = get_object_or_404(
+            Building.objects.restrict(request.user, "view"), pk=payload.building
+        )
+    case = services.report(
+        actor=request.user,
+        channel=payload.channel,
+        category=category,
+        description=payload.description,
+        title=payload.title,
+        kind=payload.kind,
+        grid=grid,
+        lng=payload.lng,
+        lat=payload.lat,
+        crs=payload.crs,
+        address=payload.address,
+        building=building,
+        reporter_name=payload.reporter_name,
+        reporter_phone=payload.reporter_phone,
+        attributes=payload.attributes,
+        public=payload.public,
+        idempotency_key=idempotency_key,
+    )
+    return Status(201, case_detail(case, request.user))
+
+
+@router.post("/cases/{case_id}/actions/{action}", response={200: CaseDetail, 409: None})
+def act(request, case_id: int, action: str, payload: ActionIn):
+    """One move of the loop (``accept``, ``dispatch``, ``sign``, ``finish``, ``verify``,
+    ``close``, ``reopen``, ``escalate``, ``transfer``, ``merge`` …). A move the case's state or
+    the caller's role does not allow is refused with 409 and the reason."""
+    case = get_object_or_404(_cases(request), pk=case_id)
+    visible_users = User.objects.filter(is_active=True)
+    kwargs = {
+        "note": payload.note,
+        "public": payload.public,
+        "rating": payload.rating,
+        "kind": payload.kind,
+        "amount": payload.amount,
+        "unit": payload.unit,
+        "approve": payload.approve,
+        "project_ref": payload.project_ref,
+        "parked_until": payload.parked_until,
+    }
+    if payload.assignees:
+        users = list(visible_users.filter(pk__in=payload.assignees))
+        if len(users) != len(set(payload.assignees)):
+            raise services.ValidationError({"assignees": "承办人不存在"})
+        kwargs["assignees"] = users
+    if payload.team is not None:
+        kwargs["team"] = get_object_or_404(
+            Team.objects.restrict(request.user, "view"), pk=payload.team
+        )
+    if payload.agency is not None:
+        kwargs["agency"] = get_object_or_404(Agency, pk=payload.agency, is_active=True)
+    if payload.target is not None:
+        kwargs["target"] = get_object_or_404(_cases(request), pk=payload.target)
+    if payload.category is not None:
+        kwargs["category"] = _category(payload.category)
+    if payload.extension is not None:
+        kwargs["extension"] = get_object_or_404(Extension, pk=payload.extension, case=case)
+    try:
+        case = services.act(actor=request.user, case=case, action=action, **kwargs)
+    except Refused as exc:
+        return problem(409, "Conflict", str(exc))
+    # The actor sees the case they just moved, even where a move took it out of their lists.
+    return case_detail(case, request.user)
+
+
+@router.post("/cases/{case_id}/reveal", response=RevealOut)
+def reveal_reporter(request, case_id: int, payload: RevealIn):
+    """The reporter's full phone number (to call them back), for a stated purpose that goes
+    into the audit log. Whoever handles the case may ask."""
+    case = get_object_or_404(_cases(request, "handle"), pk=case_id)
+    purpose = (payload.purpose or "").strip()
+    if len(purpose) < 4:
+        raise services.ValidationError({"purpose": "请说明查看原因（至少4个字）"})
+    audit.record(
+        actor=request.user,
+        action="cases.case.revealed",
+        target=case,
+        node=case.grid,
+        after={"field": "reporter_phone"},
+        reason=purpose[:500],
+    )
+    return {"case_id": case.pk, "field": "reporter_phone", "value": case.reporter_phone}
+
+
+# --- Tasks ------------------------------------------------------------------------------------
+
+
+class TaskFilterQuery(Schema):
+    mine: bool = False
+    state: str | None = None
+
+
+@router.get("/tasks", response=list[TaskListOut])
+@paginate(Page)
+def list_tasks(request, filters: Query[TaskFilterQuery]):
+    """Work orders: within the caller's scope, or with ``mine=true`` those assigned to them
+    (我的待办) wherever they lie."""
+    tasks = Task.objects.restrict(request.user, "view").select_related("case", "assignee", "team")
+    if filters.mine:
+        tasks = tasks.filter(assignee=request.user)
+    if filters.state:
+        tasks = tasks.filter(state=filters.state)
+    return tasks.order_by("-created_at")
+
+
+@router.get("/tasks/{task_id}", response=TaskListOut)
+def get_task(request, task_id: int):
+    tasks = Task.objects.restrict(request.user, "view").select_related("case", "assignee", "team")
+    return get_object_or_404(tasks, pk=task_id)
+
+
+# --- Metrics -------------------------------------------------------------------------------------
+
+
+def _month(value: str | None, field: str) -> datetime.date | None:
+    if not value:
+        return None
+    try:
+        return datetime.date.fromisoformat(f"{value}-01" if len(value) == 7 else value).replace(
+            day=1
+        )
+    except ValueError as exc:
+        raise services.ValidationError({field: "应为年月，如 2026-01"}) from exc
+
+
+@router.get("/metrics", response=list[MetricsRow])
+def get_metrics(
+    request,
+    node: int | None = None,
+    category: str | None = None,
+    handler: int | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    group_by: str = "none",
+):
+    """The three rates and their companions, each with its count, for cases received from
+    ``since`` to ``until`` (months, inclusive), within ``node`` (default: the caller's
+    places). ``group_by``: ``none``, ``node`` (the level below), ``category``, ``handler`` or
+    ``month``."""
+    if group_by not in {"none", "node", "category", "handler", "month"}:
+        raise services.ValidationError({"group_by": "应为 none、node、category、handler 或 month"})
+    if not get_scope(request.user).has_perm("cases.view_case"):
+        raise Http404
+    inside = Node.objects.inside(request.user, "view")
+    from wangge.cases.models import CaseRollup
+
+    rows = CaseRollup.objects.all()
+    if node is not None:
+        parent = get_object_or_404(inside, pk=node)
+        grids = inside.filter(path__startswith=parent.path)
+    else:
+        parent = None
+        grids = inside
+    rows = rows.filter(grid_id__in=grids.values("pk"))
+    first, last = _month(since, "since"), _month(until, "until")
+    if first:
+        rows = rows.filter(month__gte=first)
+    if last:
+        rows = rows.filter(month__lte=last)
+    if category:
+        rows = rows.filter(category_id__in=category_subtree(category))
+    if handler is not None:
+        rows = rows.filter(handler_id=handler)
+    if group_by == "none":
+        return [_row("all", "合计", metrics.totals(rows))]
+    if group_by == "month":
+        grouped = rows.values("month").annotate(**_sums()).order_by("month")
+        return [_row(f"{g['month']:%Y-%m}", f"{g['month']:%Y年%m月}", g) for g in grouped]
+    if group_by == "handler":
+        grouped = rows.values("handler_id").annotate(**_sums()).order_by("handler_id")
+        names = User.objects.in_bulk([g["handler_id"] for g in grouped if g["handler_id"]])
+        return [
+            _row(str(g["handler_id"]), str(names.get(g["handler_id"], "未派遣")), g)
+            for g in grouped
+        ]
+    if group_by == "category":
+        grouped = rows.values("category_id").annotate(**_sums()).order_by("category_id")
+        names = Category.objects.in_bulk([g["category_id"] for g in grouped])
+        return [
+            _row(str(g["category_id"]), names[g["category_id"]].name, g)
+            for g in grouped
+            if g["category_id"] in names
+        ]
+    # By node: the level below ``node`` (or the caller's own places when none is given).
+    children = (
+        list(inside.filter(parent=parent).order_by("code"))
+        if parent
+        else list(_top_nodes(request.user, inside))
+    )
+    per_grid = {g["grid_id"]: g for g in rows.values("grid_id").annotate(**_sums())}
+    paths = dict(inside.filter(pk__in=list(per_grid)).values_list("pk", "path"))
+    result = []
+    for child in children:
+        total = {name: 0 for name in metrics.COUNTS}
+        for grid_id, counts in per_grid.items():
+            if paths.get(grid_id, "").startswith(child.path):
+                for name in metrics.COUNTS:
+                    total[name] += counts[name] or 0
+        result.append(_row(str(child.pk), child.name, total))
+    return result
+
+
+def _top_nodes(user, inside):
+    scope = get_scope(user)
+    if scope.unrestricted:
+        return inside.filter(parent__isnull=True)
+    return inside.filter(path__in=scope.paths("cases.view_case"))
+
+
+def _sums():
+    return {name: Sum(name) for name in metrics.COUNTS}
+
+
+def _row(key, label, counts):
+    return {"key": key, "label": label, **metrics.summarize(counts)}

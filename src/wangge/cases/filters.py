@@ -1,0 +1,80 @@
+import django_filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from wangge.cases.choices import Channel, Kind, Mark, State
+from wangge.cases.models import Case, Category
+from wangge.core.filters import NodeSubtreeFilter
+
+
+def category_subtree(value) -> set[int]:
+    """The ids of a category (by code or id, in the current tree) and all below it."""
+    categories = Category.objects.filter(tree__is_current=True)
+    root = (
+        categories.filter(pk=int(value)).first()
+        if str(value).isdigit()
+        else categories.filter(code=value).first()
+    )
+    if root is None:
+        return set()
+    ids, frontier = {root.pk}, [root.pk]
+    while frontier:
+        frontier = list(
+            Category.objects.filter(parent_id__in=frontier).values_list("pk", flat=True)
+        )
+        ids.update(frontier)
+    return ids
+
+
+class CategorySubtreeFilter(django_filters.CharFilter):
+    """``?category=MD`` (a code) or an id: that category and everything below it."""
+
+    def filter(self, queryset, value):
+        if value in (None, ""):
+            return queryset
+        return queryset.filter(category_id__in=category_subtree(value))
+
+
+class CaseFilter(django_filters.FilterSet):
+    state = django_filters.MultipleChoiceFilter(choices=State.choices, label=_("State"))
+    category = CategorySubtreeFilter(label=_("Category (code or id)"))
+    grid = NodeSubtreeFilter(label=_("Grid or division"))
+    handler = django_filters.NumberFilter(field_name="handler_id", label=_("Handler (user id)"))
+    channel = django_filters.ChoiceFilter(choices=Channel.choices, label=_("Channel"))
+    kind = django_filters.ChoiceFilter(choices=Kind.choices, label=_("Kind"))
+    mark = django_filters.ChoiceFilter(choices=Mark.choices[1:], label=_("Mark"))
+    overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("Late"))
+    mine = django_filters.BooleanFilter(method="filter_mine", label=_("Mine to do"))
+    q = django_filters.CharFilter(method="search", label=_("Words or number"))
+    since = django_filters.IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="gte", label=_("Received from")
+    )
+    until = django_filters.IsoDateTimeFilter(
+        field_name="created_at", lookup_expr="lt", label=_("Received until")
+    )
+
+    class Meta:
+        model = Case
+        fields = []
+
+    def filter_overdue(self, queryset, name, value):
+        return queryset.filter(mark=Mark.RED) if value else queryset.exclude(mark=Mark.RED)
+
+    def filter_mine(self, queryset, name, value):
+        user = getattr(self.request, "user", None)
+        if not value or user is None:
+            return queryset
+        from wangge.cases.models import Task
+
+        open_tasks = Task.objects.filter(
+            assignee=user, state__in=["dispatched", "signed", "handling"]
+        ).values("case")
+        return queryset.filter(Q(pk__in=open_tasks))
+
+    def search(self, queryset, name, value):
+        return queryset.filter(
+            Q(number__startswith=value)
+            | Q(title__icontains=value)
+            | Q(description__icontains=value)
+            | Q(address__icontains=value)
+        )

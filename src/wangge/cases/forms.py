@@ -1,0 +1,62 @@
+import uuid
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from wangge.cases.choices import Rating
+from wangge.cases.models import Category
+
+
+class ResidentReportForm(forms.Form):
+    """What a resident fills in from a grid's QR code: few fields, plain words."""
+
+    category = forms.ModelChoiceField(
+        label=_("What is it about?"), queryset=Category.objects.none(), empty_label=None
+    )
+    description = forms.CharField(
+        label=_("What happened, and where exactly?"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        max_length=2000,
+    )
+    address = forms.CharField(
+        label=_("Place (building, unit, landmark)"), required=False, max_length=200
+    )
+    lng = forms.FloatField(required=False, widget=forms.HiddenInput)
+    lat = forms.FloatField(required=False, widget=forms.HiddenInput)
+    name = forms.CharField(label=_("Your name (optional)"), required=False, max_length=30)
+    phone = forms.CharField(
+        label=_("Your phone, to hear back (optional)"), required=False, max_length=20
+    )
+    key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        leaves = (
+            Category.objects.filter(
+                tree__is_current=True, is_active=True, public=True, children__isnull=True
+            )
+            .select_related("parent")
+            .order_by("parent__sort", "sort")
+        )
+        self.fields["category"].queryset = leaves
+        self.fields["category"].label_from_instance = lambda c: (
+            f"{c.parent.name} · {c.name}" if c.parent_id else c.name
+        )
+        if not self.is_bound:
+            self.initial["key"] = uuid.uuid4().hex
+
+
+class RatingForm(forms.Form):
+    rating = forms.ChoiceField(
+        label=_("How was it handled?"), choices=Rating.choices, widget=forms.RadioSelect
+    )
+    comment = forms.CharField(
+        label=_("Anything to add?"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class TrackForm(forms.Form):
+    code = forms.CharField(label=_("Tracking code"), max_length=12)

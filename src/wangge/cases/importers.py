@@ -1,0 +1,414 @@
+"""12345 hotline work orders from spreadsheets, and back out again.
+
+The city's 12345 platform hands a community its work orders (工单) as a spreadsheet. Each row
+becomes a case through ``services.report`` on the hotline channel, remembered by its work
+order number (``external_source="12345"``), so the same order is never taken in twice. As
+every import, the file is judged whole first: one bad row and nothing is written.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from functools import cached_property
+
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from wangge.cases import memo, services
+from wangge.cases.calendar import WorkCalendar
+from wangge.cases.choices import Channel, LimitUnit, State
+from wangge.cases.models import Case, Category
+from wangge.core.crypto import mask_phone
+from wangge.core.formspec import clean_answers, questions
+from wangge.core.imports import Importer, Plan, register
+from wangge.core.models import Question
+from wangge.core.services import BulkResult, allowed
+from wangge.core.tabular import (
+    CellError,
+    Column,
+    RowError,
+    TableSpec,
+    choice,
+    decimal_number,
+    integer,
+    label_of,
+    text,
+)
+from wangge.people import phone as phones
+from wangge.territory import geo
+from wangge.territory.choices import CRS
+from wangge.territory.importers import CRS_NAMES
+from wangge.territory.locate import get_index
+from wangge.territory.models import Building, Node, common_ancestor_id
+
+SOURCE = "12345"
+MAX_LIMIT_DAYS = 60
+
+_MOMENT_FORMATS = [
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
+    "%Y.%m.%d %H:%M",
+    "%Y年%m月%d日 %H:%M:%S",
+    "%Y年%m月%d日 %H:%M",
+    "%Y年%m月%d日%H:%M",
+    "%Y年%m月%d日%H时%M分",
+    "%Y%m%d%H%M%S",
+]
+
+
+def moment(value) -> datetime.datetime | None:
+    """A date and time, as Excel stores it or written out (Beijing time unless it says)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime.datetime):
+        found = value
+    elif isinstance(value, datetime.date):
+        found = datetime.datetime.combine(value, datetime.time())
+    else:
+        raw = text(value)
+        try:
+            found = parse_datetime(raw.replace("/", "-"))
+        except ValueError:
+            found = None
+        for pattern in _MOMENT_FORMATS:
+            if found is not None:
+                break
+            try:
+                found = datetime.datetime.strptime(raw, pattern)
+            except ValueError:
+                continue
+        if found is None:
+            raise CellError(f"时间格式不正确：“{raw}”（应如 2025-11-24 09:30）")
+    if timezone.is_naive(found):
+        found = timezone.make_aware(found)
+    return found
+
+
+def _pairs(value) -> list[str]:
+    """``问题：答案；问题：答案`` → its pairs (a pair's answer may list values with 、)."""
+    return [item.strip() for item in re.split(r"[;；\n]", text(value)) if item.strip()]
+
+
+def _answer_text(question, value) -> str:
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    names = {str(c["key"]): str(c.get("name", c["key"])) for c in question.choices or []}
+    if isinstance(value, list):
+        return "、".join(names.get(str(item), str(item)) for item in value)
+    return names.get(str(value), str(value))
+
+
+def _local(moment_value):
+    """Beijing time without a zone, as spreadsheets hold it."""
+    if moment_value is None:
+        return None
+    return timezone.localtime(moment_value).replace(tzinfo=None, microsecond=0)
+
+
+@register
+class HotlineImporter(Importer):
+    kind = "hotline"
+    model = Case
+
+    @cached_property
+    def spec(self) -> TableSpec:
+        return TableSpec(
+            kind=self.kind,
+            title="12345工单",
+            columns=[
+                Column("工单编号", "external_id", required=True, aliases=("工单号",)),
+                Column("来电时间", "received_at", parse=moment, aliases=("受理时间",)),
+                Column("来电人", "reporter_name", aliases=("诉求人",)),
+                Column("联系电话", "reporter_phone", aliases=("来电号码",)),
+                Column("诉求内容", "description", required=True, aliases=("工单内容",)),
+                Column("诉求分类", "category", required=True, aliases=("分类",)),
+                Column(
+                    "办理时限（工作日）",
+                    "limit_days",
+                    parse=lambda v: integer(v, minimum=1, maximum=MAX_LIMIT_DAYS),
+                    aliases=("办理时限(工作日)", "办理时限"),
+                ),
+                Column("地址", "address", aliases=("诉求地址", "事发地址")),
+                Column("经度", "lng", parse=decimal_number),
+                Column("纬度", "lat", parse=decimal_number),
+                Column("坐标系", "crs", parse=choice(CRS_NAMES, "坐标系")),
+                Column("网格编码", "grid_code"),
+                Column("楼栋", "building"),
+                Column(
+                    "补充信息",
+                    "answers",
+                    parse=_pairs,
+                    help="分类问题的回答，如“发生时段：深夜凌晨；隐患类型：消防、用电”",
+                ),
+                # Written by the export, never read back.
+                Column("状态", "state"),
+                Column("办结时间", "done_at"),
+            ],
+        )
+
+    # --- Checking -------------------------------------------------------------------------
+
+    def check(self, parsed, actor):
+        errors: list[RowError] = []
+        plan = Plan()
+        rows = parsed.rows
+        categories = self._categories()
+        numbers = [row["external_id"] for _n, row in rows if row.get("external_id")]
+        taken = set(
+            Case.objects.filter(external_source=SOURCE, external_id__in=numbers).values_list(
+                "external_id", flat=True
+            )
+        )
+        grids = {
+            node.code: node
+            for node in Node.objects.grids().filter(
+                code__in={row["grid_code"] for _n, row in rows if row.get("grid_code")}
+            )
+        }
+        located = self._locate(rows)
+        buildings = self._buildings(rows)
+        calendar = WorkCalendar()
+        now = timezone.now()
+        seen: dict[str, int] = {}
+        for number, row in rows:
+            problems: dict[str, str] = {}
+            values = self._check_row(
+                row, categories, taken, grids, located.get(number), buildings, problems
+            )
+            order = row.get("external_id", "")
+            if order in seen:
+                problems["工单编号"] = f"工单编号与第{seen[order]}行重复"
+            seen.setdefault(order, number)
+            received = row.get("received_at")
+            if received is not None and received > now:
+                problems["来电时间"] = "来电时间晚于现在"
+            if row.get("limit_days") and values is not None:
+                start = received or now
+                values["due_at"] = calendar.add(start, row["limit_days"], LimitUnit.WORKING_DAYS)
+            if values is not None:
+                grid = values.pop("where")
+                if not allowed(actor, Case, "add", path=grid.path):
+                    problems.setdefault("网格编码", f"网格“{grid.name}”不在您的管辖范围内")
+                plan.paths.add(grid.path)
+            if problems:
+                errors += [
+                    RowError(number, column, message) for column, message in problems.items()
+                ]
+                continue
+            plan.creates.append(values)
+        return errors, plan
+
+    def _check_row(self, row, categories, taken, grids, point, buildings, problems):
+        order = row.get("external_id", "")
+        if order in taken:
+            problems["工单编号"] = f"工单 {order} 已导入，不能重复导入"
+            return None
+        phone = row.get("reporter_phone", "")
+        if "*" in phone:
+            problems["联系电话"] = "联系电话为脱敏值，请填写完整号码"
+        elif phone:
+            try:
+                phone = phones.validate(phone)
+            except phones.InvalidPhone as exc:
+                problems["联系电话"] = str(exc)
+        description = row.get("description", "")
+        if len(description) > services.MAX_DESCRIPTION:
+            problems["诉求内容"] = f"不能超过{services.MAX_DESCRIPTION}字"
+        category = None
+        wanted = row.get("category", "")
+        found = categories.get(wanted)
+        if found is None:
+            problems["诉求分类"] = f"未知的诉求分类“{wanted}”（请填写分类名称或代码）"
+        elif found == "ambiguous":
+            problems["诉求分类"] = f"有多个分类名为“{wanted}”，请填写分类代码"
+        else:
+            category = found
+        answers = {}
+        if category is not None:
+            answers = self._answers(category, row.get("answers") or [], problems)
+        grid = None
+        if row.get("grid_code"):
+            grid = grids.get(row["grid_code"])
+            if grid is None:
+                problems["网格编码"] = f"网格 {row['grid_code']} 不存在"
+                return None
+        if (row.get("lng") is None) != (row.get("lat") is None):
+            problems["经度" if row.get("lng") is None else "纬度"] = "经度和纬度须同时填写"
+            return None
+        place: dict = {}
+        building = None
+        if row.get("building"):
+            matches = buildings.get(row["building"], [])
+            if grid is not None:
+                matches = [b for b in matches if b.grid.path.startswith(grid.path)]
+            if not matches:
+                where = f"网格“{grid.name}”内" if grid is not None else ""
+                problems["楼栋"] = f"{where}没有楼栋“{row['building']}”"
+                return None
+            if len(matches) > 1:
+                problems["楼栋"] = f"楼栋“{row['building']}”不止一处，请同时填写网格编码"
+                return None
+            building = matches[0]
+            place["building"] = building
+        if point is not None:
+            point_grid = point[2]
+            if point_grid is None:
+                problems["经度"] = "该坐标不在任何网格内（请检查坐标系与经纬度顺序）"
+                return None
+            if grid is not None and not point_grid.path.startswith(grid.path):
+                problems["经度"] = f"坐标位于网格“{point_grid.name}”，与网格编码不符"
+                return None
+            place.update(lng=row["lng"], lat=row["lat"], crs=row.get("crs") or CRS.WGS84)
+            final = point_grid
+        elif building is not None:
+            final = building.grid
+        elif grid is not None:
+            final = grid
+        else:
+            problems["网格编码"] = "须填写经纬度、楼栋或网格编码"
+            return None
+        if grid is not None:
+            place["grid"] = grid
+        values = {
+            "category": category,
+            "description": description,
+            "reporter_name": row.get("reporter_name", ""),
+            "reporter_phone": phone,
+            "address": row.get("address", "")[:200],
+            "attributes": answers,
+            "external_id": order,
+            "received_at": row.get("received_at"),
+            **place,
+        }
+        values["where"] = final  # the grid the case will lie in (not passed on)
+        return values
+
+    def _categories(self) -> dict:
+        """Current categories by name and by code (a name two carry is "ambiguous")."""
+        current = list(
+            Category.objects.filter(tree__is_current=True, is_active=True).select_related("form")
+        )
+        named: dict[str, list[Category]] = {}
+        for category in current:
+            named.setdefault(category.name, []).append(category)
+        found: dict = {
+            name: same[0] if len(same) == 1 else "ambiguous" for name, same in named.items()
+        }
+        found.update({category.code: category for category in current})
+        return found
+
+    def _answers(self, category, items: list[str], problems) -> dict:
+        """``问题：答案`` pairs (the question's label or code) checked against the category's
+        questions."""
+        asked = questions(category.form)
+        by_word = {}
+        for question in asked:
+            by_word[question.label] = question
+            by_word[question.code] = question
+            by_word[re.sub(r"（.*?）|\(.*?\)", "", question.label)] = question
+        given = {}
+        for item in items:
+            word, _sep, answer = item.replace(":", "：").partition("：")
+            question = by_word.get(word.strip())
+            if question is None:
+                problems["补充信息"] = f"分类“{category.name}”没有“{word.strip()}”这个问题"
+                return {}
+            answer = answer.strip()
+            if question.kind == Question.Kind.MULTI:
+                answer = [item for item in re.split(r"[、,，]", answer) if item.strip()]
+            given[question.code] = answer
+        clean, errors = clean_answers(category.form, given)
+        if errors:
+            problems["补充信息"] = "；".join(errors.values())
+        return clean
+
+    def _locate(self, rows) -> dict:
+        """Row number → (lng, lat, grid or None) for every row with coordinates, in a batch."""
+        points = []
+        for number, row in rows:
+            if row.get("lng") is None or row.get("lat") is None:
+                continue
+            lng, lat = row["lng"], row["lat"]
+            if not (-180 <= lng <= 180 and -90 <= lat <= 90):
+                points.append((number, lng, lat, False))
+                continue
+            lng, lat = geo.to_wgs84(lng, lat, row.get("crs") or CRS.WGS84)
+            points.append((number, float(lng), float(lat), True))
+        if not points:
+            return {}
+        inside = [p for p in points if p[3]]
+        hits = get_index().locate_many([p[1] for p in inside], [p[2] for p in inside])
+        nodes = Node.objects.in_bulk({int(hit) for hit in hits if hit >= 0})
+        located = {p[0]: (p[1], p[2], None) for p in points}
+        for (number, lng, lat, _ok), hit in zip(inside, hits, strict=True):
+            located[number] = (lng, lat, nodes.get(int(hit)))
+        return located
+
+    def _buildings(self, rows) -> dict[str, list[Building]]:
+        """Buildings by what a row may call them: "小区+楼栋" or the building's name."""
+        wanted = {row["building"] for _n, row in rows if row.get("building")}
+        if not wanted:
+            return {}
+        names = {value[i:] for value in wanted for i in range(len(value))}
+        found: dict[str, list[Building]] = {}
+        for building in Building.objects.filter(name__in=names).select_related("grid"):
+            for key in (f"{building.compound}{building.name}", building.name):
+                if key in wanted:
+                    found.setdefault(key, []).append(building)
+        return found
+
+    # --- Writing --------------------------------------------------------------------------
+
+    def apply(self, plan, actor, progress):
+        result = BulkResult()
+        with memo.steady():
+            for values in plan.creates:
+                services.report(
+                    actor=actor, channel=Channel.HOTLINE, external_source=SOURCE, **values
+                )
+                result.created += 1
+                if progress and result.created % 50 == 0:
+                    progress(result.created)
+        result.node_id = common_ancestor_id(plan.paths)
+        return result
+
+    # --- Export ---------------------------------------------------------------------------
+
+    def export_queryset(self, actor):
+        return (
+            Case.objects.restrict(actor, "view")
+            .filter(channel=Channel.HOTLINE)
+            .select_related("category__form", "grid", "building")
+            .order_by("created_at", "id")
+        )
+
+    def export_rows(self, queryset, actor):
+        for case in queryset.iterator(chunk_size=2000):
+            asked = {question.code: question for question in questions(case.category.form)}
+            answers = "；".join(
+                f"{asked[code].label}：{_answer_text(asked[code], value)}"
+                for code, value in (case.attributes or {}).items()
+                if code in asked
+            )
+            building = case.building
+            yield {
+                "external_id": case.external_id,
+                "received_at": _local(case.created_at),
+                "reporter_name": case.reporter_name,
+                "reporter_phone": mask_phone(case.reporter_phone),
+                "description": case.description,
+                "category": case.category.name,
+                "limit_days": "",
+                "address": case.address,
+                "lng": case.lng,
+                "lat": case.lat,
+                "crs": "WGS-84" if case.lng is not None else "",
+                "grid_code": case.grid.code,
+                "building": f"{building.compound}{building.name}" if building else "",
+                "answers": answers,
+                "state": label_of(State, case.state),
+                "done_at": _local(case.done_at),
+            }

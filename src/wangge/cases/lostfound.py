@@ -1,0 +1,479 @@
+"""Lost and found (失物招领): a found item is recorded as a case solved on the spot, its notice
+goes out, the owner claims it, is checked, and is handed the item; the case closes.
+
+Every step is a keyword-only function in one transaction, with its audit event and a step on
+the case's timeline (public where a resident may see it, never with anyone's phone number).
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
+
+from wangge.accounts.choices import Role
+from wangge.cases import photos
+from wangge.cases import services as cases
+from wangge.cases.choices import Channel, Kind, State
+from wangge.cases.machine import Refused
+from wangge.cases.models import Case, CaseEvent, Category, Claim, FoundItem
+from wangge.core import audit
+from wangge.core.errors import ValidationError
+from wangge.core.scope import get_scope
+from wangge.core.services import check_scope, idempotent
+from wangge.people import phone as phones
+
+FOUND_ITEM_CATEGORY = "SW01"  # 拾到物品, in the current category tree
+_PATROL_ROLES = {Role.GRID_WORKER, Role.GRID_LEADER}
+_FUTURE_SLACK = datetime.timedelta(minutes=10)  # a phone's clock may run a little fast
+
+ItemState = FoundItem.ItemState
+ClaimState = Claim.ClaimState
+
+
+def _category() -> Category:
+    category = (
+        Category.objects.filter(tree__is_current=True, code=FOUND_ITEM_CATEGORY, is_active=True)
+        .select_related("form")
+        .first()
+    )
+    if category is None:
+        raise ValidationError({"category": f"当前分类中没有“拾到物品”（{FOUND_ITEM_CATEGORY}）"})
+    return category
+
+
+def _channel(actor, grid) -> str:
+    """Found on a round by the grid's own people: a patrol; otherwise brought in. (Given
+    a point instead of a grid: a patrol if the actor works any grid.)"""
+    if actor is None:
+        return Channel.WALK_IN
+    scope = get_scope(actor)
+    roles = scope.roles_at(grid.path) if grid is not None else {g.role for g in scope.grants}
+    return Channel.PATROL if roles & _PATROL_ROLES else Channel.WALK_IN
+
+
+def _text(value, field: str, limit: int, errors: dict, *, required: str = "") -> str:
+    value = str(value or "").strip()
+    if required and not value:
+        errors[field] = required
+    elif len(value) > limit:
+        errors[field] = f"不能超过{limit}字"
+    return value
+
+
+def _phone(value, field: str, errors: dict, *, required: str = "") -> str:
+    value = str(value or "").strip()
+    if not value:
+        if required:
+            errors[field] = required
+        return ""
+    try:
+        return phones.validate(value)
+    except phones.InvalidPhone as exc:
+        errors[field] = str(exc)
+        return value
+
+
+def claim_place(item: FoundItem) -> tuple[str, str]:
+    """Where to claim the item and the office's phone number (never a finder's)."""
+    return item.kept_at, item.contact_phone
+
+
+def _step(item: FoundItem, action: str, *, actor, at, note="", public=False, data=None):
+    """A step on the found item's case timeline (the case's state does not move)."""
+    case = item.case
+    if case is None:
+        return None
+    return CaseEvent.objects.create(
+        case=case,
+        action=action,
+        from_state=case.state,
+        to_state=case.state,
+        actor=actor,
+        actor_name=actor.label if actor is not None else "系统",
+        at=at,
+        note=note,
+        public=public,
+        data={"found_item": item.pk, **(data or {})},
+    )
+
+
+def _not_held(item: FoundItem) -> str:
+    """Why nobody can claim the item any more."""
+    if item.state == ItemState.HANDED_OVER:
+        handed = item.claims.filter(state=ClaimState.HANDED_OVER).first()
+        when = (
+            f"于{timezone.localtime(handed.handed_over_at):%m月%d日 %H:%M}"
+            if handed and handed.handed_over_at
+            else ""
+        )
+        return f"该物品已{when}交还失主，不能再认领"
+    return f"该物品{ItemState(item.state).label}，不能再认领"
+
+
+# --- Recording -----------------------------------------------------------------------------------
+
+
+def record_found_item(
+    *,
+    actor,
+    what: str,
+    where: str,
+    found_at: datetime.datetime,
+    grid=None,
+    lng: float | None = None,
+    lat: float | None = None,
+    finder_name: str = "",
+    finder_phone: str = "",
+    kept_at: str = "",
+    contact_phone: str = "",
+    photo=None,
+    idempotency_key: str | None = None,
+) -> FoundItem:
+    """Record a found item and open its case (拾到物品 ``SW01``, solved on the spot).
+
+    The case comes in through ``services.report`` (a patrol when the grid's worker or leader
+    records it, a walk-in otherwise), with the item and the place as its answers. ``kept_at``
+    is where the owner can claim it, ``contact_phone`` the office's number for the notice
+    (the finder's phone is kept encrypted and never shown). ``photo`` is an upload, stored
+    without its metadata. A retry with the same ``idempotency_key`` returns the first item.
+    """
+    if grid is not None:
+        check_scope(actor, FoundItem(), "add", path=grid.path)
+    errors: dict[str, str] = {}
+    what = _text(what, "what", 200, errors, required="请填写拾到的物品")
+    where = _text(where, "where", 200, errors, required="请填写拾到地点")
+    finder_name = _text(finder_name, "finder_name", 64, errors)
+    finder_phone = _phone(finder_phone, "finder_phone", errors)
+    contact_phone = _phone(contact_phone, "contact_phone", errors)
+    place = str(kept_at or "").strip()
+    if len(place) > 200:
+        errors["kept_at"] = "认领地点不能超过200字"
+    if found_at is None:
+        errors["found_at"] = "请填写拾到时间"
+    else:
+        if timezone.is_naive(found_at):
+            found_at = timezone.make_aware(found_at)
+        if found_at > timezone.now() + _FUTURE_SLACK:
+            errors["found_at"] = "拾到时间不能晚于现在"
+    if grid is not None and not grid.is_grid:
+        errors["grid"] = "请选择网格"
+    if errors:
+        raise ValidationError(errors)
+    prepared = photos.prepare_photo(photo) if photo is not None else None
+    category = _category()
+    added = []
+
+    def create() -> FoundItem:
+        case = cases.report(
+            actor=actor,
+            channel=_channel(actor, grid),
+            category=category,
+            kind=Kind.INSTANT,
+            title=f"拾到{what}"[:100],
+            description=f"在{where}拾到{what}" + (f"，现存放于{place}" if place else ""),
+            grid=grid,
+            lng=lng,
+            lat=lat,
+            address=where,
+            reporter_name=finder_name,
+            reporter_phone=finder_phone,
+            attributes={"item": what, "found_where": where},
+        )
+        check_scope(actor, FoundItem(), "add", path=case.grid.path)
+        item = FoundItem.objects.create(
+            grid=case.grid,
+            case=case,
+            what=what,
+            where=where,
+            found_at=found_at,
+            finder_name=finder_name,
+            finder_phone=finder_phone,
+            kept_at=place,
+            contact_phone=contact_phone,
+            recorded_by=actor,
+        )
+        audit.record(
+            actor=actor,
+            action="cases.founditem.recorded",
+            target=item,
+            node=case.grid,
+            after=audit.snapshot(item),
+        )
+        if prepared is not None:
+            added.append(photos.add_photo(actor=actor, case=case, upload=prepared))
+        return item
+
+    try:
+        with transaction.atomic():
+            item, created = idempotent(
+                key=idempotency_key,
+                actor=actor,
+                operation="cases.founditem.record",
+                model=FoundItem,
+                create=create,
+            )
+    except BaseException:
+        for added_photo in added:
+            photos._remove_photo_files(added_photo)
+        raise
+    if not created:
+        for added_photo in added:  # a concurrent retry won: its item and photo stay
+            photos._remove_photo_files(added_photo)
+    return item
+
+
+# --- Claims --------------------------------------------------------------------------------------
+
+
+def _locked_item(item_id: int) -> FoundItem:
+    return (
+        FoundItem.objects.select_for_update(of=("self",))
+        .select_related("grid", "case")
+        .get(pk=item_id)
+    )
+
+
+@transaction.atomic
+def claim_item(
+    *,
+    actor,
+    item: FoundItem,
+    claimant_name: str,
+    claimant_phone: str,
+    claimant_address: str = "",
+    proof: str = "",
+) -> Claim:
+    """Someone says the item is theirs: recorded, to be checked before it is handed over."""
+    item = _locked_item(item.pk)
+    check_scope(actor, Claim(), "add", path=item.grid.path)
+    if item.state != ItemState.HELD:
+        raise ValidationError({"item": _not_held(item)})
+    errors: dict[str, str] = {}
+    claimant_name = _text(claimant_name, "claimant_name", 64, errors, required="请填写认领人姓名")
+    claimant_phone = _phone(claimant_phone, "claimant_phone", errors, required="请填写认领人电话")
+    claimant_address = _text(claimant_address, "claimant_address", 200, errors)
+    proof = _text(proof, "proof", 2000, errors)
+    if errors:
+        raise ValidationError(errors)
+    claim = Claim.objects.create(
+        item=item,
+        claimant_name=claimant_name,
+        claimant_phone=claimant_phone,
+        claimant_address=claimant_address,
+        proof=proof,
+    )
+    _step(
+        item,
+        "claim_received",
+        actor=actor,
+        at=timezone.now(),
+        note="有人前来认领，正在核实",
+        public=True,
+        data={"claim": claim.pk},
+    )
+    audit.record(
+        actor=actor,
+        action="cases.claim.created",
+        target=claim,
+        node=item.grid,
+        after=audit.snapshot(claim),
+    )
+    return claim
+
+
+def _locked_claim(claim_id: int) -> tuple[Claim, FoundItem]:
+    claim = Claim.objects.select_for_update(of=("self",)).get(pk=claim_id)
+    item = _locked_item(claim.item_id)
+    claim.item = item
+    return claim, item
+
+
+@transaction.atomic
+def check_claim(*, actor, claim: Claim, verified: bool, note: str = "") -> Claim:
+    """Whether the claimant showed the item is theirs (``note``: how; required when not)."""
+    claim, item = _locked_claim(claim.pk)
+    check_scope(actor, claim, "change", path=item.grid.path)
+    note = str(note or "").strip()
+    if verified is None:
+        raise ValidationError({"verified": "请选择核实是否通过"})
+    if claim.state != ClaimState.PENDING:
+        raise ValidationError({"claim": f"该认领已是“{ClaimState(claim.state).label}”"})
+    if item.state != ItemState.HELD:
+        raise ValidationError({"item": _not_held(item)})
+    if not verified and not note:
+        raise ValidationError({"note": "请说明核实未通过的原因"})
+    before = audit.snapshot(claim)
+    claim.state = ClaimState.VERIFIED if verified else ClaimState.REJECTED
+    claim.checked_by = actor
+    claim.note = note
+    claim.save(update_fields=["state", "checked_by", "note"])
+    _step(
+        item,
+        "claim_verified" if verified else "claim_rejected",
+        actor=actor,
+        at=timezone.now(),
+        note="认领人已核实" if verified else note,
+        public=bool(verified),
+        data={"claim": claim.pk, "verified": bool(verified)},
+    )
+    audit.record(
+        actor=actor,
+        action="cases.claim.checked",
+        target=claim,
+        node=item.grid,
+        before=before,
+        after=audit.snapshot(claim),
+        reason=note[:500],
+    )
+    return claim
+
+
+@transaction.atomic
+def hand_over(*, actor, claim: Claim, note: str = "") -> Claim:
+    """Hand the item to a verified claimant; other open claims lapse, and the item's case is
+    closed (solved on the spot) if it is still open."""
+    claim, item = _locked_claim(claim.pk)
+    check_scope(actor, claim, "change", path=item.grid.path)
+    note = str(note or "").strip()
+    if item.state != ItemState.HELD:
+        raise ValidationError({"item": _not_held(item)})
+    if claim.state != ClaimState.VERIFIED:
+        reason = {
+            ClaimState.PENDING: "认领人尚未核实，不能交还",
+            ClaimState.REJECTED: "该认领未通过核实，不能交还",
+        }.get(claim.state, f"该认领已是“{ClaimState(claim.state).label}”")
+        raise ValidationError({"claim": reason})
+    at = timezone.now()
+    before_claim, before_item = audit.snapshot(claim), audit.snapshot(item)
+    claim.state = ClaimState.HANDED_OVER
+    claim.handed_over_at, claim.handed_over_by = at, actor
+    claim.note = "\n".join(part for part in (claim.note, note) if part)
+    claim.save(update_fields=["state", "handed_over_at", "handed_over_by", "note"])
+    item.state = ItemState.HANDED_OVER
+    item.save(update_fields=["state"])
+    for other in item.claims.select_for_update(of=("self",)).filter(
+        state__in=[ClaimState.PENDING, ClaimState.VERIFIED]
+    ):
+        before_other = audit.snapshot(other)
+        other.state, other.note = ClaimState.REJECTED, "物品已交还其他认领人"
+        other.save(update_fields=["state", "note"])
+        audit.record(
+            actor=actor,
+            action="cases.claim.checked",
+            target=other,
+            node=item.grid,
+            before=before_other,
+            after=audit.snapshot(other),
+            reason="物品已交还其他认领人",
+        )
+    _step(
+        item,
+        "handed_over",
+        actor=actor,
+        at=at,
+        note="物品已交还失主",
+        public=True,
+        data={"claim": claim.pk, **({"note": note} if note else {})},
+    )
+    audit.record(
+        actor=actor,
+        action="cases.claim.handed_over",
+        target=claim,
+        node=item.grid,
+        before=before_claim,
+        after=audit.snapshot(claim),
+        reason=note[:500],
+    )
+    audit.record(
+        actor=actor,
+        action="cases.founditem.handed_over",
+        target=item,
+        node=item.grid,
+        before=before_item,
+        after=audit.snapshot(item),
+        reason=note[:500],
+    )
+    if item.case_id is not None:
+        _close_case(actor, item.case, at=at, note=note)
+    return claim
+
+
+# The moves that take a found item's case from where it stands to closed (see machine.MOVES):
+# made as the actor, so each only if they may; the case stays where the first refusal leaves
+# it (a case sent to an outside agency, parked or escalated is not closed from here).
+_TO_CLOSED = {
+    State.REPORTED: ["solve_now"],
+    State.ACCEPTED: ["solve_now"],
+    State.DISPATCHED: ["finish", "verify", "close"],
+    State.SIGNED: ["finish", "verify", "close"],
+    State.HANDLING: ["finish", "verify", "close"],
+    State.DONE: ["verify", "close"],
+    State.VERIFIED: ["close"],
+}
+
+
+def _close_case(actor, case: Case, *, at, note: str) -> Case:
+    case = Case.objects.get(pk=case.pk)
+    text = "失物已交还失主" + (f"：{note}" if note else "")
+    for action in _TO_CLOSED.get(case.state, []):
+        if action == "solve_now" and case.kind != Kind.INSTANT:
+            break
+        try:
+            case = cases.act(actor=actor, case=case, action=action, note=text, at=at)
+        except (Refused, ValidationError):  # the hand-over stands; staff move the case on
+            break
+    return case
+
+
+# --- The notice ----------------------------------------------------------------------------------
+
+
+def _when(moment: datetime.datetime) -> str:
+    local = timezone.localtime(moment)
+    return f"{local.month}月{local.day}日 {local:%H:%M}前后"
+
+
+def notice_text(item: FoundItem, *, url: str = "") -> str:
+    """The notice to paste into WeChat groups and send to the property office: what, where,
+    when, where to claim and the office's phone — never the finder's."""
+    place, phone = claim_place(item)
+    community = item.grid.community if item.grid_id else None
+    lines = ["【失物招领】"]
+    if item.state == ItemState.HANDED_OVER:
+        lines.append("（已由失主领回，感谢大家转发）")
+    lines.append(f"{_when(item.found_at)}，在{item.where}拾到{item.what}。")
+    if place:
+        lines.append(f"物品现存放于{place}，请失主前往认领。")
+    else:
+        office = community.name if community else "社区"
+        lines.append(f"请失主与{office}联系认领。")
+    lines.append("认领时请说明物品特征，并带上本人身份证件。")
+    if phone:
+        lines.append(f"联系电话：{phone}")
+    if url:
+        lines.append(f"详情：{url}")
+    if community is not None:
+        lines.append(f"{community.name} {timezone.localtime(item.created_at):%Y年%m月%d日}")
+    return "\n".join(lines)
+
+
+def notice_code(item: FoundItem) -> str:
+    """The code in the public notice's address and QR code: the item's number and a keyed
+    check, so notices cannot be walked through by counting. (Not the case's tracking code:
+    that one lets its holder rate and reopen the case.)"""
+    check = salted_hmac("wangge.cases.found-notice", str(item.pk)).hexdigest()[:10]
+    return f"{item.pk}-{check}"
+
+
+def item_for_notice_code(code: str) -> FoundItem | None:
+    """The found item a public notice code names, or ``None``."""
+    number, _, check = str(code or "").partition("-")
+    if not number.isdigit() or not check:
+        return None
+    item = FoundItem._base_manager.select_related("grid").filter(pk=int(number)).first()
+    if item is None or not constant_time_compare(notice_code(item), f"{number}-{check}"):
+        return None
+    return item

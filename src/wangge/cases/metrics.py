@@ -1,0 +1,170 @@
+"""The three rates of 接诉即办 and their companions, from maintained roll-ups.
+
+Each case contributes counts ("facts") to one roll-up row: its month of receipt, grid,
+category and handler. Every service that changes a case moves its facts from the old row to
+the new (``apply``), inside the same transaction, so the roll-ups are always exact and a
+year of a street sums a few thousand rows. ``rebuild`` recomputes them from the cases.
+
+Definitions (each rate is shown with its denominator):
+
+- 响应率 responded in time: accepted before the acceptance limit, of cases received;
+- 按期办结率 finished on time: finished before the promised time, of cases finished;
+- 解决率 solved: closed and not rated 不满意, of cases closed;
+- 满意率 satisfied: rated 满意 or 基本满意, of cases rated;
+- 返工率 rework: finished cases that were sent back for rework or reopened at least once;
+- average handling time: from acceptance to the last finish.
+
+Merged and void cases count nowhere: a merged case's resident follows the original.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.db import connection
+from django.db.models import Sum
+from django.utils import timezone
+
+from wangge.cases.choices import Rating, State
+from wangge.cases.models import Case, CaseRollup
+
+COUNTS = [
+    "received",
+    "responded",
+    "responded_in_time",
+    "done",
+    "done_in_time",
+    "closed",
+    "solved",
+    "rated",
+    "satisfied",
+    "reworked",
+    "handling_seconds",
+]
+KEY = ["month", "grid_id", "category_id", "handler_id"]
+
+
+@dataclass(frozen=True)
+class Facts:
+    key: tuple
+    counts: tuple
+
+
+def month_of(moment: datetime.datetime) -> datetime.date:
+    return timezone.localtime(moment).date().replace(day=1)
+
+
+def facts(case: Case) -> Facts | None:
+    """What ``case`` adds to the roll-ups as it stands (``None`` for merged and void)."""
+    if case.state in (State.MERGED, State.VOID):
+        return None
+    key = (month_of(case.created_at), case.grid_id, case.category_id, case.handler_id or 0)
+    responded = case.accepted_at is not None
+    done = case.done_at is not None
+    closed = case.state == State.CLOSED
+    rated = bool(case.rating)
+    counts = (
+        1,
+        int(responded),
+        int(responded and (case.respond_by is None or case.accepted_at <= case.respond_by)),
+        int(done),
+        int(done and (case.due_at is None or case.done_at <= case.due_at)),
+        int(closed),
+        int(closed and case.rating != Rating.DISSATISFIED),
+        int(rated),
+        int(case.rating in (Rating.SATISFIED, Rating.FAIRLY)),
+        int(done and (case.rework_count + case.reopen_count) > 0),
+        int((case.done_at - case.accepted_at).total_seconds())
+        if done and case.accepted_at and case.done_at >= case.accepted_at
+        else 0,
+    )
+    return Facts(key, counts)
+
+
+def apply(before: Facts | None, after: Facts | None) -> None:
+    """Move a case's contribution from ``before`` to ``after`` (same transaction)."""
+    if before == after:
+        return
+    if before is not None and after is not None and before.key == after.key:
+        _add(after.key, [a - b for a, b in zip(after.counts, before.counts, strict=True)])
+        return
+    if before is not None:
+        _add(before.key, [-value for value in before.counts])
+    if after is not None:
+        _add(after.key, list(after.counts))
+
+
+def _add(key: tuple, deltas: list[int]) -> None:
+    table = connection.ops.quote_name(CaseRollup._meta.db_table)
+    columns = ", ".join([*KEY, *COUNTS])
+    marks = ", ".join(["%s"] * (len(KEY) + len(COUNTS)))
+    updates = ", ".join(f"{name} = {table}.{name} + excluded.{name}" for name in COUNTS)
+    sql = (
+        f"INSERT INTO {table} ({columns}) VALUES ({marks}) "
+        f"ON CONFLICT ({', '.join(KEY)}) DO UPDATE SET {updates}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*key, *deltas])
+
+
+def rebuild() -> int:
+    """Recompute every roll-up row from the cases (after an import of history, or to check)."""
+    CaseRollup.objects.all().delete()
+    totals: dict[tuple, list[int]] = {}
+    for case in Case.objects.only(
+        "state",
+        "created_at",
+        "grid_id",
+        "category_id",
+        "handler_id",
+        "accepted_at",
+        "respond_by",
+        "done_at",
+        "due_at",
+        "rating",
+        "rework_count",
+        "reopen_count",
+    ).iterator(chunk_size=5000):
+        fact = facts(case)
+        if fact is None:
+            continue
+        row = totals.setdefault(fact.key, [0] * len(COUNTS))
+        for index, value in enumerate(fact.counts):
+            row[index] += value
+    CaseRollup.objects.bulk_create(
+        [
+            CaseRollup(**dict(zip(KEY, key, strict=True)), **dict(zip(COUNTS, counts, strict=True)))
+            for key, counts in totals.items()
+        ],
+        batch_size=2000,
+    )
+    return len(totals)
+
+
+# --- Reading the rates ------------------------------------------------------------------------
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def summarize(counts: dict) -> dict:
+    """Counts → rates, each rate beside the count it is a share of."""
+    done = counts.get("done") or 0
+    return {
+        **{name: counts.get(name) or 0 for name in COUNTS if name != "handling_seconds"},
+        "response_rate": _rate(counts.get("responded_in_time") or 0, counts.get("received") or 0),
+        "on_time_rate": _rate(counts.get("done_in_time") or 0, done),
+        "solve_rate": _rate(counts.get("solved") or 0, counts.get("closed") or 0),
+        "satisfaction_rate": _rate(counts.get("satisfied") or 0, counts.get("rated") or 0),
+        "rework_rate": _rate(counts.get("reworked") or 0, done),
+        "average_handling_hours": round((counts.get("handling_seconds") or 0) / done / 3600, 2)
+        if done
+        else None,
+    }
+
+
+def totals(rows) -> dict:
+    """Sum a queryset of roll-up rows."""
+    return rows.aggregate(**{name: Sum(name) for name in COUNTS})

@@ -1,0 +1,140 @@
+"""Pages for residents, without signing in: report from a grid's QR code, follow, rate."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods
+
+from wangge.accounts.services import client_ip
+from wangge.cases import services
+from wangge.cases.choices import Channel, State
+from wangge.cases.forms import RatingForm, ResidentReportForm, TrackForm
+from wangge.cases.machine import Refused
+from wangge.cases.models import Case
+from wangge.core import ratelimit
+from wangge.territory.choices import GRID_KINDS
+from wangge.territory.models import Node
+
+REPORTS_PER_10_MINUTES = 5
+LOOKUPS_PER_MINUTE = 30
+
+# What a resident reads for each state: plain words.
+RESIDENT_STATE = {
+    State.REPORTED: gettext_lazy("Received, waiting to be taken up"),
+    State.ACCEPTED: gettext_lazy("Taken up"),
+    State.DISPATCHED: gettext_lazy("Given to the person who will handle it"),
+    State.SIGNED: gettext_lazy("Being handled"),
+    State.HANDLING: gettext_lazy("Being handled"),
+    State.DONE: gettext_lazy("Handled, being checked"),
+    State.VERIFIED: gettext_lazy("Handled: please tell us how it went"),
+    State.CLOSED: gettext_lazy("Finished"),
+    State.RETURNED: gettext_lazy("Being passed to the right person"),
+    State.PARKED: gettext_lazy("Waiting: it cannot be solved yet"),
+    State.TRANSFERRED: gettext_lazy("Passed to the agency responsible"),
+    State.ESCALATED: gettext_lazy("Passed to the community or street office"),
+    State.MERGED: gettext_lazy("Joined to an earlier report of the same problem"),
+    State.VOID: gettext_lazy("Closed without action"),
+}
+
+
+def _public_grid(code: str) -> Node:
+    grid = Node.objects.filter(code=code, kind__in=GRID_KINDS, is_active=True).first()
+    if grid is None:
+        raise Http404
+    return grid
+
+
+@require_http_methods(["GET", "POST"])
+def report(request, grid_code):
+    """A grid's page from its QR code: tell the grid worker about a problem."""
+    grid = _public_grid(grid_code)
+    form = ResidentReportForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if not ratelimit.hit(
+            f"public-report:{client_ip(request)}", limit=REPORTS_PER_10_MINUTES, per_minutes=10
+        ):
+            form.add_error(None, _("Too many reports from here just now. Please try later."))
+            status = 429
+        elif form.is_valid():
+            data = form.cleaned_data
+            point = data["lng"] is not None and data["lat"] is not None
+            try:
+                case = services.report(
+                    actor=None,
+                    channel=Channel.WEB,
+                    category=data["category"],
+                    description=data["description"],
+                    address=data["address"],
+                    grid=None if point else grid,
+                    lng=data["lng"] if point else None,
+                    lat=data["lat"] if point else None,
+                    reporter_name=data["name"],
+                    reporter_phone=data["phone"],
+                    public=False,
+                    idempotency_key=f"public:{data['key']}",
+                )
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    target = field if field in form.fields else None
+                    form.add_error(target, errors)
+                status = 400
+            else:
+                messages.success(
+                    request,
+                    _("Thank you. Keep your tracking code: %(code)s")
+                    % {"code": case.tracking_code},
+                )
+                return redirect("case-track", code=case.tracking_code)
+        else:
+            status = 400
+    return render(request, "cases/public_report.html", {"grid": grid, "form": form}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def track(request, code=None):
+    """Follow a case by its tracking code, and rate it once it is handled."""
+    if code is None:
+        form = TrackForm(request.GET or None)
+        if form.is_valid():
+            return redirect("case-track", code=form.cleaned_data["code"].strip().upper())
+        return render(request, "cases/public_track_form.html", {"form": form})
+    if not ratelimit.hit(f"public-track:{client_ip(request)}", limit=LOOKUPS_PER_MINUTE):
+        return render(
+            request,
+            "cases/public_track_form.html",
+            {"form": TrackForm(), "throttled": True},
+            status=429,
+        )
+    case = get_object_or_404(
+        Case.objects.select_related("category", "merged_into"), tracking_code=code.upper()
+    )
+    can_rate = case.state == State.VERIFIED or (case.state == State.CLOSED and not case.rating)
+    rating_form = RatingForm(request.POST or None) if can_rate else None
+    if request.method == "POST" and rating_form is not None and rating_form.is_valid():
+        try:
+            services.rate_by_tracking_code(
+                tracking_code=case.tracking_code,
+                rating=rating_form.cleaned_data["rating"],
+                comment=rating_form.cleaned_data["comment"],
+            )
+        except Refused:
+            pass
+        else:
+            messages.success(request, _("Thank you for telling us."))
+        return redirect(reverse("case-track", kwargs={"code": case.tracking_code}))
+    events = case.events.filter(public=True).order_by("at")
+    return render(
+        request,
+        "cases/public_track.html",
+        {
+            "case": case,
+            "state_text": RESIDENT_STATE[State(case.state)],
+            "events": events,
+            "rating_form": rating_form,
+        },
+    )

@@ -1,0 +1,224 @@
+import datetime
+from decimal import Decimal
+from typing import Any
+
+from ninja import Field, Schema
+
+from wangge.territory.schemas import NodeBrief
+
+
+class CategoryOut(Schema):
+    id: int
+    code: str
+    name: str
+    parent_id: int | None
+    default_kind: str
+    public: bool
+    duplicate_radius_m: int
+    duplicate_window_days: int
+    leaf: bool
+
+
+class QuestionOut(Schema):
+    code: str
+    label: str
+    kind: str
+    required: bool
+    choices: list[dict[str, Any]]
+
+
+class LimitOut(Schema):
+    stage: str
+    amount: Decimal
+    unit: str
+    warn_ratio: Decimal
+
+
+class CategoryDetail(CategoryOut):
+    questions: list[QuestionOut]
+    limits: list[LimitOut]
+
+
+class CaseIn(Schema):
+    category: str = Field(description="category code (or id)")
+    description: str = ""
+    title: str = ""
+    kind: str = ""
+    channel: str = "phone"
+    grid: int | None = None
+    lng: float | None = None
+    lat: float | None = None
+    crs: str = "wgs84"
+    address: str = ""
+    building: int | None = None
+    reporter_name: str = ""
+    reporter_phone: str = ""
+    attributes: dict[str, Any] = {}
+    public: bool = False
+
+
+class ActionIn(Schema):
+    note: str = ""
+    public: bool | None = None
+    assignees: list[int] = []
+    team: int | None = None
+    agency: int | None = None
+    rating: str = ""
+    target: int | None = Field(None, description="case id (merge)")
+    category: str | None = Field(None, description="category code or id (recategorize)")
+    kind: str = ""
+    amount: Decimal | None = None
+    unit: str = "working_days"
+    extension: int | None = None
+    approve: bool | None = None
+    project_ref: str = ""
+    parked_until: datetime.date | None = None
+
+
+class UserBrief(Schema):
+    id: int
+    username: str
+    display_name: str
+
+
+class CaseOut(Schema):
+    id: int
+    number: str
+    title: str
+    state: str
+    state_label: str
+    kind: str
+    channel: str
+    category: str
+    category_code: str
+    grid: NodeBrief
+    handler: UserBrief | None
+    mark: str
+    address: str
+    lng: float | None
+    lat: float | None
+    created_at: datetime.datetime
+    due_at: datetime.datetime | None
+    stage: str
+    stage_deadline: datetime.datetime | None
+    closed_at: datetime.datetime | None
+
+
+class TaskOut(Schema):
+    id: int
+    assignee: UserBrief | None
+    team: str | None
+    state: str
+    instructions: str
+    result: str
+    due_at: datetime.datetime | None
+    signed_at: datetime.datetime | None
+    done_at: datetime.datetime | None
+
+
+class TaskListOut(TaskOut):
+    case_id: int
+    case_number: str
+    case_title: str
+
+    @staticmethod
+    def resolve_assignee(task):
+        user = task.assignee
+        if user is None:
+            return None
+        return {"id": user.pk, "username": user.username, "display_name": user.display_name}
+
+    @staticmethod
+    def resolve_team(task):
+        return task.team.name if task.team_id else None
+
+    @staticmethod
+    def resolve_case_number(task):
+        return task.case.number
+
+    @staticmethod
+    def resolve_case_title(task):
+        return task.case.title
+
+
+class EventOut(Schema):
+    id: int
+    action: str
+    from_state: str
+    to_state: str
+    actor_name: str
+    at: datetime.datetime
+    note: str
+    public: bool
+    data: dict[str, Any]
+
+
+class ExtensionOut(Schema):
+    id: int
+    amount: Decimal
+    unit: str
+    reason: str
+    state: str
+    created_at: datetime.datetime
+
+
+class CaseDetail(CaseOut):
+    description: str
+    attributes: dict[str, Any]
+    reporter_name: str
+    reporter_phone: str = Field(description="masked")
+    tracking_code: str
+    level: NodeBrief | None
+    agency: str | None
+    merged_into: int | None
+    project_ref: str
+    respond_by: datetime.datetime | None
+    accepted_at: datetime.datetime | None
+    dispatched_at: datetime.datetime | None
+    done_at: datetime.datetime | None
+    verified_at: datetime.datetime | None
+    reopen_count: int
+    rework_count: int
+    rating: str
+    rating_comment: str
+    tasks: list[TaskOut]
+    events: list[EventOut]
+    extensions: list[ExtensionOut]
+    actions: list[str] = Field(description="what the caller may do now")
+
+
+class DuplicateOut(Schema):
+    case: CaseOut
+    distance_m: float | None
+    similarity: float
+
+
+class MetricsRow(Schema):
+    key: str
+    label: str
+    received: int
+    responded: int
+    responded_in_time: int
+    done: int
+    done_in_time: int
+    closed: int
+    solved: int
+    rated: int
+    satisfied: int
+    reworked: int
+    response_rate: float | None
+    on_time_rate: float | None
+    solve_rate: float | None
+    satisfaction_rate: float | None
+    rework_rate: float | None
+    average_handling_hours: float | None
+
+
+class RevealIn(Schema):
+    purpose: str
+
+
+class RevealOut(Schema):
+    case_id: int
+    field: str
+    value: str

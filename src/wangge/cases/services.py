@@ -1,0 +1,894 @@
+"""Writing cases: intake on every channel, every move of the loop, the deadline sweep.
+
+Each function is keyword-only and atomic; it checks scope and the state machine, writes the
+case's timeline (``CaseEvent``), its audit event and its roll-up counts in one transaction.
+"""
+
+from __future__ import annotations
+
+import datetime
+import secrets
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from wangge.cases import machine, metrics
+from wangge.cases.calendar import WorkCalendar
+from wangge.cases.choices import (
+    FINAL_STATES,
+    Channel,
+    ExtensionState,
+    Kind,
+    LimitUnit,
+    Mark,
+    Rating,
+    Stage,
+    State,
+    TaskState,
+)
+from wangge.cases.limits import limit_for
+from wangge.cases.machine import Refused
+from wangge.cases.models import Agency, Case, CaseEvent, Category, Extension, Follower, Task, Team
+from wangge.cases.routing import route
+from wangge.core import audit, crypto
+from wangge.core.errors import ValidationError
+from wangge.core.formspec import clean_answers
+from wangge.core.models import Notification
+from wangge.core.services import check_scope, idempotent, replay
+from wangge.territory import geo
+from wangge.territory.choices import COMMUNITY_KINDS, CRS
+from wangge.territory.locate import get_index
+from wangge.territory.models import Node
+
+__all__ = ["Refused"]
+
+MAX_DESCRIPTION = 4000
+TRACKING_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read over the phone
+FIELD_CHANNELS = {Channel.PATROL, Channel.HOME_VISIT}
+
+
+def _tracking_code() -> str:
+    return "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(8))
+
+
+def phone_hash(phone: str) -> str:
+    return crypto.keyed_hash(f"phone:{phone}") if phone else ""
+
+
+def case_snapshot(case: Case) -> dict:
+    data = audit.snapshot(case)
+    for key in ("stage_warn_at", "tracking_code"):
+        data.pop(key, None)
+    return data
+
+
+# --- Deadlines -----------------------------------------------------------------------------------
+
+
+def _enter(case: Case, state: str, at: datetime.datetime, cal: WorkCalendar) -> None:
+    """Put the case in ``state`` and start the time limit of the stage that state is in."""
+    case.state = state
+    stage = machine.STAGE_OF.get(state, "")
+    if stage != case.stage or state in (State.DISPATCHED, State.REPORTED):
+        case.stage = stage
+        case.stage_started_at = at if stage else None
+        case.stage_deadline = case.stage_warn_at = None
+        if stage == Stage.HANDLE and case.due_at:
+            # Handling runs to the promised time (moved only by an approved extension).
+            case.stage_deadline = case.due_at
+            case.stage_warn_at = _warn_at(case, stage, at, cal)
+        elif stage:
+            limit = limit_for(case.category, stage)
+            if limit is not None:
+                case.stage_deadline = cal.add(at, limit.amount, limit.unit)
+                case.stage_warn_at = cal.add(at, limit.amount * limit.warn_ratio, limit.unit)
+    case.mark = _mark(case, at)
+
+
+def _warn_at(case, stage, start, cal):
+    limit = limit_for(case.category, stage)
+    if limit is None or not case.stage_deadline:
+        return None
+    span = cal.working_seconds_between(start, case.stage_deadline)
+    return cal.add_working_seconds(start, span * float(limit.warn_ratio))
+
+
+def _promise(case: Case, at: datetime.datetime, cal: WorkCalendar, *, keep=False) -> None:
+    """The promised completion time, set when the case is accepted — unless the case came with
+    one (``keep``: a hotline work order carries the limit the hotline gave it)."""
+    if keep and case.due_at is not None:
+        return
+    limit = limit_for(case.category, Stage.HANDLE)
+    case.due_at = cal.add(at, limit.amount, limit.unit) if limit else None
+
+
+def _mark(case: Case, now: datetime.datetime) -> str:
+    if case.state in FINAL_STATES or case.state == State.PARKED or not case.stage_deadline:
+        return Mark.ON_TIME
+    if now >= case.stage_deadline:
+        return Mark.RED
+    if case.stage_warn_at and now >= case.stage_warn_at:
+        return Mark.YELLOW
+    return Mark.ON_TIME
+
+
+# --- The timeline --------------------------------------------------------------------------------
+
+
+def _record(
+    case,
+    action,
+    *,
+    actor,
+    at,
+    before_state,
+    before,
+    note="",
+    public=False,
+    task=None,
+    data=None,
+    reason="",
+):
+    event = CaseEvent.objects.create(
+        case=case,
+        task=task,
+        action=action,
+        from_state=before_state,
+        to_state=case.state,
+        actor=actor,
+        actor_name=actor.label if actor is not None else "系统",
+        at=at,
+        note=note,
+        public=public,
+        data=data or {},
+    )
+    audit.record(
+        actor=actor,
+        action=f"cases.case.{action}",
+        target=case,
+        node=case.grid,
+        before=before,
+        after=case_snapshot(case),
+        reason=reason or note[:500],
+    )
+    return event
+
+
+# --- Intake --------------------------------------------------------------------------------------
+
+
+def _place(*, grid, lng, lat, crs, building):
+    """Where the case is: a building's point, a point, or a grid given outright."""
+    if building is not None and (lng is None or lat is None):
+        lng, lat = building.lng, building.lat
+        if lng is None:
+            return building.grid, None, None
+    elif lng is not None and lat is not None:
+        if not (-180 <= lng <= 180 and -90 <= lat <= 90):
+            raise ValidationError({"lng": "经纬度超出范围"})
+        lng, lat = (float(v) for v in geo.to_wgs84(lng, lat, crs))
+    if lng is not None and lat is not None:
+        located = int(get_index().locate_many([lng], [lat])[0])
+        if located >= 0:
+            point_grid = Node.objects.get(pk=located)
+            if grid is not None and not point_grid.path.startswith(grid.path):
+                raise ValidationError({"lng": f"该位置不在“{grid.name}”内"})
+            return point_grid, lng, lat
+        if grid is None:
+            raise ValidationError({"lng": "该位置不在任何网格内"})
+    if grid is None:
+        raise ValidationError({"grid": "请给出位置、楼栋或网格"})
+    return grid, lng, lat
+
+
+@transaction.atomic
+def report(
+    *,
+    actor,
+    channel: str,
+    category: Category,
+    description: str,
+    title: str = "",
+    kind: str = "",
+    grid: Node | None = None,
+    lng: float | None = None,
+    lat: float | None = None,
+    crs: str = CRS.WGS84,
+    address: str = "",
+    building=None,
+    reporter_name: str = "",
+    reporter_phone: str = "",
+    reporter_person=None,
+    attributes: dict | None = None,
+    public: bool = False,
+    external_source: str = "",
+    external_id: str = "",
+    received_at: datetime.datetime | None = None,
+    due_at: datetime.datetime | None = None,
+    idempotency_key: str | None = None,
+) -> Case:
+    """Take in a case from any channel.
+
+    Staff (and grid workers on patrol) who may accept cases have theirs accepted on entry and
+    routed at once; residents' cases (web, QR code, Open311, the hotline) wait for acceptance.
+    """
+    earlier = replay(key=idempotency_key, actor=actor, operation="case.report", model=Case)
+    if earlier is not None:
+        return earlier
+    errors = {}
+    if channel not in Channel.values:
+        errors["channel"] = "未知的来源"
+    if not category.is_active:
+        errors["category"] = "该分类已停用"
+    description = (description or "").strip()
+    if not description and not title:
+        errors["description"] = "请描述问题"
+    if len(description) > MAX_DESCRIPTION:
+        errors["description"] = f"描述不能超过{MAX_DESCRIPTION}字"
+    kind = kind or category.default_kind
+    if kind not in Kind.values:
+        errors["kind"] = "未知的办理类型"
+    answers, answer_errors = clean_answers(category.form, attributes)
+    errors.update({f"attributes.{code}": message for code, message in answer_errors.items()})
+    if reporter_phone:
+        from wangge.people import phone as phones
+
+        try:
+            reporter_phone = phones.validate(reporter_phone)
+        except phones.InvalidPhone as exc:
+            errors["reporter_phone"] = str(exc)
+    if errors:
+        raise ValidationError(errors)
+    grid, lng, lat = _place(grid=grid, lng=lng, lat=lat, crs=crs, building=building)
+    check_scope(actor, Case(), "add", path=grid.path)
+    if (
+        external_id
+        and Case.objects.filter(external_source=external_source, external_id=external_id).exists()
+    ):
+        raise ValidationError({"external_id": f"外部编号 {external_id} 已登记"})
+    at = received_at or timezone.now()
+    if due_at is not None and due_at <= at:
+        raise ValidationError({"due_at": "承诺办结时间应晚于受理时间"})
+
+    def create() -> Case:
+        cal = WorkCalendar()
+        case = Case(
+            number="",
+            tracking_code=_tracking_code(),
+            title=(title or description)[:100],
+            description=description,
+            category=category,
+            kind=kind,
+            channel=channel,
+            grid=grid,
+            lng=lng,
+            lat=lat,
+            address=address,
+            building=building,
+            attributes=answers,
+            reporter_name=reporter_name,
+            reporter_phone=reporter_phone,
+            reporter_phone_hash=phone_hash(reporter_phone),
+            reporter_person=reporter_person,
+            entered_by=actor,
+            public=public,
+            external_source=external_source,
+            external_id=external_id,
+            created_at=at,
+            due_at=due_at,
+        )
+        limit = limit_for(category, Stage.ACCEPT)
+        case.respond_by = cal.add(at, limit.amount, limit.unit) if limit else None
+        _enter(case, State.REPORTED, at, cal)
+        case.number = f"tmp-{case.tracking_code}"
+        case.save()
+        case.number = f"{timezone.localtime(at):%Y%m%d}{case.pk:07d}"
+        Case.objects.filter(pk=case.pk).update(number=case.number)
+        _record(
+            case,
+            "reported",
+            actor=actor,
+            at=at,
+            before_state="",
+            before=None,
+            note=description[:200],
+            public=True,
+            data={"channel": channel},
+        )
+        if reporter_phone:
+            Follower.objects.create(
+                case=case, phone=reporter_phone, phone_hash=case.reporter_phone_hash
+            )
+        metrics.apply(None, metrics.facts(case))
+        if actor is not None and machine.may(actor, case, "accept"):
+            _accept(
+                case,
+                actor=actor,
+                at=at,
+                cal=cal,
+                dispatch=kind != Kind.INSTANT or channel not in FIELD_CHANNELS,
+            )
+        return case
+
+    case, _created = idempotent(
+        key=idempotency_key, actor=actor, operation="case.report", model=Case, create=create
+    )
+    return case
+
+
+# --- Moves ---------------------------------------------------------------------------------------
+
+
+def _my_task(case: Case, user) -> Task | None:
+    if user is None:
+        return None
+    tasks = case.tasks.exclude(state__in=[TaskState.DONE, TaskState.CANCELLED, TaskState.RETURNED])
+    mine = tasks.filter(assignee=user).first()
+    if mine is None:
+        mine = tasks.filter(team__members=user).first()
+    return mine
+
+
+@transaction.atomic
+def act(
+    *,
+    actor,
+    case: Case,
+    action: str,
+    note: str = "",
+    public: bool | None = None,
+    assignees=(),
+    team: Team | None = None,
+    agency: Agency | None = None,
+    rating: str = "",
+    target: Case | None = None,
+    category: Category | None = None,
+    kind: str = "",
+    amount: Decimal | float | None = None,
+    unit: str = LimitUnit.WORKING_DAYS,
+    extension: Extension | None = None,
+    approve: bool | None = None,
+    project_ref: str = "",
+    parked_until: datetime.date | None = None,
+    at: datetime.datetime | None = None,
+) -> Case:
+    """Move ``case`` by ``action`` (see ``machine.MOVES``), or refuse with the reason."""
+    case = (
+        # ``of=("self",)``: PostgreSQL locks no nullable outer join (the level may be empty).
+        Case.objects.select_for_update(of=("self",))
+        .select_related("grid", "level", "category")
+        .get(pk=case.pk)
+    )
+    task = _my_task(case, actor)
+    move = machine.check(case, action, actor, task=task)
+    note = (note or "").strip()
+    if move.needs_note and not note:
+        raise ValidationError({"note": "请填写说明"})
+    at = at or timezone.now()
+    cal = WorkCalendar()
+    before, before_state = case_snapshot(case), case.state
+    before_facts = metrics.facts(case)
+    handler = _HANDLERS[action]
+    event_data = (
+        handler(
+            case=case,
+            actor=actor,
+            task=task,
+            note=note,
+            at=at,
+            cal=cal,
+            assignees=assignees,
+            team=team,
+            agency=agency,
+            rating=rating,
+            target=target,
+            category=category,
+            kind=kind,
+            amount=amount,
+            unit=unit,
+            extension=extension,
+            approve=approve,
+            project_ref=project_ref,
+            parked_until=parked_until,
+        )
+        or {}
+    )
+    if move.target is not None and case.state == before_state:
+        _enter(case, move.target, at, cal)
+    case.mark = _mark(case, at)
+    case.save()
+    _record(
+        case,
+        action,
+        actor=actor,
+        at=at,
+        before_state=before_state,
+        before=before,
+        note=note,
+        public=move.public if public is None else public,
+        task=task,
+        data=event_data,
+    )
+    metrics.apply(before_facts, metrics.facts(case))
+    return case
+
+
+def _accept(case, *, actor, at, cal, dispatch=True):
+    """Accept (受理) a new case, promise a time, and send it where the rules say."""
+    before, before_facts = case_snapshot(case), metrics.facts(case)
+    case.accepted_at = at
+    _promise(case, at, cal, keep=True)
+    _enter(case, State.ACCEPTED, at, cal)
+    found = route(grid=case.grid, category=case.category, kind=case.kind)
+    case.handler = found.user
+    case.save()
+    _record(
+        case,
+        "accepted",
+        actor=actor,
+        at=at,
+        before_state=State.REPORTED,
+        before=before,
+        public=True,
+        data={"rule": found.rule.pk if found.rule else None},
+    )
+    metrics.apply(before_facts, metrics.facts(case))
+    if dispatch and found.found:
+        act(
+            actor=None,
+            case=case,
+            action="dispatch",
+            assignees=[found.user] if found.user else [],
+            team=found.team,
+            at=at,
+            note="按分派规则派遣",
+        )
+        case.refresh_from_db()
+
+
+def _on_accept(*, case, actor, at, cal, **_):
+    case.accepted_at = at
+    _promise(case, at, cal, keep=True)
+    found = route(grid=case.grid, category=case.category, kind=case.kind)
+    case.handler = found.user
+    return {"suggested": found.user.pk if found.user else None}
+
+
+def _on_dispatch(*, case, actor, at, assignees, team, note, **_):
+    assignees = [user for user in assignees if user is not None]
+    if not assignees and team is None:
+        found = route(grid=case.grid, category=case.category, kind=case.kind)
+        assignees = [found.user] if found.user else []
+        team = found.team
+    if not assignees and team is None:
+        raise ValidationError({"assignees": "请指定承办人或班组（没有匹配的分派规则）"})
+    case.tasks.exclude(state__in=[TaskState.DONE, TaskState.CANCELLED]).update(
+        state=TaskState.CANCELLED
+    )
+    for user in assignees:
+        Task.objects.create(case=case, assignee=user, instructions=note, due_at=case.due_at)
+    if team is not None:
+        Task.objects.create(case=case, team=team, instructions=note, due_at=case.due_at)
+    case.handler = assignees[0] if assignees else case.handler
+    case.dispatched_at = at
+    case.level = case.level if case.state == State.ESCALATED else None
+    return {"assignees": [user.pk for user in assignees], "team": team.pk if team else None}
+
+
+def _on_sign(*, case, task, at, **_):
+    if task is not None:
+        task.state, task.signed_at = TaskState.SIGNED, at
+        task.save(update_fields=["state", "signed_at"])
+    case.signed_at = case.signed_at or at
+
+
+def _on_start(*, task, **_):
+    if task is not None and task.state == TaskState.SIGNED:
+        task.state = TaskState.HANDLING
+        task.save(update_fields=["state"])
+
+
+def _on_finish(*, case, task, actor, note, at, cal, **_):
+    open_tasks = case.tasks.exclude(state__in=[TaskState.DONE, TaskState.CANCELLED])
+    if task is None:
+        # Staff finishing for the assignees: all the open work is done.
+        open_tasks.update(state=TaskState.DONE, done_at=at, result=note)
+    else:
+        task.state, task.done_at, task.result = TaskState.DONE, at, note
+        task.save(update_fields=["state", "done_at", "result"])
+    if not case.tasks.exclude(state__in=[TaskState.DONE, TaskState.CANCELLED]).exists():
+        case.done_at = at
+        case.signed_at = case.signed_at or at
+        _enter(case, State.DONE, at, cal)
+        return {"all_done": True}
+    return {"all_done": False}
+
+
+def _on_send_back(*, case, task, **_):
+    if task is not None:
+        task.state = TaskState.RETURNED
+        task.save(update_fields=["state"])
+
+
+def _on_verify(*, case, at, **_):
+    case.verified_at = at
+
+
+def _on_rework(*, case, **_):
+    case.rework_count += 1
+    case.done_at = None
+    case.tasks.filter(state=TaskState.DONE).update(state=TaskState.HANDLING)
+
+
+def _reopen(case, *, note, at, cal):
+    """Back into the handler's queue with the resident's words."""
+    case.reopen_count += 1
+    case.done_at = case.verified_at = case.closed_at = None
+    handler = case.handler
+    if handler is None or not handler.is_active:
+        found = route(grid=case.grid, category=case.category, kind=case.kind)
+        handler = found.user
+    case.handler = handler
+    if handler is not None:
+        Task.objects.create(case=case, assignee=handler, instructions=note, due_at=case.due_at)
+    case.dispatched_at = at
+    _enter(case, State.DISPATCHED, at, cal)
+
+
+def _on_close(*, case, rating, note, at, cal, **_):
+    if rating and rating not in Rating.values:
+        raise ValidationError({"rating": "未知的评价"})
+    if rating:
+        case.rating, case.rating_comment, case.rated_at = rating, note, at
+    if rating == Rating.DISSATISFIED:
+        _reopen(case, note=note, at=at, cal=cal)
+        return {"rating": rating, "reopened": True}
+    case.closed_at = at
+    return {"rating": rating}
+
+
+def _on_rate(*, case, rating, note, at, cal, **_):
+    if rating not in Rating.values:
+        raise ValidationError({"rating": "请选择满意、基本满意或不满意"})
+    case.rating, case.rating_comment, case.rated_at = rating, note, at
+    if rating == Rating.DISSATISFIED:
+        _reopen(case, note=note, at=at, cal=cal)
+        return {"rating": rating, "reopened": True}
+    if case.state == State.VERIFIED:
+        case.closed_at = at
+        _enter(case, State.CLOSED, at, cal)
+    return {"rating": rating}
+
+
+def _on_reopen(*, case, note, at, cal, **_):
+    _reopen(case, note=note, at=at, cal=cal)
+
+
+def _on_park(*, case, parked_until, **_):
+    case.parked_until = parked_until
+    case.tasks.exclude(state__in=[TaskState.DONE, TaskState.CANCELLED]).update(
+        state=TaskState.CANCELLED
+    )
+
+
+def _on_transfer(*, case, agency, **_):
+    if agency is None or not agency.is_active:
+        raise ValidationError({"agency": "请选择转办单位"})
+    case.agency = agency
+    case.tasks.exclude(state__in=[TaskState.DONE, TaskState.CANCELLED]).update(
+        state=TaskState.CANCELLED
+    )
+    return {"agency": agency.name}
+
+
+def _on_receipt(*, case, at, **_):
+    case.done_at = at
+    return {"agency": case.agency.name if case.agency else ""}
+
+
+def level_above(node: Node) -> Node | None:
+    """Grid → community → street: who a case is escalated to (吹哨); none above a street."""
+    if node.is_grid:
+        return node.community
+    if node.kind in COMMUNITY_KINDS:
+        return node.street
+    return None
+
+
+def _on_escalate(*, case, **_):
+    current = case.level or case.grid
+    above = level_above(current)
+    if above is None:
+        raise Refused("已是最高一级，不能再上报")
+    case.level = above
+    case.escalations += 1
+    case.tasks.exclude(state__in=[TaskState.DONE, TaskState.CANCELLED]).update(
+        state=TaskState.CANCELLED
+    )
+    _notify_level(case, f"案件 {case.number}“{case.title}”已上报至{above.name}，请研究处理")
+    return {"level": above.pk}
+
+
+def _on_decide(*, case, project_ref, **_):
+    if project_ref:
+        case.project_ref = project_ref[:100]
+    return {"project_ref": project_ref}
+
+
+def _on_merge(*, case, target, at, **_):
+    if target is None or target.pk == case.pk:
+        raise ValidationError({"target": "请选择要合并到的案件"})
+    target = Case.objects.select_for_update().get(pk=target.pk)
+    if target.state in FINAL_STATES:
+        raise ValidationError({"target": f"案件 {target.number} 已{State(target.state).label}"})
+    case.merged_into = target
+    for follower in case.followers.all():
+        Follower.objects.get_or_create(
+            case=target,
+            phone_hash=follower.phone_hash,
+            user=follower.user,
+            defaults={"phone": follower.phone, "via": case},
+        )
+    CaseEvent.objects.create(
+        case=target,
+        action="duplicate_merged",
+        from_state=target.state,
+        to_state=target.state,
+        at=at,
+        note=f"重复案件 {case.number} 已并入本案",
+        public=True,
+        data={"duplicate": case.pk},
+    )
+    case.tasks.exclude(state__in=[TaskState.DONE, TaskState.CANCELLED]).update(
+        state=TaskState.CANCELLED
+    )
+    return {"into": target.pk}
+
+
+def _on_void(**_):
+    return {}
+
+
+def _on_solve_now(*, case, actor, at, note, **_):
+    case.accepted_at = case.accepted_at or at
+    case.handler = case.handler or actor
+    case.done_at = case.verified_at = case.closed_at = at
+    case.due_at = case.due_at or at
+    return {}
+
+
+def _on_recategorize(*, case, category, kind, at, cal, note, **_):
+    if category is None or not category.is_active:
+        raise ValidationError({"category": "请选择有效的分类"})
+    old = case.category
+    case.category = category
+    if kind:
+        if kind not in Kind.values:
+            raise ValidationError({"kind": "未知的办理类型"})
+        case.kind = kind
+    if case.accepted_at and case.done_at is None:
+        _promise(case, case.accepted_at, cal)
+    stage, case.stage = case.stage, ""  # restart the current stage's limit for the new category
+    _enter(case, case.state, case.stage_started_at or at, cal)
+    found = route(grid=case.grid, category=category, kind=case.kind)
+    rerouted = None
+    if (
+        case.state in (State.DISPATCHED, State.SIGNED, State.HANDLING)
+        and found.user
+        and (found.user != case.handler)
+    ):
+        case.tasks.exclude(state__in=[TaskState.DONE, TaskState.CANCELLED]).update(
+            state=TaskState.CANCELLED
+        )
+        Task.objects.create(case=case, assignee=found.user, instructions=note, due_at=case.due_at)
+        case.handler = found.user
+        case.dispatched_at = at
+        _enter(case, State.DISPATCHED, at, cal)
+        rerouted = found.user.pk
+    elif case.state in (State.ACCEPTED, State.RETURNED, State.REPORTED):
+        case.handler = found.user
+    return {"from": old.pk, "to": category.pk, "stage": stage, "rerouted_to": rerouted}
+
+
+def _on_request_extension(*, case, actor, amount, unit, note, **_):
+    if amount is None or Decimal(str(amount)) <= 0:
+        raise ValidationError({"amount": "请填写延长的时间"})
+    if unit not in LimitUnit.values:
+        raise ValidationError({"unit": "未知的时间单位"})
+    if case.extensions.filter(state=ExtensionState.PENDING).exists():
+        raise ValidationError({"amount": "已有待审批的延期申请"})
+    extension = Extension.objects.create(
+        case=case, requested_by=actor, amount=Decimal(str(amount)), unit=unit, reason=note
+    )
+    return {"extension": extension.pk, "amount": str(amount), "unit": unit}
+
+
+def _on_decide_extension(*, case, actor, extension, approve, note, at, cal, **_):
+    if extension is None or extension.case_id != case.pk:
+        raise ValidationError({"extension": "没有这个延期申请"})
+    if extension.state != ExtensionState.PENDING:
+        raise ValidationError({"extension": "该申请已处理"})
+    if approve is None:
+        raise ValidationError({"approve": "请选择批准或不批准"})
+    extension.state = ExtensionState.APPROVED if approve else ExtensionState.REJECTED
+    extension.decided_by, extension.decided_at, extension.decision_note = actor, at, note
+    extension.save()
+    if approve:
+        base = case.due_at or at
+        case.due_at = cal.add(base, extension.amount, extension.unit)
+        if case.stage == Stage.HANDLE:
+            case.stage_deadline = case.due_at
+            case.stage_warn_at = _warn_at(case, Stage.HANDLE, case.stage_started_at or at, cal)
+    return {"extension": extension.pk, "approved": bool(approve)}
+
+
+def _on_comment(**_):
+    return {}
+
+
+_HANDLERS = {
+    "accept": _on_accept,
+    "dispatch": _on_dispatch,
+    "sign": _on_sign,
+    "start": _on_start,
+    "finish": _on_finish,
+    "send_back": _on_send_back,
+    "verify": _on_verify,
+    "rework": _on_rework,
+    "close": _on_close,
+    "rate": _on_rate,
+    "reopen": _on_reopen,
+    "park": _on_park,
+    "transfer": _on_transfer,
+    "receipt": _on_receipt,
+    "escalate": _on_escalate,
+    "decide": _on_decide,
+    "merge": _on_merge,
+    "void": _on_void,
+    "solve_now": _on_solve_now,
+    "recategorize": _on_recategorize,
+    "request_extension": _on_request_extension,
+    "decide_extension": _on_decide_extension,
+    "comment": _on_comment,
+}
+assert set(_HANDLERS) == set(machine.MOVES), "every move has its handler"
+
+
+# --- Residents -----------------------------------------------------------------------------------
+
+
+def rate_by_tracking_code(*, tracking_code: str, rating: str, comment: str = "") -> Case:
+    """A resident rates their case from its tracking page (no sign-in: the code is the key)."""
+    case = Case.objects.filter(tracking_code=(tracking_code or "").strip().upper()).first()
+    if case is None:
+        raise Case.DoesNotExist
+    return act(actor=None, case=case, action="rate", rating=rating, note=comment, public=True)
+
+
+# --- The sweep -----------------------------------------------------------------------------------
+
+
+def _notify_level(case: Case, text: str) -> None:
+    from wangge.accounts.choices import Role
+    from wangge.accounts.models import Membership
+
+    node = case.level or case.grid
+    roles = [Role.COMMUNITY_STAFF, Role.GRID_LEADER, Role.STREET_STAFF]
+    users = {
+        m.user
+        for m in Membership.objects.filter(
+            node=node, role__in=roles, is_active=True
+        ).select_related("user")
+    }
+    if case.handler is not None:
+        users.add(case.handler)
+    Notification.objects.bulk_create(
+        [Notification(user=user, text=text[:300], url=f"/cases/{case.pk}/") for user in users]
+    )
+
+
+@transaction.atomic
+def sweep(*, now: datetime.datetime | None = None) -> dict:
+    """Mark cases yellow and red, and escalate late ones up the hierarchy (督办).
+
+    A case that goes red is raised to its community, and if it is still red once as long
+    again has passed, to its street; the people responsible there, and its handler, are told.
+    """
+    now = now or timezone.now()
+    counts = {"yellow": 0, "red": 0, "escalated": 0}
+    candidates = (
+        Case.objects.exclude(state__in=[*FINAL_STATES, State.PARKED])
+        .filter(stage_warn_at__lte=now)
+        .select_related("grid", "level")
+    )
+    for case in candidates.select_for_update(of=("self",)):
+        mark = _mark(case, now)
+        if mark == case.mark and mark != Mark.RED:
+            continue
+        changed = []
+        if mark != case.mark:
+            case.mark = mark
+            changed.append("mark")
+            counts["yellow" if mark == Mark.YELLOW else "red"] += 1
+        if mark == Mark.RED and _due_for_escalation(case, now):
+            before = case_snapshot(case)
+            above = level_above(case.level or case.grid)
+            if above is not None:
+                case.level = above
+                case.escalations += 1
+                changed += ["level", "escalations"]
+                counts["escalated"] += 1
+                case.save(update_fields=changed)
+                CaseEvent.objects.create(
+                    case=case,
+                    action="overdue_escalated",
+                    from_state=case.state,
+                    to_state=case.state,
+                    at=now,
+                    actor_name="系统",
+                    note=f"超时未办，已提级至{above.name}督办",
+                    data={"level": above.pk},
+                )
+                audit.record(
+                    actor=None,
+                    action="cases.case.overdue_escalated",
+                    target=case,
+                    node=case.grid,
+                    before=before,
+                    after=case_snapshot(case),
+                    reason="time limit passed",
+                )
+                _notify_level(case, f"案件 {case.number}“{case.title}”已超时，请督办")
+                continue
+        if changed:
+            case.save(update_fields=changed)
+    return counts
+
+
+def _due_for_escalation(case: Case, now: datetime.datetime) -> bool:
+    """Once when the stage goes red; again after as long again as the stage was given."""
+    if not case.stage_deadline or not case.stage_started_at:
+        return False
+    span = case.stage_deadline - case.stage_started_at
+    overdue = now - case.stage_deadline
+    if case.escalations == 0:
+        return True
+    return (
+        case.escalations == 1
+        and overdue >= span
+        and case.level is not None
+        and (case.level.kind in COMMUNITY_KINDS)
+    )
+
+
+# --- Open311 clients -----------------------------------------------------------------------------
+
+
+def open311_key_hash(key: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@transaction.atomic
+def create_open311_client(*, actor, name: str, key: str | None = None, node: Node | None = None):
+    """Let an application file cases through Open311; returns (client, key). The key is
+    shown once and stored hashed; ``key`` may be given (the demo's ``demo-open311-key``)."""
+    from wangge.cases.models import Open311Client
+
+    check_scope(actor, Open311Client(), "add", path=node.path if node else None)
+    key = key or secrets.token_urlsafe(24)
+    if Open311Client.objects.filter(key_hash=open311_key_hash(key)).exists():
+        raise ValidationError({"key": "该密钥已存在"})
+    client = Open311Client.objects.create(
+        name=name, key_hash=open311_key_hash(key), prefix=key[:8], node=node
+    )
+    audit.record(
+        actor=actor,
+        action="cases.open311client.created",
+        target=client,
+        node=node,
+        after={"name": name, "prefix": client.prefix},
+    )
+    return client, key

@@ -1,0 +1,42 @@
+"""Publishing a new version of the category tree from a file."""
+
+import json
+
+import pytest
+from django.core.management import call_command
+
+from wangge.cases.models import Case, Category, CategoryTree
+from wangge.fixtures import load
+
+pytestmark = pytest.mark.django_db
+
+
+def write(tmp_path, data):
+    path = tmp_path / "tree.json"
+    path.write_text(json.dumps(data, ensure_ascii=False), "utf-8")
+    return path
+
+
+def test_a_new_version_becomes_current_and_old_cases_keep_theirs(tmp_path, capsys):
+    old = Category.objects.get(tree__is_current=True, code="MD02")
+    data = load("categories.json") | {"version": "2027.1"}
+    data["categories"][1]["children"][1]["name"] = "宠物扰民（含犬只）"
+    call_command("import-categories", str(write(tmp_path, data)))
+    assert "已发布分类体系 2027.1" in capsys.readouterr().out
+    new = Category.objects.get(tree__is_current=True, code="MD02")
+    assert new.name == "宠物扰民（含犬只）" and new.pk != old.pk
+    assert CategoryTree.objects.filter(is_current=True).count() == 1
+    old.refresh_from_db()
+    assert old.tree.version == "2026.1"
+    assert not Case.objects.filter(category=new).exists()
+
+
+def test_a_bad_file_is_refused_whole(tmp_path, capsys):
+    data = load("categories.json") | {"version": "2026.1"}
+    data["categories"][0]["children"][0]["kind"] = "someday"
+    data["categories"][0]["children"][1]["limits"] = {"handle": [3, "fortnights"]}
+    with pytest.raises(SystemExit):
+        call_command("import-categories", str(write(tmp_path, data)))
+    err = capsys.readouterr().err
+    assert "版本 2026.1 已存在" in err and "办理类型 someday 无效" in err and "fortnights" in err
+    assert CategoryTree.objects.count() == 1

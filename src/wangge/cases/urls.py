@@ -1,0 +1,9 @@
+from django.urls import path
+
+from wangge.cases import public
+
+urlpatterns = [
+    path("r/<str:grid_code>/", public.report, name="case-report"),
+    path("t/", public.track, name="case-track-form"),
+    path("t/<str:code>/", public.track, name="case-track"),
+]

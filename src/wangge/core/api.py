@@ -1,0 +1,304 @@
+"""What every API router shares (errors, authentication, pagination) and the core routes:
+audit events, jobs, imports and exports."""
+
+import datetime
+import json
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404
+from ninja import File, Form, Query, Router, Schema, Status
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.files import UploadedFile
+from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.security import HttpBearer, SessionAuth
+
+from wangge.core import exports
+from wangge.core.filters import AuditFilter, query_schema
+from wangge.core.imports import REGISTRY, save_upload, start_import
+from wangge.core.models import AuditEvent, Job
+from wangge.core.scope import get_scope
+
+PROBLEM = "application/problem+json"
+
+
+# --- Errors as application/problem+json (RFC 9457) ----------------------------------------------
+
+
+def problem(status: int, title: str, detail: str = "", **extra) -> HttpResponse:
+    body = {"type": "about:blank", "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    body.update(extra)
+    return HttpResponse(
+        json.dumps(body, ensure_ascii=False, default=str), status=status, content_type=PROBLEM
+    )
+
+
+def _field_errors(exc: DjangoValidationError) -> list[dict]:
+    if hasattr(exc, "error_dict"):
+        return [
+            {"field": field, "message": " ".join(str(m) for e in errors for m in e.messages)}
+            for field, errors in exc.error_dict.items()
+        ]
+    return [{"field": "", "message": message} for message in exc.messages]
+
+
+def install_error_handlers(api) -> None:
+    @api.exception_handler(Http404)
+    def not_found(request, exc):
+        return problem(404, "Not Found", "不存在，或不在您的管辖范围内")
+
+    @api.exception_handler(DjangoValidationError)
+    def invalid(request, exc):
+        errors = _field_errors(exc)
+        return problem(400, "Bad Request", "；".join(e["message"] for e in errors), errors=errors)
+
+    @api.exception_handler(NinjaValidationError)
+    def invalid_request(request, exc):
+        errors = [
+            {
+                "field": ".".join(str(part) for part in error.get("loc", ())[1:]),
+                "message": error.get("msg", ""),
+            }
+            for error in exc.errors
+        ]
+        return problem(400, "Bad Request", "请求参数不正确", errors=errors)
+
+    @api.exception_handler(AuthenticationError)
+    def unauthenticated(request, exc):
+        response = problem(401, "Unauthorized", "需要登录或有效的令牌")
+        response["WWW-Authenticate"] = "Bearer"
+        return response
+
+    @api.exception_handler(HttpError)
+    def http_error(request, exc):
+        titles = {
+            400: "Bad Request",
+            403: "Forbidden",
+            404: "Not Found",
+            409: "Conflict",
+            413: "Payload Too Large",
+            429: "Too Many Requests",
+        }
+        return problem(exc.status_code, titles.get(exc.status_code, "Error"), str(exc))
+
+
+# --- Authentication ------------------------------------------------------------------------------
+
+
+class BearerAuth(HttpBearer):
+    def authenticate(self, request, token):
+        from wangge.accounts.services import user_for_token
+
+        user = user_for_token(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+class ActiveSessionAuth(SessionAuth):
+    """The signed-in browser session (with CSRF on writes), as the pages use."""
+
+    def authenticate(self, request, key):
+        user = super().authenticate(request, key)
+        return user if user is not None and user.is_active else None
+
+
+AUTH = [BearerAuth(), ActiveSessionAuth()]
+
+
+# --- Pagination ----------------------------------------------------------------------------------
+
+
+class Page(LimitOffsetPagination):
+    """``?limit=&offset=`` → ``{"count", "items"}``; at most 500 a page."""
+
+    class Input(Schema):
+        limit: int = 50
+        offset: int = 0
+
+    def paginate_queryset(self, queryset, pagination, **params):
+        if pagination.limit < 1 or pagination.limit > 500:
+            raise HttpError(400, "limit 应在 1 到 500 之间")
+        if pagination.offset < 0:
+            raise HttpError(400, "offset 不能为负数")
+        return super().paginate_queryset(queryset, pagination, **params)
+
+
+class Presented:
+    """A queryset that paginates like one and presents only the items of the page it gives."""
+
+    def __init__(self, queryset, present):
+        self.queryset = queryset
+        self.present = present
+
+    def count(self):
+        return self.queryset.count()
+
+    def __len__(self):
+        return self.count()
+
+    def __getitem__(self, item):
+        return [self.present(obj) for obj in self.queryset[item]]
+
+
+def apply_filters(filterset_class, params, queryset, request):
+    """Run a filter set over a restricted queryset; bad values are a 400 naming the field."""
+    data = {k: v for k, v in params.model_dump().items() if v is not None}
+    filterset = filterset_class(data, queryset=queryset, request=request)
+    if not filterset.is_valid():
+        errors = [
+            {"field": field, "message": " ".join(messages)}
+            for field, messages in filterset.errors.items()
+        ]
+        raise DjangoValidationError({e["field"]: e["message"] for e in errors})
+    return filterset.qs
+
+
+# --- Audit ------------------------------------------------------------------------------------
+
+router = Router(tags=["audit, jobs, imports"])
+
+
+class AuditEventOut(Schema):
+    id: int
+    at: datetime.datetime
+    actor_id: int | None
+    actor_name: str
+    node_id: int | None
+    action: str
+    target_type: str
+    target_id: str
+    target_repr: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    request_id: str
+    reason: str
+
+
+AuditQuery = query_schema(AuditFilter, "AuditQuery")
+
+
+@router.get("/audit-events", response=list[AuditEventOut])
+@paginate(Page)
+def list_audit_events(request, filters: Query[AuditQuery]):
+    """Audit events within the caller's scope, newest first; filter by object, actor, time."""
+    events = AuditEvent.objects.restrict(request.user, "view")
+    return apply_filters(AuditFilter, filters, events, request)
+
+
+@router.get("/audit-events/{event_id}", response=AuditEventOut)
+def get_audit_event(request, event_id: int):
+    return get_object_or_404(AuditEvent.objects.restrict(request.user, "view"), pk=event_id)
+
+
+# --- Notifications ------------------------------------------------------------------------------
+
+
+class NotificationOut(Schema):
+    id: int
+    text: str
+    url: str
+    created_at: datetime.datetime
+    read_at: datetime.datetime | None
+
+
+@router.get("/notifications", response=list[NotificationOut])
+@paginate(Page)
+def list_notifications(request, unread: bool = False):
+    """The caller's own notifications (late cases, escalations), newest first."""
+    from wangge.core.models import Notification
+
+    notes = Notification.objects.filter(user=request.user)
+    return notes.filter(read_at__isnull=True) if unread else notes
+
+
+@router.post("/notifications/{notification_id}/read", response=NotificationOut)
+def read_notification(request, notification_id: int):
+    from django.utils import timezone
+
+    from wangge.core.models import Notification
+
+    note = get_object_or_404(Notification, pk=notification_id, user=request.user)
+    if note.read_at is None:
+        note.read_at = timezone.now()
+        note.save(update_fields=["read_at"])
+    return note
+
+
+# --- Jobs, imports and exports ----------------------------------------------------------------
+
+
+class JobOut(Schema):
+    id: int
+    kind: str
+    state: str
+    phase: str = ""
+    progress_done: int
+    progress_total: int
+    percent: int
+    result: dict[str, Any] | None
+    error: str
+    created_at: datetime.datetime
+    finished_at: datetime.datetime | None
+
+    @staticmethod
+    def resolve_phase(job):
+        return job.params.get("phase", "")
+
+    @staticmethod
+    def resolve_error(job):
+        # The traceback stays in the database for operators; callers get the first line.
+        return job.error.splitlines()[0] if job.error else ""
+
+
+@router.get("/jobs/{job_id}", response=JobOut)
+def get_job(request, job_id: int):
+    """A job the caller started (an import), with its progress and, when done, its report."""
+    return get_object_or_404(Job, pk=job_id, created_by=request.user)
+
+
+def _importer_for(request, kind: str, action: str):
+    importer = REGISTRY.get(kind)
+    if importer is None:
+        raise Http404
+    model = importer.model
+    perm = f"{model._meta.app_label}.{action}_{model._meta.model_name}"
+    if not get_scope(request.user).has_perm(perm):
+        raise Http404
+    return importer
+
+
+@router.post("/imports/{kind}", response={202: JobOut, 200: JobOut})
+def create_import(request, kind: str, file: File[UploadedFile], dry_run: Form[bool] = False):
+    """Import ``buildings``, ``households`` or ``persons`` from ``.xlsx`` or ``.csv``.
+
+    Every row is checked first; if any fails nothing is written and the job's result lists
+    row, column and message. Small files are done when this returns (200); larger ones are
+    queued for a worker (202) — poll ``GET /jobs/{id}``.
+    """
+    from django.conf import settings
+
+    importer = _importer_for(request, kind, "import")
+    if not file.name.lower().endswith((".xlsx", ".csv")):
+        raise HttpError(400, "只支持 .xlsx 和 .csv 文件")
+    if file.size > settings.WANGGE_IMPORT_MAX_BYTES:
+        raise HttpError(413, "文件过大")
+    path = save_upload(file)
+    job = start_import(
+        actor=request.user, kind=importer.kind, path=path, filename=file.name, dry_run=dry_run
+    )
+    return Status(200 if job.finished_at else 202, job)
+
+
+@router.get("/exports/{kind}", response={200: None})
+def export(request, kind: str, format: str = "xlsx"):
+    """The same columns as the import, for everything in the caller's scope, ID and phone
+    numbers masked. ``format`` is ``xlsx`` or ``csv``."""
+    importer = _importer_for(request, kind, "view")
+    if format not in {"xlsx", "csv"}:
+        raise HttpError(400, "format 应为 xlsx 或 csv")
+    return exports.respond(importer, importer.export_queryset(request.user), request.user, format)

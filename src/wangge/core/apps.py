@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CoreConfig(AppConfig):
+    name = "wangge.core"
+    label = "core"
+    verbose_name = _("Core")
+
+    def ready(self):
+        from wangge.core import housekeeping  # noqa: F401  (registers the hourly purge)

@@ -1,0 +1,23 @@
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+
+class ImportForm(forms.Form):
+    kind = forms.ChoiceField(label=_("What to import"))
+    file = forms.FileField(label=_("File (.xlsx or .csv)"))
+    dry_run = forms.BooleanField(
+        label=_("Check only, import nothing"), required=False, initial=False
+    )
+
+    def __init__(self, *args, kinds=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [(k.kind, k.spec.title) for k in kinds]
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith((".xlsx", ".csv")):
+            raise forms.ValidationError(_("Only .xlsx and .csv files can be imported."))
+        if upload.size > settings.WANGGE_IMPORT_MAX_BYTES:
+            raise forms.ValidationError(_("The file is too large."))
+        return upload

@@ -1,0 +1,139 @@
+"""The form engine: typed questions and the checking of answers.
+
+Category attributes use it now (and Open311 service definitions are drawn from it);
+checklists and surveys will. Answers are stored as JSON, keyed by question code.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from wangge.core.models import Form, Question
+
+Kind = Question.Kind
+_TRUE = {"true", "1", "yes", "是", "有", "y"}
+_FALSE = {"false", "0", "no", "否", "无", "n"}
+MAX_STRING = 200
+MAX_TEXT = 4000
+
+
+def questions(form: Form | None) -> list[Question]:
+    if form is None:
+        return []
+    cached = getattr(form, "_questions", None)
+    if cached is None:
+        cached = list(form.questions.all())
+        form._questions = cached
+    return cached
+
+
+def _choice_keys(question: Question) -> dict[str, str]:
+    keys = {}
+    for choice in question.choices or []:
+        keys[str(choice["key"])] = str(choice["key"])
+        keys[str(choice.get("name", choice["key"]))] = str(choice["key"])
+    return keys
+
+
+def clean_answer(question: Question, value):
+    """The answer in its stored form, or ``ValueError`` with the reason in Chinese."""
+    kind = question.kind
+    if kind in (Kind.STRING, Kind.TEXT):
+        text = str(value).strip()
+        limit = MAX_STRING if kind == Kind.STRING else MAX_TEXT
+        if len(text) > limit:
+            raise ValueError(f"不能超过{limit}字")
+        return text
+    if kind == Kind.NUMBER:
+        try:
+            number = float(value)
+        except (TypeError, ValueError) as exc:
+            raise ValueError("应为数字") from exc
+        if question.minimum is not None and number < question.minimum:
+            raise ValueError(f"不能小于{question.minimum:g}")
+        if question.maximum is not None and number > question.maximum:
+            raise ValueError(f"不能大于{question.maximum:g}")
+        return int(number) if number.is_integer() else number
+    if kind == Kind.DATETIME:
+        moment = value if isinstance(value, datetime.datetime) else parse_datetime(str(value))
+        if moment is None:
+            raise ValueError("时间格式不正确（应如 2026-01-31T14:00:00+08:00）")
+        if timezone.is_naive(moment):
+            moment = timezone.make_aware(moment)
+        return moment.isoformat()
+    if kind == Kind.SINGLE:
+        keys = _choice_keys(question)
+        if str(value) not in keys:
+            raise ValueError(f"不是可选项（{'、'.join(c['name'] for c in question.choices)}）")
+        return keys[str(value)]
+    if kind == Kind.MULTI:
+        items = value if isinstance(value, list | tuple) else str(value).split(",")
+        keys = _choice_keys(question)
+        chosen = []
+        for item in items:
+            item = str(item).strip()
+            if not item:
+                continue
+            if item not in keys:
+                raise ValueError(f"“{item}”不是可选项")
+            chosen.append(keys[item])
+        return sorted(set(chosen))
+    if kind == Kind.BOOLEAN:
+        if isinstance(value, bool):
+            return value
+        word = str(value).strip().lower()
+        if word in _TRUE:
+            return True
+        if word in _FALSE:
+            return False
+        raise ValueError("应为“是”或“否”")
+    raise ValueError(f"unknown question kind {kind}")
+
+
+def clean_answers(form: Form | None, data: dict | None) -> tuple[dict, dict]:
+    """Check answers against a form: (answers as stored, errors by question code)."""
+    data = dict(data or {})
+    clean, errors = {}, {}
+    known = {question.code: question for question in questions(form)}
+    for code in data:
+        if code not in known:
+            errors[code] = "没有这个问题"
+    for code, question in known.items():
+        value = data.get(code)
+        if value in (None, "", []):
+            if question.required:
+                errors[code] = f"“{question.label}”必填"
+            continue
+        try:
+            clean[code] = clean_answer(question, value)
+        except ValueError as exc:
+            errors[code] = f"“{question.label}”{exc}"
+    return clean, errors
+
+
+def open311_attributes(form: Form | None) -> list[dict]:
+    """The questions as Open311 GeoReport v2 service definition attributes."""
+    attributes = []
+    for order, question in enumerate(questions(form), start=1):
+        kind = question.kind if question.kind != Kind.BOOLEAN else Kind.SINGLE
+        entry = {
+            "variable": True,
+            "code": question.code,
+            "datatype": kind,
+            "required": question.required,
+            "datatype_description": question.help or None,
+            "order": order,
+            "description": question.label,
+        }
+        if question.kind == Kind.BOOLEAN:
+            entry["values"] = [{"key": "true", "name": "是"}, {"key": "false", "name": "否"}]
+        elif question.kind in (Kind.SINGLE, Kind.MULTI):
+            entry["values"] = [
+                {"key": str(c["key"]), "name": str(c.get("name", c["key"]))}
+                for c in question.choices
+            ]
+        attributes.append(entry)
+    return attributes

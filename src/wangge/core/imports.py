@@ -1,0 +1,285 @@
+"""Imports and exports of records from spreadsheets, for every app that registers a kind.
+
+An import is judged whole before anything is written: every cell is parsed, every row is
+checked against the database and the actor's scope, and if any row fails nothing is written
+and the report lists row, column and reason. Otherwise all rows are written through the
+app's services in one transaction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.db import transaction
+
+from wangge.core import audit
+from wangge.core.scope import get_scope, permission_name
+from wangge.core.services import BulkResult
+from wangge.core.tabular import ParsedTable, RowError, TableSpec, parse_table
+
+logger = logging.getLogger(__name__)
+
+MAX_REPORTED_ERRORS = 1000
+
+
+@dataclass
+class ImportReport:
+    kind: str
+    filename: str = ""
+    dry_run: bool = False
+    rows: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    error_count: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.error_count == 0
+
+    def add_errors(self, errors: Iterable[RowError]) -> None:
+        for error in errors:
+            self.error_count += 1
+            if len(self.errors) < MAX_REPORTED_ERRORS:
+                self.errors.append(error)
+
+    def as_dict(self) -> dict:
+        return {
+            "kind": self.kind,
+            "filename": self.filename,
+            "dry_run": self.dry_run,
+            "ok": self.ok,
+            "rows": self.rows,
+            "error_count": self.error_count,
+            "errors": [error.as_dict() for error in self.errors],
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+@dataclass
+class Plan:
+    """What a checked file will do: rows to create, rows to update (each with what changes),
+    rows already as stored, and the paths of the nodes written to."""
+
+    creates: list = field(default_factory=list)
+    updates: list = field(default_factory=list)
+    unchanged: int = 0
+    paths: set[str] = field(default_factory=set)
+
+
+def changed_values(obj, values: dict) -> dict:
+    """The entries of ``values`` that differ from what ``obj`` holds (related objects by key)."""
+    changed = {}
+    for key, value in values.items():
+        current = getattr(obj, key)
+        if getattr(current, "pk", current) != getattr(value, "pk", value):
+            changed[key] = value
+    return changed
+
+
+class Importer:
+    """One kind of record that can be imported and exported. Apps subclass and register."""
+
+    kind: str = ""
+    spec: TableSpec
+    model = None
+
+    def check(self, parsed: ParsedTable, actor) -> tuple[list[RowError], Plan]:
+        """Check the parsed rows against the database and scope; return errors and a plan."""
+        raise NotImplementedError
+
+    def apply(self, plan: Plan, actor, progress: Callable[[int], None] | None) -> BulkResult:
+        """Write the plan through the services."""
+        raise NotImplementedError
+
+    @property
+    def permission(self) -> str:
+        return permission_name(self.model, "import")
+
+    def export_queryset(self, actor):
+        raise NotImplementedError
+
+    def export_rows(self, queryset, actor) -> Iterable[dict]:
+        raise NotImplementedError
+
+
+REGISTRY: dict[str, Importer] = {}
+
+
+def register(importer_class):
+    REGISTRY[importer_class.kind] = importer_class()
+    return importer_class
+
+
+def get_importer(kind: str) -> Importer:
+    try:
+        return REGISTRY[kind]
+    except KeyError:
+        raise ValueError(f"unknown import kind {kind!r}; known: {', '.join(REGISTRY)}") from None
+
+
+@contextlib.contextmanager
+def _no_cycle_collection():
+    """Building a hundred thousand rows makes Python's cycle collector walk them again and
+    again; nothing an import builds is cyclic garbage, so it is paused until the end."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def run_import(
+    *,
+    actor,
+    kind: str,
+    path: Path | str,
+    filename: str = "",
+    dry_run: bool = False,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> ImportReport:
+    """Import a file: all rows or none. ``progress(phase, done, total)`` is told how far."""
+    with _no_cycle_collection():
+        return _run_import(actor, kind, path, filename, dry_run, progress)
+
+
+def _run_import(actor, kind, path, filename, dry_run, progress) -> ImportReport:
+    started = time.perf_counter()
+    importer = get_importer(kind)
+    report = ImportReport(kind=kind, filename=filename or Path(path).name, dry_run=dry_run)
+
+    def tell(phase, done, total=0):
+        if progress:
+            progress(phase, done, total)
+
+    if actor is not None and not get_scope(actor).has_perm(importer.permission):
+        report.add_errors([RowError(0, "", f"您无权导入{importer.spec.title}")])
+        return report
+    parsed = parse_table(
+        importer.spec, path, filename, on_progress=lambda done: tell("reading", done)
+    )
+    report.rows = len(parsed.rows)
+    report.add_errors(parsed.errors)
+    tell("checking", 0, report.rows)
+    if report.ok:
+        errors, plan = importer.check(parsed, actor)
+        report.add_errors(sorted(errors, key=lambda e: (e.row, e.column)))
+    if not report.ok:
+        report.seconds = time.perf_counter() - started
+        return report
+    report.unchanged = plan.unchanged
+    if dry_run:
+        report.created, report.updated = len(plan.creates), len(plan.updates)
+        report.seconds = time.perf_counter() - started
+        return report
+    tell("writing", 0, report.rows)
+    with transaction.atomic():
+        result = importer.apply(plan, actor, lambda done: tell("writing", done, report.rows))
+        report.created = result.created
+        report.updated = result.updated
+        report.unchanged += result.unchanged
+        audit.record(
+            actor=actor,
+            action="core.import.completed",
+            node_id=result.node_id,
+            target_repr=f"{kind}: {report.filename}",
+            after={
+                "kind": kind,
+                "rows": report.rows,
+                "created": report.created,
+                "updated": report.updated,
+                "unchanged": report.unchanged,
+            },
+        )
+    report.seconds = time.perf_counter() - started
+    tell("done", report.rows, report.rows)
+    return report
+
+
+# --- As a job ----------------------------------------------------------------------------------
+
+
+def save_upload(uploaded) -> Path:
+    """Keep an uploaded file under ``var/uploads`` until its job has run."""
+    import uuid
+
+    from django.conf import settings
+
+    folder = Path(settings.VAR_DIR) / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    suffix = Path(uploaded.name).suffix.lower()
+    path = folder / f"{uuid.uuid4().hex}{suffix}"
+    with path.open("wb") as handle:
+        for chunk in uploaded.chunks():
+            handle.write(chunk)
+    return path
+
+
+def start_import(*, actor, kind: str, path: Path, filename: str, dry_run: bool, node=None):
+    """Queue an import as a job; small files run at once, large ones wait for a worker."""
+    from django.conf import settings
+
+    from wangge.core import jobs
+
+    get_importer(kind)
+    job = jobs.enqueue(
+        kind="import",
+        params={
+            "kind": kind,
+            "path": str(path),
+            "filename": filename,
+            "dry_run": dry_run,
+            "actor_id": actor.pk if actor is not None else None,
+        },
+        actor=actor,
+        node=node,
+    )
+    if path.stat().st_size <= settings.WANGGE_IMPORT_INLINE_BYTES:
+        job = jobs.run_now(job)
+    return job
+
+
+def _import_job(job) -> dict:
+    from django.contrib.auth import get_user_model
+
+    from wangge.core.jobs import Progress
+
+    params = job.params
+    actor = None
+    if params.get("actor_id"):
+        actor = get_user_model().objects.get(pk=params["actor_id"])
+    path = Path(params["path"])
+    try:
+        report = run_import(
+            actor=actor,
+            kind=params["kind"],
+            path=path,
+            filename=params.get("filename", ""),
+            dry_run=params.get("dry_run", False),
+            progress=Progress(job),
+        )
+    finally:
+        path.unlink(missing_ok=True)
+    return report.as_dict()
+
+
+def _register_job():
+    from wangge.core.jobs import handler
+
+    handler("import")(_import_job)
+
+
+_register_job()

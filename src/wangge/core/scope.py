@@ -1,0 +1,146 @@
+"""Who may see and change what: memberships on territory nodes, read through one door.
+
+Every scoped model uses ``ScopedQuerySet`` and names ``scope_field``, the path from the model
+to the territory node it lies in. ``Model.objects.restrict(user, action)`` keeps the rows
+inside the subtrees of the nodes where one of the user's memberships grants
+``<app>.<action>_<model>``. Anything else is, to that user, not there (a 404).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from functools import reduce
+from operator import or_
+
+from django.apps import apps
+from django.db import models
+from django.db.models import Q
+
+
+def subtree_q(paths: list[str], field: str = "path") -> Q:
+    """Nodes in any of the subtrees rooted at ``paths`` (a prefix match on the path)."""
+    return reduce(or_, (Q(**{f"{field}__startswith": path}) for path in paths))
+
+
+@dataclass(frozen=True)
+class Grant:
+    node_id: int
+    path: str
+    role: str
+
+
+class Scope:
+    """The nodes a user acts on, with the role held on each."""
+
+    def __init__(self, user):
+        from wangge.accounts.permissions import role_allows
+
+        self._role_allows = role_allows
+        self.user = user
+        active = bool(user and user.is_authenticated and user.is_active)
+        self.unrestricted = active and user.is_superuser
+        self.grants: list[Grant] = []
+        if active and not self.unrestricted:
+            Membership = apps.get_model("accounts", "Membership")
+            rows = (
+                Membership.objects.filter(user=user, is_active=True, node__is_active=True)
+                .values_list("node_id", "node__path", "role")
+                .order_by("node__path")
+            )
+            self.grants = [Grant(node_id, path, role) for node_id, path, role in rows]
+        self._paths: dict[str, list[str]] = {}
+
+    def has_perm(self, perm: str) -> bool:
+        return self.unrestricted or bool(self.paths(perm))
+
+    def paths(self, perm: str) -> list[str]:
+        """The smallest set of subtree paths where ``perm`` is granted."""
+        if perm not in self._paths:
+            granted = sorted(
+                {grant.path for grant in self.grants if self._role_allows(grant.role, perm)}
+            )
+            minimal: list[str] = []
+            for path in granted:
+                if not any(path.startswith(kept) for kept in minimal):
+                    minimal.append(path)
+            self._paths[perm] = minimal
+        return self._paths[perm]
+
+    def allows(self, perm: str, path: str | None) -> bool:
+        """Whether ``perm`` holds at the node with ``path`` (``None``: not placed in a node)."""
+        if self.unrestricted:
+            return True
+        if path is None:
+            return self.covers_roots(perm)
+        return any(path.startswith(prefix) for prefix in self.paths(perm))
+
+    def roles_at(self, path: str) -> set[str]:
+        return {grant.role for grant in self.grants if path.startswith(grant.path)}
+
+    def covers_roots(self, perm: str) -> bool:
+        """Granted on every top-level node: nothing in the database lies outside."""
+        if self.unrestricted:
+            return True
+        paths = self.paths(perm)
+        if not paths:
+            return False
+        Node = apps.get_model("territory", "Node")
+        roots = list(Node.objects.filter(parent__isnull=True).values_list("path", flat=True))
+        return bool(roots) and all(root in paths for root in roots)
+
+    def node_ids(self) -> set[int]:
+        """The ids of the nodes the memberships are on, and of their ancestors."""
+        ids: set[int] = set()
+        for grant in self.grants:
+            ids.update(int(part) for part in grant.path.strip("/").split("/"))
+        return ids
+
+
+def get_scope(user) -> Scope:
+    """The user's scope, computed once per user object (so once per request)."""
+    scope = getattr(user, "_wangge_scope", None)
+    if scope is None:
+        scope = Scope(user)
+        if user is not None:
+            with contextlib.suppress(AttributeError):  # AnonymousUser has no __dict__ slot
+                user._wangge_scope = scope
+    return scope
+
+
+def forget_scope(user) -> None:
+    if hasattr(user, "_wangge_scope"):
+        del user._wangge_scope
+
+
+def permission_name(model, action: str) -> str:
+    return f"{model._meta.app_label}.{action}_{model._meta.model_name}"
+
+
+class ScopedQuerySet(models.QuerySet):
+    """A queryset that knows how to keep only what a user may see."""
+
+    def restrict(self, user, action: str = "view"):
+        model = self.model
+        perm = permission_name(model, action)
+        scope = get_scope(user)
+        if scope.unrestricted:
+            return self.all()
+        paths = scope.paths(perm)
+        if not paths:
+            return self.none()
+        field = model.scope_field
+        node_q = subtree_q(paths)
+        if field == "":
+            # The territory tree itself: the subtrees, and for reading, the ancestors
+            # that give them a name and a place.
+            condition = node_q
+            if action == "view":
+                condition |= Q(pk__in=scope.node_ids())
+            return self.filter(condition)
+        if scope.covers_roots(perm):
+            # Whoever holds the whole territory also sees rows placed on no node
+            # (system-wide events); a partial scope never does.
+            return self.all()
+        Node = apps.get_model("territory", "Node")
+        return self.filter(**{f"{field}__in": Node.objects.filter(node_q).values("pk")})

@@ -1,0 +1,100 @@
+"""Helpers every app's services share."""
+
+import secrets
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+
+from wangge.core.errors import not_found
+from wangge.core.models import Counter, IdempotencyKey
+from wangge.core.scope import get_scope, permission_name
+
+
+@dataclass
+class BulkResult:
+    """What a bulk write did; ``node_id`` is the deepest node holding all of it."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    ids: list[int] = field(default_factory=list)
+    node_id: int | None = None
+
+
+def allowed(actor, model, action: str, *, path: str | None) -> bool:
+    """Whether ``actor`` may ``action`` objects of ``model`` at the node with ``path``."""
+    if actor is None:
+        return True
+    return get_scope(actor).allows(permission_name(model, action), path)
+
+
+def check_scope(actor, obj, action: str, *, path: str | None) -> None:
+    """Refuse (as "not found") when ``actor`` may not ``action`` the object at ``path``.
+
+    ``actor=None`` is the system (the CLI run by an operator, the demo builder).
+    """
+    if not allowed(actor, type(obj), action, path=path):
+        raise not_found()
+
+
+def bump_counter(name: str) -> None:
+    """Give the named version a new value (random, so a rolled-back bump is never reused)."""
+    value = secrets.randbits(62)
+    if not Counter.objects.filter(name=name).update(value=value):
+        try:
+            with transaction.atomic():
+                Counter.objects.create(name=name, value=value)
+        except IntegrityError:
+            Counter.objects.filter(name=name).update(value=value)
+
+
+def read_counter(name: str) -> int:
+    return Counter.objects.filter(name=name).values_list("value", flat=True).first() or 0
+
+
+def replay(*, key: str | None, actor, operation: str, model):
+    """The object a create with this idempotency key already made, or ``None``.
+
+    Creates call it before checking their input: a retry gets the first answer even if the
+    retry's body was mangled on the way.
+    """
+    if not key:
+        return None
+    found = IdempotencyKey.objects.filter(actor=actor, operation=operation, key=key[:128]).first()
+    return None if found is None else model._base_manager.get(pk=found.target_id)
+
+
+def idempotent(*, key: str | None, actor, operation: str, model, create):
+    """Run ``create()`` once per (actor, operation, key); a retry returns the first object.
+
+    Must be called inside the transaction that creates the object, so the key and the object
+    land together or not at all.
+    """
+    if not key:
+        return create(), True
+    key = key[:128]
+
+    def first_answer():
+        found = IdempotencyKey.objects.filter(actor=actor, operation=operation, key=key).first()
+        return None if found is None else model._base_manager.get(pk=found.target_id)
+
+    existing = first_answer()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            obj = create()
+            IdempotencyKey.objects.create(
+                key=key,
+                actor=actor,
+                operation=operation,
+                target_type=f"{model._meta.app_label}.{model._meta.model_name}",
+                target_id=str(obj.pk),
+            )
+    except IntegrityError:
+        # A concurrent retry with the same key committed first: answer with its object.
+        existing = first_answer()
+        if existing is None:
+            raise
+        return existing, False
+    return obj, True

@@ -1,0 +1,107 @@
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db import connection
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from wangge.core import exports
+from wangge.core.filters import AuditFilter
+from wangge.core.forms import ImportForm
+from wangge.core.imports import REGISTRY, save_upload, start_import
+from wangge.core.models import AuditEvent, Job
+from wangge.core.presenters import ACTION_LABELS, present
+from wangge.core.scope import get_scope
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    """Liveness with the database checked: ``{"status": "ok"}`` or a 503."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as exc:
+        return JsonResponse({"status": "error", "database": str(exc)[:200]}, status=503)
+    return JsonResponse({"status": "ok"})
+
+
+@login_required
+def audit_list(request):
+    events = AuditEvent.objects.restrict(request.user, "view")
+    if not get_scope(request.user).has_perm("core.view_auditevent"):
+        return render(request, "core/forbidden.html", status=404)
+    filterset = AuditFilter(request.GET, events, request=request)
+    page = Paginator(filterset.qs.select_related("node"), 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "core/audit_list.html",
+        {
+            "filter": filterset,
+            "page": page,
+            "rows": present(list(page), request.user),
+            "actions": sorted(ACTION_LABELS.items(), key=lambda item: item[0]),
+            "filtered": any(request.GET.get(key) for key in filterset.filters),
+        },
+    )
+
+
+def importable_kinds(user):
+    """The kinds this user may import: those whose model they may add somewhere."""
+    scope = get_scope(user)
+    return [
+        importer
+        for importer in REGISTRY.values()
+        if scope.has_perm(
+            f"{importer.model._meta.app_label}.import_{importer.model._meta.model_name}"
+        )
+    ]
+
+
+@login_required
+def import_page(request):
+    kinds = importable_kinds(request.user)
+    if not kinds:
+        return render(request, "core/forbidden.html", status=404)
+    form = ImportForm(request.POST or None, request.FILES or None, kinds=kinds)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        path = save_upload(upload)
+        job = start_import(
+            actor=request.user,
+            kind=form.cleaned_data["kind"],
+            path=path,
+            filename=upload.name,
+            dry_run=form.cleaned_data["dry_run"],
+        )
+        return redirect("job-detail", pk=job.pk)
+    jobs = Job.objects.filter(created_by=request.user, kind="import")[:10]
+    return render(request, "core/import.html", {"form": form, "kinds": kinds, "jobs": jobs})
+
+
+@login_required
+def job_detail(request, pk):
+    job = get_object_or_404(Job, pk=pk, created_by=request.user)
+    template = "core/_job.html" if request.headers.get("HX-Request") else "core/job.html"
+    return render(request, template, {"job": job})
+
+
+@login_required
+def import_template(request, kind):
+    importer = REGISTRY.get(kind)
+    if importer is None or importer not in importable_kinds(request.user):
+        return render(request, "core/forbidden.html", status=404)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = exports.disposition(f"{importer.spec.title}-模板.csv")
+    exports.write_csv(importer.spec, [], response)
+    return response
+
+
+@login_required
+def export(request, kind, fmt):
+    importer = REGISTRY.get(kind)
+    if importer is None or fmt not in {"csv", "xlsx"}:
+        return render(request, "core/forbidden.html", status=404)
+    return exports.respond(importer, importer.export_queryset(request.user), request.user, fmt)

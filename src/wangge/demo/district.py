@@ -1,0 +1,217 @@
+"""The demo district's divisions and accounts.
+
+Streets and communities are those named in the product's stories (Zhongyuan District,
+Zhengzhou). Street codes follow the statistical division codes; community codes, grids,
+boundaries, buildings and people are generated: official grid boundaries are not public.
+"""
+
+DISTRICT = {"code": "410102", "name": "中原区", "full_name": "郑州市中原区"}
+
+# Where the generated lattice is laid: roughly the district's real extent.
+BOUNDS = {"west": 113.55, "east": 113.66, "south": 34.72, "north": 34.80}
+LATTICE = {"columns": 12, "rows": 8}
+
+# Streets in a 4 × 2 arrangement of blocks (west→east, north→south); each block is 3 × 4 cells.
+STREETS = [
+    {
+        "code": "410102004",
+        "name": "秦岭路街道",
+        "slug": "qll",
+        "communities": [
+            {"code": "410102004011", "name": "秦江社区", "slug": "qinjiang"},
+        ],
+    },
+    {
+        "code": "410102001",
+        "name": "林山寨街道",
+        "slug": "lsz",
+        "communities": [
+            {"code": "410102001006", "name": "农业银行社区", "slug": "nongyeyinhang"},
+            {"code": "410102001012", "name": "中原中路一社区", "slug": "zyzly"},
+        ],
+    },
+    {
+        "code": "410102002",
+        "name": "建设路街道",
+        "slug": "jsl",
+        "communities": [
+            {"code": "410102002008", "name": "一中社区", "slug": "yizhong"},
+        ],
+    },
+    {
+        "code": "410102007",
+        "name": "绿东村街道",
+        "slug": "ldc",
+        "communities": [
+            {"code": "410102007005", "name": "开元社区", "slug": "kaiyuan"},
+        ],
+    },
+    {
+        "code": "410102010",
+        "name": "中原西路街道",
+        "slug": "zyxl",
+        "communities": [
+            {"code": "410102010003", "name": "绿都社区", "slug": "lvdu"},
+            {"code": "410102010007", "name": "万达社区", "slug": "wanda"},
+        ],
+    },
+    {
+        "code": "410102009",
+        "name": "航海西路街道",
+        "slug": "hhxl",
+        "communities": [
+            {"code": "410102009004", "name": "观澜社区", "slug": "guanlan"},
+        ],
+    },
+    {
+        "code": "410102005",
+        "name": "桐柏路街道",
+        "slug": "tbl",
+        "communities": [
+            {"code": "410102005009", "name": "城开社区", "slug": "chengkai"},
+            {"code": "410102005014", "name": "电厂南路社区", "slug": "dcnl"},
+        ],
+    },
+    {
+        "code": "410102006",
+        "name": "三官庙街道",
+        "slug": "sgm",
+        "communities": [
+            {"code": "410102006002", "name": "河南纺机社区", "slug": "fangji"},
+            {"code": "410102006010", "name": "平安街社区", "slug": "pinganjie"},
+        ],
+    },
+]
+
+# The demo accounts (password ``wangge-demo``), as DESIGN.md lists them.
+ACCOUNTS = [
+    ("district", "中原区管理员", "district_admin", "410102"),
+    ("street_zyxl", "中原西路街道 王静", "street_staff", "410102010"),
+    ("community_lvdu", "绿都社区 李娜", "community_staff", "410102010003"),
+    ("gridleader_lvdu", "绿都社区网格长 赵红", "grid_leader", "410102010003*"),
+    ("gridworker_lvdu1", "绿都社区第1网格 孙丽", "grid_worker", "410102010003001"),
+    ("gridworker_lvdu2", "绿都社区第2网格 周强", "grid_worker", "410102010003002"),
+    ("gridworker_guanlan1", "观澜社区第1网格 吴敏", "grid_worker", "410102009004001"),
+    ("partymember_lvdu", "绿都社区双报到党员 郑伟", "party_member", "410102010003"),
+]
+
+# Roads of the district, for addresses.
+ROADS = [
+    "中原路",
+    "建设路",
+    "桐柏路",
+    "秦岭路",
+    "伏牛路",
+    "嵩山路",
+    "华山路",
+    "颍河路",
+    "汝河路",
+    "淮河路",
+    "工人路",
+    "棉纺路",
+    "航海西路",
+    "陇海西路",
+    "须水河路",
+]
+
+# Dedicated grids (专属网格): a campus with its own grid inside a community.
+DEDICATED = [
+    {
+        "community": "410102010007",
+        "name": "万达广场专属网格",
+        "compound": "万达广场",
+        "buildings": ["A座", "B座", "C座"],
+    },
+    {
+        "community": "410102002008",
+        "name": "郑州一中专属网格",
+        "compound": "郑州一中",
+        "buildings": ["教学楼", "宿舍楼"],
+    },
+]
+
+# Micro-grids: 绿都 grids 1 and 2 are each split in two, under building heads.
+MICRO_GRIDS_IN = ["410102010003001", "410102010003002"]
+
+COMPOUND_WORDS = [
+    "绿都城",
+    "锦华苑",
+    "建业森林半岛",
+    "康桥华城",
+    "正商城",
+    "百花园",
+    "西元国际",
+    "金色港湾",
+    "兴华小区",
+    "棉纺家属院",
+    "电厂家属院",
+    "纺机家属院",
+    "秦岭小区",
+    "华山路小区",
+    "伏牛路小区",
+    "中原新城",
+    "碧沙岗小区",
+    "嵩山花园",
+    "颍河小区",
+    "桐柏新村",
+    "航海花园",
+    "汝河小区",
+    "工人新村",
+    "农行家属院",
+    "铁路新村",
+    "市政家属院",
+    "翠竹苑",
+    "绿城花园",
+    "春晓苑",
+    "阳光城",
+    "和谐家园",
+    "福寿园",
+    "书香苑",
+    "枫林小区",
+    "杏林小区",
+    "长椿小区",
+]
+SURNAMES = (
+    "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕"
+    "苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史"
+)
+GIVEN_MALE = "伟强磊军洋勇杰涛明超刚平辉鹏华飞鑫波斌宇浩凯健俊帆帅旭宁龙林欢阳建国志文"
+GIVEN_FEMALE = "芳娜敏静丽艳娟霞秀英华慧巧美兰玲萍红燕琳雪婷倩颖洁佳梅琴云莉凤桂月晶丹"
+# Birthplace codes of floating residents (Henan counties and neighbouring provinces).
+OTHER_REGIONS = ["411302", "411502", "410526", "412702", "370102", "340102", "130102", "411402"]
+
+# The Open311 api_key the demo issues (DESIGN: "The demo issues an Open311 key").
+OPEN311_DEMO_KEY = "demo-open311-key"
+
+# Codes the tests and the documentation refer to.
+LVDU = "410102010003"
+LVDU_GRID1 = "410102010003001"
+LVDU_GRID2 = "410102010003002"
+GUANLAN = "410102009004"
+GUANLAN_GRID1 = "410102009004001"
+NONGYEYINHANG = "410102001006"
+WANDA = "410102010007"
+CHENGKAI = "410102005009"
+KAIYUAN = "410102007005"
+
+# Places the stories name, given to the generated compounds of these grids (grid code →
+# compound, and the address its buildings carry before the building's name).
+STORY_COMPOUNDS = {
+    "410102001006001": ("工人路19号院", "郑州市中原区工人路19号院"),  # S5
+    "410102009004001": ("7号院", "郑州市中原区航海西路7号院"),  # S8
+}
+
+# The story cases of the year of history, by title (unique among the demo's cases):
+# ``wangge.cases.history.story_case("S5")`` finds one.
+STORY_CASES = {
+    "S4": "万达广场1号门拾到两串钥匙",
+    "S5": "工人路19号院1号楼21户暖气不热",
+    "S8": "7号院2号楼楼上邻居的狗夜里叫个不停",
+    "S9": "巡查发现一名露宿街头的流浪人员",
+    "S10": "小区院内居民车辆电瓶亏电无法启动",
+}
+
+# How many cases a year of history holds (before the stories and the open cases shown to
+# the personas), and which grids get more of them (the personas' grids are busier).
+HISTORY_CASES = 1000
+HISTORY_BUSY = {LVDU: 2.5, GUANLAN: 1.5}

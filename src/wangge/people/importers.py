@@ -1,0 +1,573 @@
+"""Households and persons from spreadsheets, and back out again."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from django.db.models import Prefetch
+
+from wangge.core import crypto
+from wangge.core.imports import Importer, Plan, changed_values, register
+from wangge.core.scope import get_scope
+from wangge.core.services import allowed
+from wangge.core.tabular import (
+    ID_HEADER,
+    Column,
+    RowError,
+    TableSpec,
+    choice,
+    choice_labels,
+    date,
+    integer,
+    label_of,
+    long_number_text,
+    split_list,
+    text,
+)
+from wangge.people import idnumber, services
+from wangge.people.choices import (
+    DisabilityCategory,
+    PersonStatus,
+    Relation,
+    ResidenceType,
+    Sex,
+)
+from wangge.people.models import CareTag, Household, Person, PersonTag
+from wangge.territory.models import Building, Dwelling, Node, common_ancestor_id
+
+RELATION_SYNONYMS = {
+    "本人": Relation.HEAD,
+    "妻": Relation.SPOUSE,
+    "夫": Relation.SPOUSE,
+    "妻子": Relation.SPOUSE,
+    "丈夫": Relation.SPOUSE,
+    "子": Relation.CHILD,
+    "女": Relation.CHILD,
+    "儿子": Relation.CHILD,
+    "女儿": Relation.CHILD,
+    "父亲": Relation.PARENT,
+    "母亲": Relation.PARENT,
+    "孙子": Relation.GRANDCHILD,
+    "孙女": Relation.GRANDCHILD,
+    "外孙子": Relation.GRANDCHILD,
+    "外孙女": Relation.GRANDCHILD,
+    "儿媳": Relation.CHILD_IN_LAW,
+    "女婿": Relation.CHILD_IN_LAW,
+}
+SEX_SYNONYMS = {"男性": Sex.MALE, "女性": Sex.FEMALE, "M": Sex.MALE, "F": Sex.FEMALE}
+DISABILITY_SYNONYMS = {
+    word: value
+    for label, value in {
+        "视力": DisabilityCategory.VISUAL,
+        "听力": DisabilityCategory.HEARING,
+        "言语": DisabilityCategory.SPEECH,
+        "肢体": DisabilityCategory.PHYSICAL,
+        "智力": DisabilityCategory.INTELLECTUAL,
+        "精神": DisabilityCategory.MENTAL,
+        "多重": DisabilityCategory.MULTIPLE,
+    }.items()
+    for word in (label, f"{label}残疾")
+}
+RESIDENCE_SYNONYMS = {
+    "户籍": ResidenceType.REGISTERED,
+    "户籍人口": ResidenceType.REGISTERED,
+    "流动": ResidenceType.FLOATING,
+    "流动人口": ResidenceType.FLOATING,
+    "人户分离": ResidenceType.SEPARATED,
+    "租住": ResidenceType.RENTING,
+    "租户": ResidenceType.RENTING,
+    "境外": ResidenceType.OVERSEAS,
+    "境外人员": ResidenceType.OVERSEAS,
+}
+GRADE_WORDS = {"一级": 1, "二级": 2, "三级": 3, "四级": 4}
+
+
+def grade(value) -> int | None:
+    raw = text(value)
+    return GRADE_WORDS.get(raw) or integer(value, minimum=1, maximum=4)
+
+
+def record_id(value) -> int | None:
+    return integer(value, minimum=1)
+
+
+def _grids_by_code(codes) -> dict[str, Node]:
+    return {node.code: node for node in Node.objects.grids().filter(code__in=set(codes))}
+
+
+def _in_chunks(values: list, size: int = 5000):
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+# --- Households --------------------------------------------------------------------------------
+
+
+@register
+class HouseholdImporter(Importer):
+    kind = "households"
+    model = Household
+
+    @cached_property
+    def spec(self) -> TableSpec:
+        return TableSpec(
+            kind=self.kind,
+            title="户",
+            columns=[
+                Column(ID_HEADER, "id", parse=record_id),
+                Column("户编号", "number"),
+                Column("网格编码", "grid_code"),
+                Column("小区", "compound"),
+                Column("楼栋", "building"),
+                Column("单元", "unit", parse=lambda v: integer(v, minimum=1, maximum=99)),
+                Column("房号", "room"),
+                Column(
+                    "居住类型",
+                    "residence_type",
+                    parse=choice(choice_labels(ResidenceType, RESIDENCE_SYNONYMS), "居住类型"),
+                ),
+                Column("备注", "note"),
+            ],
+        )
+
+    def check(self, parsed, actor):
+        errors: list[RowError] = []
+        plan = Plan()
+        rows = parsed.rows
+        ids = [row["id"] for _n, row in rows if row.get("id")]
+        existing = {
+            h.pk: h
+            for h in Household.objects.restrict(actor, "change")
+            .filter(pk__in=ids)
+            .select_related("grid")
+        }
+        grids = _grids_by_code(row.get("grid_code") for _n, row in rows if row.get("grid_code"))
+        numbers = [row["number"] for _n, row in rows if row.get("number")]
+        taken = dict(Household.objects.filter(number__in=numbers).values_list("number", "pk"))
+        buildings = self._buildings(rows, grids)
+        dwellings = self._dwellings(buildings.values())
+        seen_numbers: dict[str, int] = {}
+        for number, row in rows:
+
+            def bad(column, message, number=number):
+                errors.append(RowError(number, column, message))
+
+            household = None
+            if row.get("id"):
+                household = existing.get(row["id"])
+                if household is None:
+                    bad(ID_HEADER, f"ID 为 {row['id']} 的户不存在或不在您的管辖范围内")
+                    continue
+            if row.get("number"):
+                owner = taken.get(row["number"])
+                if owner is not None and (household is None or owner != household.pk):
+                    bad("户编号", f"户编号 {row['number']} 已被其他户使用")
+                if row["number"] in seen_numbers:
+                    bad("户编号", f"户编号与第{seen_numbers[row['number']]}行重复")
+                seen_numbers[row["number"]] = number
+            grid = household.grid if household is not None else None
+            if row.get("grid_code"):
+                grid = grids.get(row["grid_code"])
+                if grid is None:
+                    bad("网格编码", f"网格 {row['grid_code']} 不存在")
+                    continue
+            if grid is None:
+                bad("网格编码", "新增户须填写网格编码")
+                continue
+            dwelling = None
+            if row.get("building"):
+                building = buildings.get((grid.pk, row.get("compound", ""), row["building"]))
+                if building is None:
+                    bad(
+                        "楼栋",
+                        f"网格“{grid.name}”内没有楼栋“{row.get('compound', '')}{row['building']}”",
+                    )
+                    continue
+                dwelling = dwellings.get((building.pk, row.get("unit"), row.get("room", "")))
+                if dwelling is None:
+                    bad(
+                        "房号",
+                        f"楼栋“{building}”没有"
+                        f" {row.get('unit') or ''}-{row.get('room', '')} 这户房屋",
+                    )
+                    continue
+                grid = building.grid
+            elif household is not None and household.dwelling_id and grid != household.grid:
+                bad("楼栋", "换到其他网格时请同时填写新的楼栋、单元和房号")
+                continue
+            action = "change" if household is not None else "add"
+            if not allowed(actor, Household, action, path=grid.path):
+                bad("网格编码", f"网格“{grid.name}”不在您的管辖范围内")
+                continue
+            # In an update, a blank cell keeps what is stored.
+            values = {"grid": grid}
+            if dwelling is not None:
+                values["dwelling"] = dwelling
+            for key in ("number", "residence_type", "note"):
+                if row.get(key):
+                    values[key] = row[key]
+            if household is None:
+                values.setdefault("residence_type", ResidenceType.REGISTERED)
+            plan.paths.add(grid.path)
+            if household is None:
+                plan.creates.append(values)
+            elif changes := changed_values(household, values):
+                plan.updates.append((household, changes))
+            else:
+                plan.unchanged += 1
+        return errors, plan
+
+    def _buildings(self, rows, grids):
+        wanted = {
+            (grids[row["grid_code"]].pk, row.get("compound", ""), row["building"])
+            for _n, row in rows
+            if row.get("building") and row.get("grid_code") in grids
+        }
+        if not wanted:
+            return {}
+        grid_ids = {key[0] for key in wanted}
+        found = Building.objects.filter(grid__in=grid_ids).select_related("grid")
+        # A building may sit in a micro-grid under the grid the row names.
+        micro = Building.objects.filter(grid__parent__in=grid_ids).select_related("grid")
+        result = {}
+        for building in [*found, *micro]:
+            key_grid = building.grid_id if building.grid_id in grid_ids else building.grid.parent_id
+            result[(key_grid, building.compound, building.name)] = building
+        return result
+
+    def _dwellings(self, buildings):
+        ids = [b.pk for b in buildings]
+        if not ids:
+            return {}
+        return {
+            (d.building_id, d.unit.number if d.unit_id else None, d.number): d
+            for d in Dwelling.objects.filter(building_id__in=ids).select_related("unit")
+        }
+
+    def apply(self, plan, actor, progress):
+        result = services.bulk_write_households(
+            actor=actor, creates=plan.creates, updates=plan.updates, reason="import"
+        )
+        result.node_id = common_ancestor_id(plan.paths)
+        return result
+
+    def export_queryset(self, actor):
+        return (
+            Household.objects.restrict(actor, "view")
+            .select_related("grid", "dwelling__building", "dwelling__unit")
+            .order_by("grid__path", "number")
+        )
+
+    def export_rows(self, queryset, actor):
+        for household in queryset.iterator(chunk_size=2000):
+            dwelling = household.dwelling
+            yield {
+                "id": household.pk,
+                "number": household.number,
+                "grid_code": household.grid.code,
+                "compound": dwelling.building.compound if dwelling else "",
+                "building": dwelling.building.name if dwelling else "",
+                "unit": dwelling.unit.number if dwelling and dwelling.unit_id else "",
+                "room": dwelling.number if dwelling else "",
+                "residence_type": label_of(ResidenceType, household.residence_type),
+                "note": household.note,
+            }
+
+
+# --- Persons -----------------------------------------------------------------------------------
+
+
+@register
+class PersonImporter(Importer):
+    kind = "persons"
+    model = Person
+
+    @cached_property
+    def spec(self) -> TableSpec:
+        return TableSpec(
+            kind=self.kind,
+            title="人员",
+            columns=[
+                Column(ID_HEADER, "id", parse=record_id),
+                Column("姓名", "name", required=True),
+                Column("身份证号", "id_number", parse=long_number_text, aliases=("公民身份号码",)),
+                Column("性别", "sex", parse=choice(choice_labels(Sex, SEX_SYNONYMS), "性别")),
+                Column("出生日期", "birth_date", parse=date),
+                Column("手机号", "phone", parse=long_number_text, aliases=("联系电话", "电话")),
+                Column("户编号", "household"),
+                Column(
+                    "与户主关系",
+                    "relation",
+                    parse=choice(choice_labels(Relation, RELATION_SYNONYMS), "与户主关系"),
+                ),
+                Column("网格编码", "grid_code"),
+                Column("关爱标签", "care_tags", parse=split_list),
+                Column(
+                    "残疾类别",
+                    "disability_category",
+                    parse=choice(
+                        choice_labels(DisabilityCategory, DISABILITY_SYNONYMS), "残疾类别"
+                    ),
+                ),
+                Column("残疾等级", "disability_grade", parse=grade),
+                Column("状态", "status", parse=choice(choice_labels(PersonStatus), "状态")),
+                Column("备注", "note"),
+            ],
+        )
+
+    def check(self, parsed, actor):
+        """Rows with an ID, or with an ID number already registered, update that person;
+        others add one. In an update a blank cell keeps the stored value (``无`` clears the
+        care tags); a masked value from an export is accepted if it still matches."""
+        context = _PersonContext(parsed, actor)
+        errors: list[RowError] = []
+        plan = Plan()
+        for number, row in parsed.rows:
+            problems: dict[str, str] = {}
+            outcome = self._check_row(number, row, context, problems)
+            if problems:
+                errors += [
+                    RowError(number, _header(self.spec, key), message)
+                    for key, message in problems.items()
+                ]
+                continue
+            person, values, tags = outcome
+            plan.paths.add(values["grid"].path)
+            if person is None:
+                grid = values.pop("grid")
+                plan.creates.append(({**values, "grid_id": grid.pk}, tags or []))
+                continue
+            changes = changed_values(person, values)
+            if tags is not None and sorted(services.tag_label(t) for t in tags) == sorted(
+                context.tag_labels.get(person.pk, [])
+            ):
+                tags = None
+            if changes or tags is not None:
+                plan.updates.append((person, changes, tags))
+            else:
+                plan.unchanged += 1
+        return errors, plan
+
+    def _check_row(self, number, row, context, problems):
+        person = None
+        if row.get("id"):
+            person = context.by_id.get(row["id"])
+            if person is None:
+                problems["id"] = f"ID 为 {row['id']} 的人员不存在或不在您的管辖范围内"
+                return None
+        values: dict = {}
+        raw_id = row.get("id_number", "")
+        if "*" in raw_id:
+            if person is None or raw_id != crypto.mask_id_number(person.id_number):
+                problems["id_number"] = "身份证号为脱敏值，请填写完整号码"
+        elif raw_id:
+            values["id_number"] = raw_id
+            digest = context.digest(raw_id)
+            values["id_number_hash"] = digest
+            earlier = context.first_row.setdefault(digest, number)
+            if earlier != number:
+                problems["id_number"] = f"身份证号与第{earlier}行重复"
+            owner = context.owner_of(digest)
+            if owner is not None and person is None:
+                person = owner if context.may("people.change_person", owner.grid.path) else None
+                if person is None:
+                    problems["id_number"] = "该身份证号已在其他网格登记"
+            elif owner is not None and owner.pk != person.pk:
+                problems["id_number"] = "该身份证号已登记为其他人员"
+        raw_phone = row.get("phone", "")
+        if "*" in raw_phone:
+            if person is None or raw_phone != crypto.mask_phone(person.phone):
+                problems["phone"] = "手机号为脱敏值，请填写完整号码"
+        elif raw_phone:
+            values["phone"] = raw_phone
+        for key in ("name", "sex", "birth_date", "relation", "status", "note"):
+            if row.get(key) not in (None, ""):
+                values[key] = row[key]
+        # Identity checks see the stored ID number when the row does not change it.
+        identity = {k: values[k] for k in ("name", "sex", "birth_date", "phone") if k in values}
+        identity["id_number"] = values.get("id_number") or (person.id_number if person else "")
+        services.clean_identity(identity, problems)
+        # clean_identity normalizes what it is given and derives sex and birth date from
+        # the ID number: keep its results for the row's own fields and the derived ones.
+        for key in ("name", "phone", "id_number"):
+            if key in values:
+                values[key] = identity[key]
+        if identity.get("id_number") and "id_number" not in problems:
+            values["sex"] = identity["sex"]
+            values["birth_date"] = identity["birth_date"]
+
+        household = None  # (id, grid) of the household the row names
+        if row.get("household"):
+            household = context.households.get(row["household"])
+            if household is None:
+                problems["household"] = f"户编号 {row['household']} 不存在"
+            else:
+                values["household_id"] = household[0]
+        grid = household[1] if household is not None else None
+        if grid is None and row.get("grid_code"):
+            grid = context.grids.get(row["grid_code"])
+            if grid is None:
+                problems["grid_code"] = f"网格 {row['grid_code']} 不存在"
+        if person is not None and household is None and person.household_id:
+            if grid is not None and grid.pk != person.grid_id:
+                problems["grid_code"] = "此人所在的户不在该网格，请同时填写新的户编号"
+            grid = person.grid
+        if grid is None and person is not None:
+            grid = person.grid
+        if grid is None:
+            if not problems.keys() & {"household", "grid_code"}:
+                problems["grid_code"] = "须填写户编号或网格编码"
+            return None
+        values["grid"] = grid
+        action = "people.change_person" if person is not None else "people.add_person"
+        if not context.may(action, grid.path):
+            key = "household" if household is not None else "grid_code"
+            problems[key] = f"网格“{grid.name}”不在您的管辖范围内"
+
+        tags = None
+        names = row.get("care_tags") or []
+        if names:
+            tags = []
+            for name in names if names != ["无"] else []:
+                tag = context.tags.get(name)
+                if tag is None:
+                    problems["care_tags"] = f"未知的关爱标签“{name}”"
+                    continue
+                spec = services.TagSpec(tag=tag)
+                if tag.has_disability_detail:
+                    spec.disability_category = row.get("disability_category", "")
+                    spec.disability_grade = row.get("disability_grade")
+                tags.append(spec)
+            services.check_tags(tags, problems)
+            if not context.may("people.view_care_person", grid.path):
+                problems["care_tags"] = "您无权设置关爱标签"
+        if person is None:
+            values.setdefault("status", PersonStatus.ACTIVE)
+        return person, values, tags
+
+    def apply(self, plan, actor, progress):
+        result = services.bulk_write_persons(
+            actor=actor,
+            creates=plan.creates,
+            updates=plan.updates,
+            reason="import",
+            progress=progress,
+        )
+        result.node_id = common_ancestor_id(plan.paths)
+        return result
+
+    def export_queryset(self, actor):
+        return (
+            Person.objects.restrict(actor, "view")
+            .select_related("grid", "household")
+            .order_by("grid__path", "household__number", "id")
+        )
+
+    def export_rows(self, queryset, actor):
+        scope = get_scope(actor)
+        queryset = queryset.prefetch_related(
+            Prefetch("tag_links", queryset=PersonTag.objects.select_related("tag"))
+        )
+        for person in queryset.iterator(chunk_size=2000):
+            care = scope.allows("people.view_care_person", person.grid.path)
+            links = list(person.tag_links.all()) if care else []
+            disability = next((link for link in links if link.tag.has_disability_detail), None)
+            yield {
+                "id": person.pk,
+                "name": person.name,
+                "id_number": person.id_number_masked,
+                "sex": label_of(Sex, person.sex),
+                "birth_date": person.birth_date,
+                "phone": person.phone_masked,
+                "household": person.household.number if person.household_id else "",
+                "relation": label_of(Relation, person.relation),
+                "grid_code": person.grid.code,
+                "care_tags": "；".join(link.tag.name for link in links),
+                "disability_category": label_of(DisabilityCategory, disability.disability_category)
+                if disability
+                else "",
+                "disability_grade": disability.disability_grade if disability else "",
+                "status": label_of(PersonStatus, person.status),
+                "note": person.note,
+            }
+
+
+class _PersonContext:
+    """What checking a persons file needs from the database, fetched in a few queries."""
+
+    def __init__(self, parsed, actor):
+        rows = parsed.rows
+        self.scope = get_scope(actor) if actor is not None else None
+        self.first_row: dict[str, int] = {}
+        ids = [row["id"] for _n, row in rows if row.get("id")]
+        self.by_id = {}
+        for chunk in _in_chunks(ids):
+            self.by_id.update(
+                {
+                    person.pk: person
+                    for person in Person.objects.restrict(actor, "change")
+                    .filter(pk__in=chunk)
+                    .select_related("grid", "household")
+                }
+            )
+        # Households by number, as (id, grid): a file of 100,000 persons names tens of
+        # thousands of households, so no model instances here.
+        numbers = list({row["household"] for _n, row in rows if row.get("household")})
+        found = []
+        for chunk in _in_chunks(numbers):
+            found += Household.objects.filter(number__in=chunk).values_list("number", "pk", "grid")
+        grids = Node.objects.in_bulk({grid_id for _number, _pk, grid_id in found})
+        self.households = {number: (pk, grids[grid_id]) for number, pk, grid_id in found}
+        self.grids = _grids_by_code(
+            row.get("grid_code") for _n, row in rows if row.get("grid_code")
+        )
+        self.tags = {}
+        for tag in CareTag.objects.filter(is_active=True):
+            self.tags[tag.name] = tag
+            self.tags[tag.code] = tag
+        self.digests = {
+            idnumber.normalize(row["id_number"]): None
+            for _n, row in rows
+            if row.get("id_number") and "*" not in row["id_number"]
+        }
+        for number in self.digests:
+            self.digests[number] = services.id_hash(number)
+        digests = list(self.digests.values())
+        self.owners: dict[str, int] = {}
+        for chunk in _in_chunks(digests):
+            self.owners.update(
+                Person.objects.filter(id_number_hash__in=chunk).values_list("id_number_hash", "pk")
+            )
+        known = {person.pk: person for person in self.by_id.values()}
+        missing = [pk for pk in self.owners.values() if pk not in known]
+        for chunk in _in_chunks(missing):
+            known.update(
+                {
+                    p.pk: p
+                    for p in Person.objects.filter(pk__in=chunk).select_related("grid", "household")
+                }
+            )
+        self.people = known
+        self.tag_labels: dict[int, list[str]] = {}
+        if "care_tags" in parsed.present:
+            for chunk in _in_chunks(list(known)):
+                links = PersonTag.objects.filter(person_id__in=chunk).select_related("tag")
+                for link in links:
+                    self.tag_labels.setdefault(link.person_id, []).append(services.tag_label(link))
+
+    def digest(self, raw: str) -> str:
+        return self.digests[idnumber.normalize(raw)]
+
+    def owner_of(self, digest: str) -> Person | None:
+        pk = self.owners.get(digest)
+        return None if pk is None else self.people[pk]
+
+    def may(self, perm: str, path: str) -> bool:
+        return self.scope is None or self.scope.allows(perm, path)
+
+
+def _header(spec: TableSpec, key: str) -> str:
+    try:
+        return spec.column(key).header
+    except StopIteration:
+        return ""

@@ -1,0 +1,29 @@
+"""Phone numbers: Chinese mobile numbers and landlines."""
+
+import re
+
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
+
+
+class InvalidPhone(ValueError):
+    pass
+
+
+def normalize(value: str) -> str:
+    """Digits (and a landline's dash) only, without a leading +86."""
+    text = re.sub(r"[\s()（）]", "", str(value or ""))
+    if text.startswith("+86"):
+        text = text[3:]
+    elif text.startswith("0086"):
+        text = text[4:]
+    elif len(text) == 13 and text.startswith("86"):
+        text = text[2:]
+    return text
+
+
+def validate(value: str) -> str:
+    number = normalize(value)
+    if _MOBILE.match(number) or _LANDLINE.match(number):
+        return number
+    raise InvalidPhone("电话号码格式不正确（手机11位，座机如0371-12345678）")

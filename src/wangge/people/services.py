@@ -1,0 +1,707 @@
+"""Writing the register of people: households, persons, care tags, visits, reveals.
+
+Keyword-only functions, each in a transaction, checking the actor's scope and writing its
+audit event. Imports call the ``bulk_*`` functions, which write the same events in batches.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from wangge.core import audit, bulk, crypto
+from wangge.core.errors import ValidationError
+from wangge.core.services import BulkResult, check_scope, idempotent
+from wangge.people import idnumber, phone
+from wangge.people.choices import PersonStatus, Relation, ResidenceType, Sex, VisitKind
+from wangge.people.models import CareTag, Household, Person, PersonTag, Visit
+from wangge.territory.models import Dwelling, Node
+
+PERSON_FIELDS = {"name", "sex", "birth_date", "id_number", "phone", "relation", "status", "note"}
+# What bulk inserts write, and the value a new person takes when not given one.
+PERSON_DEFAULTS = [
+    ("grid_id", None),
+    ("household_id", None),
+    ("relation", ""),
+    ("name", ""),
+    ("sex", ""),
+    ("birth_date", None),
+    ("id_number", ""),
+    ("id_number_hash", None),
+    ("phone", ""),
+    ("phone_hash", ""),
+    ("status", PersonStatus.ACTIVE),
+    ("note", ""),
+    ("created_at", None),
+    ("updated_at", None),
+]
+PERSON_COLUMNS = [key.removesuffix("_id") for key, _default in PERSON_DEFAULTS]
+REVEALABLE = {"id_number": "身份证号", "phone": "手机号"}
+
+
+@dataclass
+class TagSpec:
+    """A care tag to put on a person, with its disability detail when it has one."""
+
+    tag: CareTag
+    disability_category: str = ""
+    disability_grade: int | None = None
+    note: str = ""
+
+
+# --- Checking ----------------------------------------------------------------------------------
+
+
+def clean_identity(data: dict, errors: dict) -> dict:
+    """Validate ID number and phone; derive or check sex and birth date from the ID."""
+    number = data.get("id_number")
+    if number:
+        try:
+            number = idnumber.validate(number)
+        except idnumber.InvalidIdNumber as exc:
+            errors["id_number"] = str(exc)
+        else:
+            data["id_number"] = number
+            born = idnumber.birth_date(number)
+            sex = Sex.MALE if idnumber.is_male(number) else Sex.FEMALE
+            if data.get("birth_date") and data["birth_date"] != born:
+                errors["birth_date"] = f"出生日期与身份证号不一致（身份证号为{born:%Y-%m-%d}）"
+            if data.get("sex") and data["sex"] != sex:
+                errors["sex"] = f"性别与身份证号不一致（身份证号为{Sex(sex).label}）"
+            data["birth_date"] = born
+            data["sex"] = sex
+    if data.get("phone"):
+        try:
+            data["phone"] = phone.validate(data["phone"])
+        except phone.InvalidPhone as exc:
+            errors["phone"] = str(exc)
+    if "name" in data:
+        data["name"] = (data["name"] or "").strip()
+        if not data["name"]:
+            errors["name"] = "姓名不能为空"
+        elif len(data["name"]) > 64:
+            errors["name"] = "姓名过长"
+    if data.get("birth_date") and data["birth_date"] > _today():
+        errors["birth_date"] = "出生日期不能晚于今天"
+    return data
+
+
+def _today() -> datetime.date:
+    return timezone.localdate()
+
+
+def id_hash(number: str) -> str | None:
+    return crypto.keyed_hash(f"id:{number}") if number else None
+
+
+def phone_hash(number: str) -> str:
+    return crypto.keyed_hash(f"phone:{number}") if number else ""
+
+
+def person_snapshot(person: Person, tags: Iterable[PersonTag] | None = None) -> dict:
+    data = audit.snapshot(person)
+    if tags is None and person.pk:
+        tags = person.tag_links.select_related("tag")
+    data["care_tags"] = sorted(tag_label(link) for link in (tags or []))
+    return data
+
+
+def tag_label(link) -> str:
+    """``disabled:physical:2``: a care tag with its detail, as audit snapshots list it."""
+    label = link.tag.code
+    if link.disability_category:
+        label += f":{link.disability_category}"
+    if link.disability_grade:
+        label += f":{link.disability_grade}"
+    return label
+
+
+def check_tags(tags: Iterable[TagSpec], errors: dict) -> list[TagSpec]:
+    tags = list(tags)
+    for spec in tags:
+        if spec.tag.has_disability_detail and not (
+            spec.disability_category and spec.disability_grade
+        ):
+            errors["care_tags"] = f"“{spec.tag.name}”需填写残疾类别和等级"
+    if len({spec.tag.pk for spec in tags}) != len(tags):
+        errors["care_tags"] = "关爱标签重复"
+    return tags
+
+
+# --- Households --------------------------------------------------------------------------------
+
+
+def next_household_number(grid: Node) -> str:
+    prefix = f"{grid.code}-"
+    numbers = Household.objects.filter(number__startswith=prefix).values_list("number", flat=True)
+    top = max((int(n[len(prefix) :]) for n in numbers if n[len(prefix) :].isdigit()), default=0)
+    return f"{prefix}{top + 1:04d}"
+
+
+def _household_grid(grid: Node | None, dwelling: Dwelling | None) -> Node:
+    if dwelling is not None:
+        return dwelling.building.grid
+    if grid is None:
+        raise ValidationError({"grid": "请指定网格或房屋"})
+    if not grid.is_grid:
+        raise ValidationError({"grid": "户必须登记在网格内"})
+    return grid
+
+
+@transaction.atomic
+def create_household(
+    *,
+    actor,
+    grid: Node | None = None,
+    dwelling: Dwelling | None = None,
+    number: str = "",
+    residence_type: str = ResidenceType.REGISTERED,
+    note: str = "",
+    idempotency_key: str | None = None,
+    reason: str = "",
+) -> Household:
+    grid = _household_grid(grid, dwelling)
+    check_scope(actor, Household(), "add", path=grid.path)
+    if residence_type not in ResidenceType.values:
+        raise ValidationError({"residence_type": "未知的居住类型"})
+
+    def create():
+        household = Household.objects.create(
+            number=number or next_household_number(grid),
+            grid=grid,
+            dwelling=dwelling,
+            residence_type=residence_type,
+            note=note,
+        )
+        audit.record(
+            actor=actor,
+            action="people.household.created",
+            target=household,
+            node=grid,
+            after=audit.snapshot(household),
+            reason=reason,
+        )
+        return household
+
+    if number and Household.objects.filter(number=number).exists():
+        raise ValidationError({"number": f"户编号 {number} 已存在"})
+    household, _created = idempotent(
+        key=idempotency_key,
+        actor=actor,
+        operation="household.create",
+        model=Household,
+        create=create,
+    )
+    return household
+
+
+@transaction.atomic
+def update_household(*, actor, household: Household, reason: str = "", **changes) -> Household:
+    check_scope(actor, household, "change", path=household.grid.path)
+    before = audit.snapshot(household)
+    allowed = {"dwelling", "residence_type", "note", "grid"}
+    if unknown := set(changes) - allowed:
+        raise ValidationError({key: "不能修改此字段" for key in unknown})
+    if "residence_type" in changes and changes["residence_type"] not in ResidenceType.values:
+        raise ValidationError({"residence_type": "未知的居住类型"})
+    for key, value in changes.items():
+        setattr(household, key, value)
+    household.grid = _household_grid(household.grid, household.dwelling)
+    check_scope(actor, household, "change", path=household.grid.path)
+    if audit.snapshot(household) == before:
+        return household  # nothing changes, nothing to record
+    household.save()
+    household.members.exclude(grid=household.grid).update(grid=household.grid)
+    audit.record(
+        actor=actor,
+        action="people.household.updated",
+        target=household,
+        node=household.grid,
+        before=before,
+        after=audit.snapshot(household),
+        reason=reason,
+    )
+    return household
+
+
+# --- Persons -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_person(
+    *,
+    actor,
+    name: str,
+    grid: Node | None = None,
+    household: Household | None = None,
+    relation: str = "",
+    id_number: str = "",
+    phone: str = "",
+    sex: str = "",
+    birth_date: datetime.date | None = None,
+    note: str = "",
+    care_tags: Iterable[TagSpec] = (),
+    idempotency_key: str | None = None,
+    reason: str = "",
+) -> Person:
+    """Register a person in a household (or, without one, directly in a grid)."""
+    grid = household.grid if household is not None else grid
+    if grid is None:
+        raise ValidationError({"grid": "请指定网格或户"})
+    check_scope(actor, Person(), "add", path=grid.path)
+    errors: dict = {}
+    data = clean_identity(
+        {
+            "name": name,
+            "id_number": id_number,
+            "phone": phone,
+            "sex": sex,
+            "birth_date": birth_date,
+        },
+        errors,
+    )
+    if relation and relation not in Relation.values:
+        errors["relation"] = "未知的与户主关系"
+    tags = check_tags(care_tags, errors)
+    if (
+        data.get("id_number")
+        and "id_number" not in errors
+        and Person.objects.filter(id_number_hash=id_hash(data["id_number"])).exists()
+    ):
+        errors["id_number"] = "该身份证号已登记"
+    if errors:
+        raise ValidationError(errors)
+
+    def create():
+        person = Person.objects.create(
+            grid=grid,
+            household=household,
+            relation=relation,
+            note=note,
+            id_number_hash=id_hash(data.get("id_number", "")),
+            phone_hash=phone_hash(data.get("phone", "")),
+            **{
+                key: data[key]
+                for key in ("name", "id_number", "phone", "sex", "birth_date")
+                if data.get(key) not in (None, "")
+            },
+        )
+        links = _write_tags(person, tags)
+        audit.record(
+            actor=actor,
+            action="people.person.created",
+            target=person,
+            node=grid,
+            after=person_snapshot(person, links),
+            reason=reason,
+        )
+        return person
+
+    person, _created = idempotent(
+        key=idempotency_key, actor=actor, operation="person.create", model=Person, create=create
+    )
+    return person
+
+
+def _write_tags(person: Person, tags: list[TagSpec]) -> list[PersonTag]:
+    links = [
+        PersonTag(
+            person=person,
+            tag=spec.tag,
+            disability_category=spec.disability_category,
+            disability_grade=spec.disability_grade,
+            note=spec.note,
+        )
+        for spec in tags
+    ]
+    PersonTag.objects.bulk_create(links)
+    return links
+
+
+@transaction.atomic
+def update_person(*, actor, person: Person, reason: str = "", **changes) -> Person:
+    """Change a person's fields; ``household`` and ``grid`` move them."""
+    check_scope(actor, person, "change", path=person.grid.path)
+    before = person_snapshot(person)
+    allowed = PERSON_FIELDS | {"household", "grid"}
+    if unknown := set(changes) - allowed:
+        raise ValidationError({key: "不能修改此字段" for key in unknown})
+    errors: dict = {}
+    identity = {
+        k: changes[k] for k in ("name", "id_number", "phone", "sex", "birth_date") if k in changes
+    }
+    if "id_number" in identity or "sex" in identity or "birth_date" in identity:
+        identity.setdefault("id_number", person.id_number)
+    clean_identity(identity, errors)
+    if "relation" in changes and changes["relation"] and changes["relation"] not in Relation.values:
+        errors["relation"] = "未知的与户主关系"
+    if "status" in changes and changes["status"] not in PersonStatus.values:
+        errors["status"] = "未知的状态"
+    if identity.get("id_number") and "id_number" not in errors:
+        clash = Person.objects.filter(id_number_hash=id_hash(identity["id_number"])).exclude(
+            pk=person.pk
+        )
+        if clash.exists():
+            errors["id_number"] = "该身份证号已登记"
+    if errors:
+        raise ValidationError(errors)
+    changes.update(identity)
+    for key, value in changes.items():
+        setattr(person, key, value if value is not None or key in {"birth_date"} else "")
+    if "household" in changes and person.household is not None:
+        person.grid = person.household.grid
+    person.id_number_hash = id_hash(person.id_number)
+    person.phone_hash = phone_hash(person.phone)
+    check_scope(actor, person, "change", path=person.grid.path)
+    if person_snapshot(person) == before:
+        return person  # nothing changes, nothing to record
+    person.save()
+    audit.record(
+        actor=actor,
+        action="people.person.updated",
+        target=person,
+        node=person.grid,
+        before=before,
+        after=person_snapshot(person),
+        reason=reason,
+    )
+    return person
+
+
+@transaction.atomic
+def set_care_tags(*, actor, person: Person, tags: Iterable[TagSpec], reason: str = "") -> Person:
+    check_scope(actor, person, "change", path=person.grid.path)
+    check_scope(actor, person, "view_care", path=person.grid.path)
+    errors: dict = {}
+    tags = check_tags(tags, errors)
+    if errors:
+        raise ValidationError(errors)
+    before = person_snapshot(person)
+    person.tag_links.all().delete()
+    links = _write_tags(person, tags)
+    audit.record(
+        actor=actor,
+        action="people.person.care_tags_set",
+        target=person,
+        node=person.grid,
+        before=before,
+        after=person_snapshot(person, links),
+        reason=reason,
+    )
+    return person
+
+
+@transaction.atomic
+def reveal(*, actor, person: Person, field: str, purpose: str) -> str:
+    """Show an ID or phone number unmasked. The purpose is required and audited."""
+    check_scope(actor, person, "view", path=person.grid.path)
+    check_scope(actor, person, "reveal", path=person.grid.path)
+    if field not in REVEALABLE:
+        raise ValidationError({"field": "只能查看身份证号或手机号"})
+    purpose = (purpose or "").strip()
+    if len(purpose) < 4:
+        raise ValidationError({"purpose": "请说明查看原因（至少4个字）"})
+    audit.record(
+        actor=actor,
+        action="people.person.revealed",
+        target=person,
+        node=person.grid,
+        after={"field": field},
+        reason=purpose[:500],
+    )
+    return getattr(person, field)
+
+
+# --- Visits ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def record_visit(
+    *,
+    actor,
+    household: Household,
+    kind: str = VisitKind.HOME,
+    visited_at: datetime.datetime | None = None,
+    notes: str = "",
+    idempotency_key: str | None = None,
+) -> Visit:
+    """A home visit, phone call or meeting with a household (提户知人)."""
+    check_scope(actor, Visit(), "add", path=household.grid.path)
+    visited_at = visited_at or timezone.now()
+    if timezone.is_naive(visited_at):
+        visited_at = timezone.make_aware(visited_at)  # a phone's local time: Asia/Shanghai
+    errors = {}
+    if kind not in VisitKind.values:
+        errors["kind"] = "未知的走访方式"
+    if visited_at > timezone.now() + datetime.timedelta(minutes=5):
+        errors["visited_at"] = "走访时间不能晚于现在"
+    if errors:
+        raise ValidationError(errors)
+
+    def create():
+        visit = Visit.objects.create(
+            household=household,
+            grid=household.grid,
+            visitor=actor,
+            kind=kind,
+            visited_at=visited_at,
+            notes=notes,
+        )
+        audit.record(
+            actor=actor,
+            action="people.visit.created",
+            target=visit,
+            node=household.grid,
+            after=audit.snapshot(visit),
+        )
+        return visit
+
+    visit, _created = idempotent(
+        key=idempotency_key, actor=actor, operation="visit.create", model=Visit, create=create
+    )
+    return visit
+
+
+# --- Bulk (imports, the demo) ------------------------------------------------------------------
+
+
+def _created(snapshot: dict, **extra) -> dict:
+    """What a new person was given: the snapshot without the fields left empty."""
+    given = {key: value for key, value in snapshot.items() if value not in ("", None)}
+    given.update({key: value for key, value in extra.items() if value})
+    return given
+
+
+def bulk_write_persons(
+    *,
+    actor,
+    creates: list[tuple[dict, list[TagSpec]]],
+    updates: list[tuple[Person, dict, list[TagSpec] | None]] = (),
+    reason: str = "",
+    progress: Callable[[int], None] | None = None,
+    batch_size: int = 5000,
+) -> BulkResult:
+    """Insert and update many checked persons with their tags and audit events.
+
+    ``creates`` holds each new person's fields (by attribute name: ``grid_id``,
+    ``household_id``, ``name``, ``id_number`` …) and care tags; ``updates`` holds (person as
+    stored, changes, tags or ``None`` to keep). The caller has validated every row and
+    checked scope; this writes, in the caller's transaction.
+    """
+    result = BulkResult()
+    now = timezone.now()
+    person_type = audit.target_type(Person)
+    for start in range(0, len(creates), batch_size):
+        chunk = creates[start : start + batch_size]
+        for values, _tags in chunk:
+            if "id_number_hash" not in values:  # importers pass the hash they computed
+                values["id_number_hash"] = id_hash(values.get("id_number", ""))
+            if "phone_hash" not in values:
+                values["phone_hash"] = phone_hash(values.get("phone", ""))
+            values["created_at"] = values["updated_at"] = now
+        ids = bulk.insert(
+            Person,
+            PERSON_COLUMNS,
+            (
+                [values.get(key, default) for key, default in PERSON_DEFAULTS]
+                for values, _t in chunk
+            ),
+            returning=True,
+        )
+        bulk.insert(
+            PersonTag,
+            ["person", "tag", "disability_category", "disability_grade", "note", "created_at"],
+            (
+                (pk, spec.tag.pk, spec.disability_category, spec.disability_grade, "", now)
+                for pk, (_values, tags) in zip(ids, chunk, strict=True)
+                for spec in tags
+            ),
+        )
+        audit.record_many(
+            audit.event(
+                actor=actor,
+                action="people.person.created",
+                target_ref=(person_type, pk, values["name"]),
+                node_id=values["grid_id"],
+                after=_created(
+                    audit.snapshot_of(Person, values),
+                    care_tags=sorted(tag_label(spec) for spec in tags),
+                ),
+                reason=reason,
+            )
+            for pk, (values, tags) in zip(ids, chunk, strict=True)
+        )
+        result.created += len(ids)
+        result.ids += ids
+        if progress:
+            progress(result.created)
+    if updates:
+        _bulk_update_persons(actor, list(updates), reason, result, batch_size)
+        if progress:
+            progress(result.created + result.updated + result.unchanged)
+    return result
+
+
+def _bulk_update_persons(actor, updates, reason, result, batch_size) -> None:
+    tag_map = {
+        person.pk: list(person.tag_links.all())
+        for person in Person.objects.filter(
+            pk__in=[p.pk for p, _c, _t in updates]
+        ).prefetch_related("tag_links__tag")
+    }
+    changed_people, events, retag = [], [], []
+    for person, changes, tags in updates:
+        old_links = tag_map.get(person.pk, [])
+        before = person_snapshot(person, old_links)
+        for key, value in changes.items():
+            setattr(person, key, value)
+        person.id_number_hash = id_hash(person.id_number)
+        person.phone_hash = phone_hash(person.phone)
+        new_links = old_links
+        if tags is not None:
+            new_links = [
+                PersonTag(
+                    person=person,
+                    tag=spec.tag,
+                    disability_category=spec.disability_category,
+                    disability_grade=spec.disability_grade,
+                )
+                for spec in tags
+            ]
+        after = person_snapshot(person, new_links)
+        if after == before:
+            result.unchanged += 1
+            continue
+        if tags is not None and sorted(map(tag_label, new_links)) != sorted(
+            map(tag_label, old_links)
+        ):
+            retag.append((person, new_links))
+        changed_people.append(person)
+        events.append(
+            audit.event(
+                actor=actor,
+                action="people.person.updated",
+                target=person,
+                node_id=person.grid_id,
+                before=before,
+                after=after,
+                reason=reason,
+            )
+        )
+    fields = [
+        "grid",
+        "household",
+        "relation",
+        "name",
+        "sex",
+        "birth_date",
+        "id_number",
+        "id_number_hash",
+        "phone",
+        "phone_hash",
+        "status",
+        "note",
+    ]
+    now = timezone.now()
+    for person in changed_people:
+        person.updated_at = now
+    Person.objects.bulk_update(changed_people, [*fields, "updated_at"], batch_size=batch_size)
+    if retag:
+        PersonTag.objects.filter(person__in=[p for p, _l in retag]).delete()
+        PersonTag.objects.bulk_create([link for _p, links in retag for link in links])
+    audit.record_many(events)
+    result.updated += len(changed_people)
+    result.ids += [person.pk for person in changed_people]
+
+
+def bulk_write_households(
+    *,
+    actor,
+    creates: list[dict],
+    updates: list[tuple[Household, dict]] = (),
+    reason: str = "",
+) -> BulkResult:
+    """Insert and update many checked households, with their audit events.
+
+    Numbers left blank are given the grid's next free numbers; members follow their
+    household into a new grid.
+    """
+    result = BulkResult()
+    next_free: dict[int, int] = {}
+    new = []
+    for values in creates:
+        household = Household(**values)
+        if not household.number:
+            grid = values["grid"]
+            if grid.pk not in next_free:
+                next_free[grid.pk] = int(next_household_number(grid).rsplit("-", 1)[1])
+            household.number = f"{grid.code}-{next_free[grid.pk]:04d}"
+            next_free[grid.pk] += 1
+        new.append(household)
+    Household.objects.bulk_create(new, batch_size=2000)
+    events = [
+        audit.event(
+            actor=actor,
+            action="people.household.created",
+            target=household,
+            node_id=household.grid_id,
+            after=audit.snapshot(household),
+            reason=reason,
+        )
+        for household in new
+    ]
+    result.created = len(new)
+    changed = []
+    for household, values in updates:
+        before = audit.snapshot(household)
+        old_grid = household.grid_id
+        for key, value in values.items():
+            setattr(household, key, value)
+        after = audit.snapshot(household)
+        if before == after:
+            result.unchanged += 1
+            continue
+        household.updated_at = timezone.now()
+        changed.append(household)
+        if household.grid_id != old_grid:
+            household.members.update(grid_id=household.grid_id)
+        events.append(
+            audit.event(
+                actor=actor,
+                action="people.household.updated",
+                target=household,
+                node_id=household.grid_id,
+                before=before,
+                after=after,
+                reason=reason,
+            )
+        )
+    Household.objects.bulk_update(
+        changed,
+        ["number", "grid", "dwelling", "residence_type", "note", "updated_at"],
+        batch_size=2000,
+    )
+    result.updated = len(changed)
+    audit.record_many(events)
+    return result
+
+
+def bulk_write_visits(*, actor, visits: list[Visit], reason: str = "") -> BulkResult:
+    """Insert many checked visits (a grid worker's backlog, the demo's year) with audit events."""
+    Visit.objects.bulk_create(visits, batch_size=2000)
+    audit.record_many(
+        audit.event(
+            actor=actor,
+            action="people.visit.created",
+            target=visit,
+            node_id=visit.grid_id,
+            after=audit.snapshot(visit),
+            reason=reason,
+        )
+        for visit in visits
+    )
+    return BulkResult(created=len(visits), ids=[visit.pk for visit in visits])

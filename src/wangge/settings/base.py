@@ -1,0 +1,196 @@
+"""Settings, read from the environment.
+
+``DATABASE_URL``      default: SQLite (WAL) in ``var/wangge.sqlite3``
+``SECRET_KEY``        default: generated once into ``var/secret.key``
+``WANGGE_FIELD_KEY``  key(s) for encrypted fields, comma-separated, newest first;
+                      default: generated once into ``var/field.key``
+``WANGGE_VAR_DIR``    where the SQLite database, keys, uploads and job files live
+``WANGGE_DEBUG``      ``1`` for development
+``ALLOWED_HOSTS``     comma-separated
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.utils.translation import gettext_lazy as _
+
+from wangge.core.keys import read_or_create_key
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+REPO_DIR = PACKAGE_DIR.parent.parent
+# A source checkout keeps its data in ./var beside pyproject.toml; an installed package in
+# ./var of the working directory, unless WANGGE_VAR_DIR says where.
+_DEFAULT_VAR = REPO_DIR / "var" if (REPO_DIR / "pyproject.toml").exists() else Path.cwd() / "var"
+VAR_DIR = Path(os.environ.get("WANGGE_VAR_DIR") or _DEFAULT_VAR).resolve()
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def env_flag(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str, default: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+DEBUG = env_flag("WANGGE_DEBUG")
+SECRET_KEY = os.environ.get("SECRET_KEY") or read_or_create_key(VAR_DIR / "secret.key", size=50)
+WANGGE_FIELD_KEYS = env_list("WANGGE_FIELD_KEY", "") or [read_or_create_key(VAR_DIR / "field.key")]
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "ninja",
+    "django_filters",
+    "wangge.core",
+    "wangge.accounts",
+    "wangge.territory",
+    "wangge.people",
+    "wangge.cases",
+    "wangge.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "wangge.core.middleware.RequestIdMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "wangge.urls"
+WSGI_APPLICATION = "wangge.wsgi.application"
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [PACKAGE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "wangge.web.context_processors.navigation",
+            ],
+        },
+    },
+]
+
+# Database: SQLite in var/ unless DATABASE_URL says otherwise.
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'wangge.sqlite3'}",
+        conn_max_age=int(os.environ.get("WANGGE_CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {
+        # WAL lets readers go on while one writer writes; IMMEDIATE takes the write lock at
+        # the start of a transaction, so two writers queue instead of failing mid-way.
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+            " PRAGMA cache_size=-64000;"
+        ),
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
+WHITENOISE_USE_FINDERS = DEBUG
+MEDIA_ROOT = VAR_DIR / "media"
+MEDIA_URL = "media/"
+
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Photos of cases: at most this many bytes and pixels (decompression bombs are refused).
+WANGGE_PHOTO_MAX_BYTES = int(os.environ.get("WANGGE_PHOTO_MAX_BYTES", str(10 * 1024 * 1024)))
+WANGGE_PHOTO_MAX_PIXELS = 50_000_000
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+WANGGE_IMPORT_MAX_BYTES = 64 * 1024 * 1024
+# Imports of files larger than this go to a worker as a job; smaller ones run at once.
+WANGGE_IMPORT_INLINE_BYTES = int(os.environ.get("WANGGE_IMPORT_INLINE_BYTES", str(512 * 1024)))
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = 12 * 3600
+CSRF_COOKIE_HTTPONLY = False
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+if not DEBUG and env_flag("WANGGE_HTTPS"):
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = env_flag("WANGGE_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = int(os.environ.get("WANGGE_HSTS_SECONDS", "31536000"))
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Login throttling: failures per username and per client address within the window.
+WANGGE_LOGIN_WINDOW_SECONDS = 15 * 60
+WANGGE_LOGIN_MAX_FAILURES_PER_USER = 5
+WANGGE_LOGIN_MAX_FAILURES_PER_IP = 30
+# Reverse proxies in front of the app that append to X-Forwarded-For (nginx: 1).
+WANGGE_PROXY_COUNT = int(os.environ.get("WANGGE_PROXY_COUNT", "0"))
+# API tokens live this long unless revoked.
+WANGGE_TOKEN_TTL_DAYS = int(os.environ.get("WANGGE_TOKEN_TTL_DAYS", "30"))
+# Open311: new requests a client may file per minute (an integrator's burst, not a flood).
+WANGGE_OPEN311_POSTS_PER_MINUTE = int(os.environ.get("WANGGE_OPEN311_POSTS_PER_MINUTE", "120"))
+# Office hours on working days, for deadlines counted in working hours and days.
+WANGGE_OFFICE_HOURS = os.environ.get("WANGGE_OFFICE_HOURS", "08:30-12:00,14:00-17:30")
+# "Visited recently" for household coverage.
+WANGGE_VISIT_WINDOW_DAYS = 90
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("WANGGE_LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}
+
+WANGGE_DEMO_PASSWORD = "wangge-demo"
+WANGGE_SITE_NAME = _("Wangge")
+
+AUTHENTICATION_BACKENDS = ["wangge.accounts.backends.RoleBackend"]

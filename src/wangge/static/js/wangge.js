@@ -1,0 +1,24 @@
+/* Small behaviours, kept out of the templates (no inline scripts). */
+document.addEventListener("change", (event) => {
+  const target = event.target;
+  if (target.matches("select[data-autosubmit]")) {
+    target.form.requestSubmit();
+  }
+});
+
+/* "Add my location" on the resident's report form: the phone's GPS, in WGS-84. */
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-locate]");
+  if (!button || !navigator.geolocation) return;
+  const form = button.form;
+  const status = form.querySelector("[data-locate-status]");
+  navigator.geolocation.getCurrentPosition(
+    (position) => {
+      form.querySelector("input[name=lng]").value = position.coords.longitude.toFixed(7);
+      form.querySelector("input[name=lat]").value = position.coords.latitude.toFixed(7);
+      status.textContent = button.dataset.done;
+    },
+    () => { status.textContent = button.dataset.failed; },
+    { enableHighAccuracy: true, timeout: 10000 },
+  );
+});

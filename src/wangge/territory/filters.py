@@ -1,0 +1,55 @@
+import django_filters
+from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import gettext_lazy as _
+
+from wangge.core.filters import NodeSubtreeFilter
+from wangge.territory.choices import NodeKind
+from wangge.territory.models import Building, Dwelling, Node
+
+
+class NodeFilter(django_filters.FilterSet):
+    kind = django_filters.MultipleChoiceFilter(choices=NodeKind.choices, label=_("Kind"))
+    parent = django_filters.NumberFilter(field_name="parent_id", label=_("Parent"))
+    within = NodeSubtreeFilter(node_field="", label=_("Within node"))
+    q = django_filters.CharFilter(method="search", label=_("Name or code"))
+
+    class Meta:
+        model = Node
+        fields = []
+
+    def search(self, queryset, name, value):
+        return queryset.filter(Q(name__icontains=value) | Q(code__startswith=value))
+
+
+class BuildingFilter(django_filters.FilterSet):
+    grid = NodeSubtreeFilter(label=_("Grid or division"))
+    compound = django_filters.CharFilter(label=_("Compound"))
+    tag = django_filters.CharFilter(field_name="tags__code", label=_("Tag code"))
+    q = django_filters.CharFilter(method="search", label=_("Name or address"))
+
+    class Meta:
+        model = Building
+        fields = []
+
+    def search(self, queryset, name, value):
+        return queryset.filter(
+            Q(name__icontains=value) | Q(address__icontains=value) | Q(compound__icontains=value)
+        )
+
+
+class DwellingFilter(django_filters.FilterSet):
+    building = django_filters.NumberFilter(field_name="building_id", label=_("Building"))
+    grid = NodeSubtreeFilter(node_field="building__grid", label=_("Grid or division"))
+    occupied = django_filters.BooleanFilter(method="filter_occupied", label=_("Has a household"))
+
+    class Meta:
+        model = Dwelling
+        fields = []
+
+    def filter_occupied(self, queryset, name, value):
+        from wangge.people.models import Household
+
+        # A subquery, not a join: a join would multiply the household counts annotated on
+        # the same queryset.
+        occupied = Exists(Household.objects.filter(dwelling=OuterRef("pk")))
+        return queryset.filter(occupied if value else ~occupied)

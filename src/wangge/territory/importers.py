@@ -1,0 +1,250 @@
+"""Buildings from spreadsheets, and back out again."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from django.db.models import Count
+
+from wangge.core.imports import Importer, Plan, changed_values, register
+from wangge.core.services import BulkResult, allowed
+from wangge.core.tabular import (
+    ID_HEADER,
+    Column,
+    RowError,
+    TableSpec,
+    choice,
+    decimal_number,
+    integer,
+    split_list,
+)
+from wangge.territory import geo, services
+from wangge.territory.choices import CRS
+from wangge.territory.locate import get_index
+from wangge.territory.models import (
+    Building,
+    BuildingTag,
+    Dwelling,
+    Node,
+    Unit,
+    common_ancestor_id,
+)
+
+CRS_NAMES = {
+    "WGS-84": CRS.WGS84,
+    "WGS84": CRS.WGS84,
+    "wgs84": CRS.WGS84,
+    "GPS": CRS.WGS84,
+    "CGCS2000": CRS.WGS84,
+    "天地图": CRS.WGS84,
+    "GCJ-02": CRS.GCJ02,
+    "GCJ02": CRS.GCJ02,
+    "gcj02": CRS.GCJ02,
+    "高德": CRS.GCJ02,
+    "腾讯": CRS.GCJ02,
+    "BD-09": CRS.BD09,
+    "BD09": CRS.BD09,
+    "bd09": CRS.BD09,
+    "百度": CRS.BD09,
+}
+
+
+@register
+class BuildingImporter(Importer):
+    kind = "buildings"
+    model = Building
+
+    @cached_property
+    def spec(self) -> TableSpec:
+        return TableSpec(
+            kind=self.kind,
+            title="楼栋",
+            columns=[
+                Column(ID_HEADER, "id", parse=lambda v: integer(v, minimum=1)),
+                Column("网格编码", "grid_code"),
+                Column("小区", "compound"),
+                Column("楼栋名称", "name", required=True, aliases=("楼栋",)),
+                Column("地址", "address"),
+                Column("经度", "lng", parse=decimal_number),
+                Column("纬度", "lat", parse=decimal_number),
+                Column("坐标系", "crs", parse=choice(CRS_NAMES, "坐标系")),
+                Column("层数", "floors", parse=lambda v: integer(v, minimum=1, maximum=200)),
+                Column(
+                    "建成年份", "built_year", parse=lambda v: integer(v, minimum=1800, maximum=2100)
+                ),
+                Column("单元数", "units", parse=lambda v: integer(v, minimum=0, maximum=50)),
+                Column(
+                    "每层户数", "rooms_per_floor", parse=lambda v: integer(v, minimum=0, maximum=40)
+                ),
+                Column("标签", "tags", parse=split_list),
+            ],
+        )
+
+    def check(self, parsed, actor):
+        errors: list[RowError] = []
+        rows = parsed.rows
+        plan = Plan()
+        ids = [row["id"] for _n, row in rows if row.get("id")]
+        existing = {
+            b.pk: b
+            for b in Building.objects.restrict(actor, "change")
+            .filter(pk__in=ids)
+            .select_related("grid")
+            .prefetch_related("tags")
+        }
+        grids = {
+            node.code: node
+            for node in Node.objects.grids().filter(
+                code__in={row["grid_code"] for _n, row in rows if row.get("grid_code")}
+            )
+        }
+        tags = {}
+        for tag in BuildingTag.objects.all():
+            tags[tag.name] = tag
+            tags[tag.code] = tag
+        # Locate every row with coordinates in one batch.
+        points = [
+            (number, *geo.to_wgs84(row["lng"], row["lat"], row.get("crs") or CRS.WGS84))
+            for number, row in rows
+            if row.get("lng") is not None and row.get("lat") is not None
+        ]
+        located = {}
+        if points:
+            hits = get_index().locate_many([p[1] for p in points], [p[2] for p in points])
+            found = Node.objects.in_bulk({int(h) for h in hits if h >= 0})
+            for (number, lng, lat), hit in zip(points, hits, strict=True):
+                located[number] = (float(lng), float(lat), found.get(int(hit)))
+        seen = {}
+        for number, row in rows:
+
+            def bad(column, message, number=number):
+                errors.append(RowError(number, column, message))
+
+            building = None
+            if row.get("id"):
+                building = existing.get(row["id"])
+                if building is None:
+                    bad(ID_HEADER, f"ID 为 {row['id']} 的楼栋不存在或不在您的管辖范围内")
+                    continue
+            if (row.get("lng") is None) != (row.get("lat") is None):
+                bad("经度" if row.get("lng") is None else "纬度", "经度和纬度须同时填写")
+                continue
+            grid = grids.get(row.get("grid_code")) if row.get("grid_code") else None
+            if row.get("grid_code") and grid is None:
+                bad("网格编码", f"网格 {row['grid_code']} 不存在")
+                continue
+            lng = lat = None
+            if number in located:
+                lng, lat, point_grid = located[number]
+                if point_grid is None:
+                    bad("经度", "该坐标不在任何网格内（请检查坐标系与经纬度顺序）")
+                    continue
+                if grid is not None and not point_grid.path.startswith(grid.path):
+                    bad("经度", f"坐标位于网格“{point_grid.name}”，与网格编码不符")
+                    continue
+                grid = point_grid
+            if grid is None:
+                grid = building.grid if building else None
+            if grid is None:
+                bad("网格编码", "须填写网格编码或坐标")
+                continue
+            action = "change" if building else "add"
+            if not allowed(actor, Building, action, path=grid.path):
+                bad("网格编码", f"网格“{grid.name}”不在您的管辖范围内")
+                continue
+            key = (grid.pk, row.get("compound", ""), row["name"])
+            if key in seen:
+                bad("楼栋名称", f"与第{seen[key]}行是同一网格内的同名楼栋")
+                continue
+            seen[key] = number
+            row_tags = []
+            for name in row.get("tags") or []:
+                if name not in tags:
+                    bad("标签", f"未知的楼栋标签“{name}”")
+                else:
+                    row_tags.append(tags[name])
+            # In an update, a blank cell keeps what is stored.
+            values = {"name": row["name"]}
+            for key in ("compound", "address", "floors", "built_year"):
+                if row.get(key) not in (None, ""):
+                    values[key] = row[key]
+            if lng is not None:
+                values.update(lng=lng, lat=lat)
+            if row_tags or (building is None and "tags" in parsed.present):
+                values["tags"] = row_tags
+            compound = values.get("compound", building.compound if building else "")
+            clash = Building.objects.filter(grid=grid, compound=compound, name=row["name"])
+            if building is not None:
+                clash = clash.exclude(pk=building.pk)
+            if clash.exists():
+                bad("楼栋名称", f"网格内已有楼栋“{compound}{row['name']}”")
+                continue
+            plan.paths.add(grid.path)
+            if building is None:
+                values.update(
+                    grid=grid,
+                    units=row.get("units") or 0,
+                    rooms_per_floor=row.get("rooms_per_floor") or 0,
+                )
+                plan.creates.append(values)
+                continue
+            changes = changed_values(building, {k: v for k, v in values.items() if k != "tags"})
+            if "tags" in values and {t.pk for t in values["tags"]} != {
+                t.pk for t in building.tags.all()
+            }:
+                changes["tags"] = values["tags"]
+            if changes:
+                plan.updates.append((building, changes))
+            else:
+                plan.unchanged += 1
+        return errors, plan
+
+    def apply(self, plan, actor, progress):
+        result = BulkResult()
+        for values in plan.creates:
+            services.create_building(actor=actor, reason="import", **values)
+            result.created += 1
+        for building, values in plan.updates:
+            services.update_building(actor=actor, building=building, reason="import", **values)
+            result.updated += 1
+        result.node_id = common_ancestor_id(plan.paths)
+        return result
+
+    def export_queryset(self, actor):
+        return (
+            Building.objects.restrict(actor, "view")
+            .select_related("grid")
+            .prefetch_related("tags")
+            .order_by("grid__path", "compound", "name")
+        )
+
+    def export_rows(self, queryset, actor):
+        units = dict(
+            Unit.objects.filter(building__in=queryset.values("pk"))
+            .values("building")
+            .annotate(count=Count("id"))
+            .values_list("building", "count")
+        )
+        # Rooms on the first floor of the first unit: how the building was laid out.
+        rooms = dict(
+            Dwelling.objects.filter(building__in=queryset.values("pk"), unit__number=1, floor=1)
+            .values("building")
+            .annotate(count=Count("id"))
+            .values_list("building", "count")
+        )
+        for building in queryset.iterator(chunk_size=2000):
+            yield {
+                "id": building.pk,
+                "grid_code": building.grid.code,
+                "compound": building.compound,
+                "name": building.name,
+                "address": building.address,
+                "lng": building.lng,
+                "lat": building.lat,
+                "crs": "WGS-84" if building.lng is not None else "",
+                "floors": building.floors,
+                "built_year": building.built_year,
+                "units": units.get(building.pk, ""),
+                "rooms_per_floor": rooms.get(building.pk, ""),
+                "tags": "；".join(tag.name for tag in building.tags.all()),
+            }

@@ -1,0 +1,18 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from wangge.api import api
+from wangge.core import views as core_views
+
+urlpatterns = [
+    path("healthz", core_views.healthz, name="healthz"),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("open311/v2/", include("wangge.cases.open311_urls")),
+    path("", include("wangge.accounts.urls")),
+    path("", include("wangge.core.urls")),
+    path("", include("wangge.cases.urls")),
+    path("", include("wangge.cases.lostfound_urls")),
+    path("", include("wangge.web.urls")),
+]

@@ -1,0 +1,27 @@
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from wangge.core.scope import get_scope
+
+
+def navigation(request):
+    """The main navigation: only the pages this user may open."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"navigation": []}
+    from wangge.core.views import importable_kinds
+
+    scope = get_scope(user)
+    items = [("home", reverse("home"), _("Home"))]
+    if importable_kinds(user):
+        items.append(("import", reverse("import"), _("Import")))
+    if scope.has_perm("core.view_auditevent"):
+        items.append(("audit-list", reverse("audit-list"), _("Audit log")))
+    if user.is_staff:
+        items.append(("admin", reverse("admin:index"), _("Administration")))
+    current = getattr(request.resolver_match, "url_name", None)
+    return {
+        "navigation": [
+            {"url": url, "label": label, "current": name == current} for name, url, label in items
+        ]
+    }

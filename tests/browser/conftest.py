@@ -1,0 +1,84 @@
+"""Fixtures for the browser tests: one demo server and one Chromium for the whole session.
+
+The server is a subprocess with its own throwaway data (see ``server.py``), not pytest-django's
+``live_server``, whose teardown would flush the shared demo data.
+"""
+
+import pytest
+
+from tests.browser import server as srv
+
+
+@pytest.fixture(scope="session")
+def base_url(tmp_path_factory):
+    if not srv.CHROMIUM.exists():
+        pytest.skip(f"{srv.CHROMIUM} is absent: the browser tests need Debian's Chromium")
+    with srv.demo_server(tmp_path_factory.mktemp("wangge-browser")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def browser(base_url):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = srv.launch(playwright)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def signed_in(browser, base_url):
+    """``signed_in("district")`` → that persona's cookies, signed in through the form once."""
+    states = {}
+
+    def state(username):
+        if username not in states:
+            context = browser.new_context(locale=srv.LOCALE)
+            page = context.new_page()
+            srv.sign_in(page, base_url, username)
+            assert page.url == f"{base_url}/", f"{username} could not sign in"
+            states[username] = context.storage_state()
+            context.close()
+        return states[username]
+
+    return state
+
+
+@pytest.fixture
+def new_page(browser, signed_in):
+    """``new_page(as_user=None, viewport=DESKTOP)`` → a page in a fresh context, in Chinese.
+
+    Console errors and uncaught exceptions on any page it visits fail the test.
+    """
+    contexts, problems = [], []
+
+    def make(as_user=None, viewport=srv.DESKTOP):
+        context = browser.new_context(
+            viewport=viewport,
+            locale=srv.LOCALE,
+            storage_state=signed_in(as_user) if as_user else None,
+        )
+        contexts.append(context)
+        page = context.new_page()
+
+        def on_console(message):
+            if message.type == "error":
+                problems.append(f"console error on {page.url}: {message.text}")
+
+        def on_page_error(error):
+            problems.append(f"uncaught error on {page.url}: {error}")
+
+        page.on("console", on_console)
+        page.on("pageerror", on_page_error)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+    assert not problems, "\n".join(problems)
+
+
+@pytest.fixture
+def page(new_page):
+    return new_page()

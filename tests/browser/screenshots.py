@@ -1,0 +1,114 @@
+"""Screenshots of the pages so far, at phone and desktop size, into docs/screenshots/.
+
+    .venv/bin/python -m tests.browser.screenshots [--out docs/screenshots]
+
+Starts a demo server with throwaway data (as the browser tests do), signs in through the form
+as the personas below, and writes ``<page>-phone.png`` (390×844) and ``<page>-desktop.png``
+(1440×900), both of the full page. It prints, per shot, whether the page scrolls sideways and
+any console errors, so a look at the pictures can start from there.
+"""
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+from openpyxl import Workbook
+from playwright.sync_api import sync_playwright
+
+from tests.browser import server as srv
+
+REPO = Path(__file__).resolve().parents[2]
+SIZES = {"phone": srv.PHONE, "desktop": srv.DESKTOP}
+
+
+def watch(page) -> list[str]:
+    """The console errors and uncaught exceptions of ``page``, as they come."""
+    errors = []
+
+    def on_console(message):
+        if message.type == "error":
+            errors.append(message.text)
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return errors
+
+
+def bad_import(page, base_url, folder: Path) -> str:
+    """Upload a persons file with one bad ID number; return the job page's path."""
+    book = Workbook()
+    book.active.append(["姓名", "身份证号", "网格编码"])
+    book.active.append(["测试甲", "", "410102010003001"])
+    book.active.append(["测试乙", "410102199013011234", "410102010003001"])
+    path = folder / "人员.xlsx"
+    book.save(path)
+    page.goto(f"{base_url}/import/")
+    page.get_by_label("导入内容").select_option(label="人员")
+    page.get_by_label("文件（.xlsx 或 .csv）").set_input_files(path)
+    page.get_by_role("button", name="上传并检查").click()
+    page.wait_for_load_state()
+    return page.url.removeprefix(base_url)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=REPO / "docs" / "screenshots")
+    args = parser.parse_args(argv)
+    if not srv.CHROMIUM.exists():
+        print(f"{srv.CHROMIUM} is absent: no screenshots", file=sys.stderr)
+        return 1
+    args.out.mkdir(parents=True, exist_ok=True)
+    with (
+        tempfile.TemporaryDirectory(prefix="wangge-shots-") as tmp,
+        srv.demo_server(Path(tmp)) as base_url,
+        sync_playwright() as playwright,
+    ):
+        browser = srv.launch(playwright)
+        states = {}
+        for username in ("gridworker_lvdu1", "district", "community_lvdu"):
+            context = browser.new_context(locale=srv.LOCALE)
+            page = context.new_page()
+            srv.sign_in(page, base_url, username)
+            states[username] = context.storage_state()
+            if username == "community_lvdu":
+                job_path = bad_import(page, base_url, Path(tmp))
+            context.close()
+
+        # (file name, persona, path)
+        shots = [
+            ("login", None, "/accounts/login/"),
+            ("home-gridworker", "gridworker_lvdu1", "/"),
+            ("home-district", "district", "/"),
+            ("import", "community_lvdu", "/import/"),
+            ("import-job", "community_lvdu", job_path),
+            ("audit", "district", "/audit/"),
+        ]
+        for name, username, path in shots:
+            for size, viewport in SIZES.items():
+                context = browser.new_context(
+                    viewport=viewport,
+                    locale=srv.LOCALE,
+                    storage_state=states[username] if username else None,
+                )
+                page = context.new_page()
+                errors = watch(page)
+                page.goto(f"{base_url}{path}")
+                page.wait_for_load_state("networkidle")
+                file = args.out / f"{name}-{size}.png"
+                page.screenshot(path=file, full_page=True)
+                scroll, window = page.evaluate(
+                    "[document.documentElement.scrollWidth, window.innerWidth]"
+                )
+                print(file.relative_to(REPO) if file.is_relative_to(REPO) else file)
+                if scroll > window:
+                    print(f"  warning: scrolls sideways ({scroll}px in {window}px)")
+                for error in errors:
+                    print(f"  warning: console error: {error}")
+                context.close()
+        browser.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,102 @@
+"""A real Wangge server for the browser tests and the screenshots, with its own demo data.
+
+Each run gets a throwaway ``WANGGE_VAR_DIR`` (SQLite database, keys, uploads), so the shared
+demo data and the test database are never touched, then ``wangge migrate``, ``wangge demo``
+and ``wangge runserver`` on a free port.
+"""
+
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+PASSWORD = "wangge-demo"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1440, "height": 900}
+# Browsers in China ask for Chinese; Chromium's default (en-US) would get the English pages.
+LOCALE = "zh-CN"
+
+WANGGE = Path(sys.prefix) / "bin" / "wangge"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def healthy(base_url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{base_url}/healthz", timeout=2) as response:
+            return json.load(response) == {"status": "ok"}
+    except (OSError, ValueError, urllib.error.URLError):
+        return False
+
+
+@contextlib.contextmanager
+def demo_server(var_dir: Path, *, timeout: float = 60) -> Iterator[str]:
+    """Build the demo district in ``var_dir``, serve it, yield the base URL, then stop."""
+    env = {**os.environ, "WANGGE_VAR_DIR": str(var_dir), "WANGGE_DEBUG": "1"}
+    env.pop("DATABASE_URL", None)  # always SQLite in var_dir, whatever the suite runs on
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    log = var_dir / "server.log"
+
+    def run(*args: str) -> None:
+        with log.open("a") as out:
+            subprocess.run([str(WANGGE), *args], env=env, stdout=out, stderr=out, check=True)
+
+    run("migrate", "--noinput", "-v0")
+    run("demo")
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    with log.open("a") as out:
+        server = subprocess.Popen(
+            [str(WANGGE), "runserver", "--noreload", f"127.0.0.1:{port}"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + timeout
+        while not healthy(base_url):
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the server did not start; see {log}:\n{log.read_text()}")
+            time.sleep(0.2)
+        yield base_url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def launch(playwright):
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+
+
+def sign_in(page, base_url: str, username: str, password: str = PASSWORD) -> None:
+    """Sign in through the form, as a person would."""
+    page.goto(f"{base_url}/accounts/login/")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_load_state()

@@ -1,0 +1,470 @@
+"""Every service writes its audit event, in the same transaction as its change.
+
+``CASES`` runs each write service once on the demo district. A new public function in a
+``services`` module must be added here (or to ``NOT_WRITES`` if it only reads or checks),
+so no write slips in without its event.
+"""
+
+import datetime
+import inspect
+import io
+import tempfile
+from unittest import mock
+
+import pytest
+import shapely
+from django.db import transaction
+from django.test import override_settings
+from django.utils import timezone
+from PIL import Image
+
+from wangge.accounts import services as accounts
+from wangge.accounts.models import Membership, User
+from wangge.cases import lostfound, photos
+from wangge.cases import services as cases
+from wangge.cases.models import Category
+from wangge.core import services as core
+from wangge.core.context import request_id_var
+from wangge.core.models import AuditEvent
+from wangge.demo.district import LVDU, LVDU_GRID1
+from wangge.people import idnumber
+from wangge.people import services as people
+from wangge.people.models import CareTag, Household, Person, Visit
+from wangge.territory import services as territory
+from wangge.territory.models import Building, Node
+
+pytestmark = pytest.mark.django_db
+
+NOT_WRITES = {
+    "cases.photos": {"prepare_photo", "photo_snapshot"},
+    "cases.lostfound": {"claim_place", "notice_text", "notice_code", "item_for_notice_code"},
+    "cases": {"phone_hash", "case_snapshot", "level_above", "open311_key_hash"},
+    "accounts": {"client_ip", "user_for_token"},
+    "core": {"allowed", "check_scope", "bump_counter", "read_counter", "idempotent", "replay"},
+    "people": {
+        "clean_identity",
+        "id_hash",
+        "phone_hash",
+        "person_snapshot",
+        "check_tags",
+        "next_household_number",
+        "tag_label",
+    },
+    "territory": {
+        "node_snapshot",
+        "check_code",
+        "check_parent",
+        "building_snapshot",
+        "resolve_grid",
+    },
+}
+
+
+def grid1():
+    return Node.objects.get(code=LVDU_GRID1)
+
+
+def a_person():
+    return Person.objects.filter(grid__code__startswith=LVDU_GRID1).exclude(phone_hash="").first()
+
+
+def new_id(n=1):
+    return idnumber.make("110101", datetime.date(1960, 1, 1) + datetime.timedelta(days=n), n, True)
+
+
+def square_inside(node, size=0.25):
+    shape = shapely.geometry.shape(node.geometry)
+    c = shape.centroid
+    (w, s, e, n) = shape.bounds
+    dx, dy = (e - w) * size / 2, (n - s) * size / 2
+    return shapely.geometry.mapping(shapely.box(c.x - dx, c.y - dy, c.x + dx, c.y + dy))
+
+
+def run_create_node(actor):
+    community = Node.objects.get(code=LVDU)
+    node = territory.create_node(
+        actor=actor,
+        kind="dedicated_grid",
+        code=f"{LVDU}099",
+        name="幼儿园专属网格",
+        parent=community,
+        geometry_json=square_inside(grid1(), 0.2),
+    )
+    return "territory.node.created", node
+
+
+def run_update_node(actor):
+    node = grid1()
+    territory.update_node(actor=actor, node=node, name="第一网格")
+    return "territory.node.updated", node
+
+
+def run_import_grids(actor):
+    community = Node.objects.get(code=LVDU)
+    collection = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": square_inside(grid1(), 0.2),
+                "properties": {
+                    "code": f"{LVDU}098",
+                    "name": "学校专属网格",
+                    "kind": "专属网格",
+                    "parent": community.code,
+                },
+            }
+        ],
+    }
+    report = territory.import_grids(actor=actor, collection=collection)
+    assert report.ok, report.problems
+    return "territory.node.created", Node.objects.get(code=f"{LVDU}098")
+
+
+def run_create_building(actor):
+    point = shapely.geometry.shape(grid1().geometry).representative_point()
+    building = territory.create_building(
+        actor=actor,
+        name="99号楼",
+        compound="测试苑",
+        lng=point.x,
+        lat=point.y,
+        floors=6,
+        units=1,
+        rooms_per_floor=2,
+    )
+    assert building.dwellings.count() == 12
+    return "territory.building.created", building
+
+
+def run_update_building(actor):
+    building = Building.objects.filter(grid__code__startswith=LVDU_GRID1).first()
+    territory.update_building(actor=actor, building=building, floors=7)
+    return "territory.building.updated", building
+
+
+def run_reassign_buildings(actor):
+    # Move grid 1's boundary over a building of grid 2: the building follows.
+    building = Building.objects.filter(grid__code__startswith=LVDU_GRID1[:-1] + "2").first()
+    grid = grid1()
+    shape = shapely.geometry.shape(grid.geometry).union(
+        shapely.Point(building.lng, building.lat).buffer(0.0003)
+    )
+    Node.objects.filter(code__startswith=LVDU_GRID1[:-1] + "2").update(is_active=False)
+    territory.update_node(actor=actor, node=grid, geometry_json=shapely.geometry.mapping(shape))
+    assert territory.reassign_buildings(actor=actor, communities=[grid.parent]) >= 1
+    return "territory.building.moved", building
+
+
+def run_create_household(actor):
+    household = people.create_household(actor=actor, grid=grid1(), residence_type="floating")
+    return "people.household.created", household
+
+
+def run_update_household(actor):
+    household = Household.objects.filter(grid__code__startswith=LVDU_GRID1).first()
+    people.update_household(actor=actor, household=household, note="新装了燃气报警器")
+    return "people.household.updated", household
+
+
+def run_create_person(actor):
+    person = people.create_person(actor=actor, name="新居民", grid=grid1(), id_number=new_id())
+    return "people.person.created", person
+
+
+def run_update_person(actor):
+    person = a_person()
+    people.update_person(actor=actor, person=person, phone="13912345678")
+    return "people.person.updated", person
+
+
+def run_set_care_tags(actor):
+    person = a_person()
+    tag = CareTag.objects.get(code="living_alone")
+    people.set_care_tags(actor=actor, person=person, tags=[people.TagSpec(tag=tag)])
+    return "people.person.care_tags_set", person
+
+
+def run_reveal(actor):
+    person = a_person()
+    assert (
+        people.reveal(actor=actor, person=person, field="phone", purpose="回访核实") == person.phone
+    )
+    return "people.person.revealed", person
+
+
+def run_record_visit(actor):
+    household = Household.objects.filter(grid__code__startswith=LVDU_GRID1).first()
+    visit = people.record_visit(actor=actor, household=household, notes="入户")
+    return "people.visit.created", visit
+
+
+def run_bulk_write_persons(actor):
+    values = {"grid_id": grid1().pk, "name": "批量", "id_number": new_id(2)}
+    result = people.bulk_write_persons(actor=actor, creates=[(values, [])])
+    return "people.person.created", Person.objects.get(pk=result.ids[0])
+
+
+def run_bulk_write_households(actor):
+    people.bulk_write_households(actor=actor, creates=[{"grid": grid1()}])
+    return "people.household.created", Household.objects.latest("id")
+
+
+def run_bulk_write_visits(actor):
+    household = Household.objects.filter(grid__code__startswith=LVDU_GRID1).first()
+    visit = Visit(
+        household=household, grid=household.grid, visitor=actor, visited_at=timezone.now()
+    )
+    people.bulk_write_visits(actor=actor, visits=[visit])
+    return "people.visit.created", visit
+
+
+def run_sign_in(actor):
+    from django.test import RequestFactory
+
+    actor.set_password("secret-42")
+    actor.save()
+    assert (
+        accounts.sign_in(RequestFactory().post("/"), username=actor.username, password="secret-42")
+        == actor
+    )
+    return "accounts.user.signed_in", actor
+
+
+def run_issue_token(actor):
+    _key, token = accounts.issue_token(user=actor)
+    return "accounts.token.issued", token
+
+
+def run_revoke_token(actor):
+    _key, token = accounts.issue_token(user=actor)
+    accounts.revoke_token(actor=actor, token=token)
+    return "accounts.token.revoked", token
+
+
+def run_create_user(actor):
+    user = accounts.create_user(actor=actor, username="newcomer", display_name="新同事")
+    return "accounts.user.created", user
+
+
+def run_add_membership(actor):
+    user = accounts.create_user(actor=actor, username="helper", display_name="志愿者")
+    membership = accounts.add_membership(actor=actor, user=user, node=grid1(), role="volunteer")
+    return "accounts.membership.added", membership
+
+
+def run_end_membership(actor):
+    membership = Membership.objects.get(user__username="gridworker_lvdu2")
+    accounts.end_membership(actor=actor, membership=membership, reason="调岗")
+    return "accounts.membership.ended", membership
+
+
+def run_report(actor):
+    point = shapely.geometry.shape(grid1().geometry).representative_point()
+    case = cases.report(
+        actor=actor,
+        channel="phone",
+        category=Category.objects.get(code="MD05"),
+        description="楼道杂物",
+        lng=point.x,
+        lat=point.y,
+    )
+    return "cases.case.reported", case
+
+
+def run_act(actor):
+    _action, case = run_report(actor)
+    case = cases.act(actor=actor, case=case, action="comment", note="已电话联系")
+    return "cases.case.comment", case
+
+
+def run_rate_by_tracking_code(actor):
+    _action, case = run_report(actor)
+    worker = User.objects.get(username="gridworker_lvdu1")
+    case = cases.act(actor=worker, case=case, action="finish", note="已处理")
+    case = cases.act(actor=actor, case=case, action="verify")
+    case = cases.rate_by_tracking_code(tracking_code=case.tracking_code, rating="satisfied")
+    return "cases.case.rate", case
+
+
+def run_sweep(actor):
+    _action, case = run_report(actor)
+    cases.sweep(now=case.stage_deadline + datetime.timedelta(minutes=1))
+    return "cases.case.overdue_escalated", case
+
+
+def run_create_open311_client(actor):
+    client, _key = cases.create_open311_client(actor=actor, name="测试客户端")
+    return "cases.open311client.created", client
+
+
+def a_jpeg():
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), "gray").save(out, "JPEG")
+    out.seek(0)
+    return out
+
+
+def run_add_photo(actor):
+    case = cases.report(
+        actor=actor,
+        channel="web",
+        description="楼道灯不亮了",
+        grid=grid1(),
+        category=Category.objects.get(tree__is_current=True, code="BM03"),
+    )
+    with override_settings(MEDIA_ROOT=tempfile.mkdtemp()):
+        photo = photos.add_photo(actor=actor, case=case, upload=a_jpeg())
+    return "cases.photo.added", photo
+
+
+def a_found_item(actor):
+    return lostfound.record_found_item(
+        actor=actor, what="钥匙两串", where="1号门", found_at=timezone.now(), grid=grid1()
+    )
+
+
+def run_record_found_item(actor):
+    return "cases.founditem.recorded", a_found_item(actor)
+
+
+def run_claim_item(actor):
+    claim = lostfound.claim_item(
+        actor=actor, item=a_found_item(actor), claimant_name="刘洋", claimant_phone="13903710005"
+    )
+    return "cases.claim.created", claim
+
+
+def run_check_claim(actor):
+    _action, claim = run_claim_item(actor)
+    lostfound.check_claim(actor=actor, claim=claim, verified=True, note="特征相符")
+    return "cases.claim.checked", claim
+
+
+def run_hand_over(actor):
+    _action, claim = run_check_claim(actor)
+    lostfound.hand_over(actor=actor, claim=claim)
+    return "cases.claim.handed_over", claim
+
+
+CASES = {
+    "cases.photos": {"add_photo": run_add_photo},
+    "cases.lostfound": {
+        "record_found_item": run_record_found_item,
+        "claim_item": run_claim_item,
+        "check_claim": run_check_claim,
+        "hand_over": run_hand_over,
+    },
+    "cases": {
+        "report": run_report,
+        "act": run_act,
+        "rate_by_tracking_code": run_rate_by_tracking_code,
+        "sweep": run_sweep,
+        "create_open311_client": run_create_open311_client,
+    },
+    "territory": {
+        "create_node": run_create_node,
+        "update_node": run_update_node,
+        "import_grids": run_import_grids,
+        "create_building": run_create_building,
+        "update_building": run_update_building,
+        "reassign_buildings": run_reassign_buildings,
+    },
+    "people": {
+        "create_household": run_create_household,
+        "update_household": run_update_household,
+        "create_person": run_create_person,
+        "update_person": run_update_person,
+        "set_care_tags": run_set_care_tags,
+        "reveal": run_reveal,
+        "record_visit": run_record_visit,
+        "bulk_write_persons": run_bulk_write_persons,
+        "bulk_write_households": run_bulk_write_households,
+        "bulk_write_visits": run_bulk_write_visits,
+    },
+    "accounts": {
+        "sign_in": run_sign_in,
+        "issue_token": run_issue_token,
+        "revoke_token": run_revoke_token,
+        "create_user": run_create_user,
+        "add_membership": run_add_membership,
+        "end_membership": run_end_membership,
+    },
+}
+# Done for a resident (by tracking code) or by the worker's sweep: no user acts.
+BY_THE_SYSTEM = {"rate_by_tracking_code", "sweep"}
+MODULES = {
+    "territory": territory,
+    "people": people,
+    "accounts": accounts,
+    "core": core,
+    "cases": cases,
+    "cases.photos": photos,
+    "cases.lostfound": lostfound,
+}
+
+
+@pytest.mark.parametrize(
+    ("app", "name"), [(app, name) for app, cases in CASES.items() for name in cases]
+)
+def test_service_writes_its_audit_event(app, name):
+    actor = User.objects.get(username="district")
+    token = request_id_var.set(f"req-{name}")
+    try:
+        since = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first()
+        action, target = CASES[app][name](actor)
+    finally:
+        request_id_var.reset(token)
+    event = (
+        AuditEvent.objects.filter(id__gt=since, action=action, target_id=str(target.pk))
+        .order_by("-id")
+        .first()
+    )
+    assert event is not None, f"{name} wrote no {action} event"
+    if name in BY_THE_SYSTEM:
+        assert event.actor is None and event.actor_name.startswith("system")
+    else:
+        assert event.actor == actor and event.actor_name.endswith("(district)")
+    assert event.request_id == f"req-{name}"
+    assert event.target_type == f"{target._meta.app_label}.{target._meta.model_name}"
+
+
+def test_every_public_service_function_is_covered():
+    for app, module in MODULES.items():
+        public = {
+            name
+            for name, value in inspect.getmembers(module, inspect.isfunction)
+            if value.__module__ == module.__name__ and not name.startswith("_")
+        }
+        listed = set(CASES.get(app, {})) | NOT_WRITES[app]
+        assert public == listed, f"{app}: unlisted {public - listed}, stale {listed - public}"
+
+
+def test_no_change_survives_when_its_audit_event_cannot_be_written():
+    actor = User.objects.get(username="district")
+    before = Person.objects.count()
+    failing_save = mock.patch.object(AuditEvent, "save", side_effect=RuntimeError("disk full"))
+    with failing_save, pytest.raises(RuntimeError):
+        people.create_person(actor=actor, name="不应留下", grid=grid1(), id_number=new_id(3))
+    assert Person.objects.count() == before
+    failing_bulk = mock.patch(
+        "wangge.core.audit.record_many", side_effect=RuntimeError("disk full")
+    )
+    with failing_bulk, pytest.raises(RuntimeError), transaction.atomic():
+        people.bulk_write_persons(
+            actor=actor, creates=[({"grid_id": grid1().pk, "name": "也不应留下"}, [])]
+        )
+    assert Person.objects.count() == before
+
+
+def test_audit_snapshots_never_hold_full_numbers():
+    actor = User.objects.get(username="district")
+    person = people.create_person(
+        actor=actor, name="保密", grid=grid1(), id_number=new_id(4), phone="13700001111"
+    )
+    people.update_person(actor=actor, person=person, phone="13700002222")
+    for event in AuditEvent.objects.filter(target_type="people.person", target_id=str(person.pk)):
+        text = str(event.before) + str(event.after)
+        assert new_id(4) not in text and "13700001111" not in text and "13700002222" not in text
+    updated = AuditEvent.objects.get(action="people.person.updated", target_id=str(person.pk))
+    assert updated.before == {"phone": "137****1111"} and updated.after == {"phone": "137****2222"}
