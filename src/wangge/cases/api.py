@@ -12,7 +12,16 @@ from wangge.accounts.models import User
 from wangge.cases import duplicates, metrics, services
 from wangge.cases.filters import CaseFilter, category_subtree
 from wangge.cases.machine import Refused
-from wangge.cases.models import Agency, Case, Category, Extension, Task, Team
+from wangge.cases.models import (
+    Agency,
+    Case,
+    CaseRollup,
+    Category,
+    Extension,
+    GridRollup,
+    Task,
+    Team,
+)
 from wangge.cases.presenters import case_data, case_detail
 from wangge.cases.schemas import (
     ActionIn,
@@ -302,9 +311,9 @@ def get_metrics(
     if not get_scope(request.user).has_perm("cases.view_case"):
         raise Http404
     inside = Node.objects.inside(request.user, "view")
-    from wangge.cases.models import CaseRollup
-
-    rows = CaseRollup.objects.all()
+    # Without a category or a handler, the per-grid roll-up holds the same sums in fewer rows.
+    detailed = bool(category) or handler is not None or group_by in {"category", "handler"}
+    rows = (CaseRollup if detailed else GridRollup).objects.all()
     if node is not None:
         parent = get_object_or_404(inside, pk=node)
         grids = inside.filter(path__startswith=parent.path)

@@ -387,11 +387,11 @@ class HotlineImporter(Importer):
 
     def export_rows(self, queryset, actor):
         for case in queryset.iterator(chunk_size=2000):
-            asked = {question.code: question for question in questions(case.category.form)}
-            answers = "；".join(
-                f"{asked[code].label}：{_answer_text(asked[code], value)}"
-                for code, value in (case.attributes or {}).items()
-                if code in asked
+            given = case.attributes or {}
+            answers = "；".join(  # in the form's order (PostgreSQL's jsonb keeps no key order)
+                f"{question.label}：{_answer_text(question, given[question.code])}"
+                for question in questions(case.category.form)
+                if question.code in given
             )
             building = case.building
             yield {

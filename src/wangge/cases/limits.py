@@ -6,7 +6,6 @@ from django.db.models import Q
 
 from wangge.cases.memo import remember
 from wangge.cases.models import Category, StageLimit
-from wangge.cases.routing import category_chain
 
 
 def limit_for(category: Category, stage: str) -> StageLimit | None:
@@ -16,7 +15,11 @@ def limit_for(category: Category, stage: str) -> StageLimit | None:
 
 
 def _limit_for(category: Category, stage: str) -> StageLimit | None:
-    chain = category_chain(category)
+    chain = []  # the category and its ancestors in this tree version, nearest first
+    node = category
+    while node is not None:
+        chain.append(node.pk)
+        node = node.parent
     candidates = {
         limit.category_id: limit
         for limit in StageLimit.objects.filter(tree_id=category.tree_id, stage=stage).filter(

@@ -1,9 +1,11 @@
 """The three rates of 接诉即办 and their companions, from maintained roll-ups.
 
-Each case contributes counts ("facts") to one roll-up row: its month of receipt, grid,
-category and handler. Every service that changes a case moves its facts from the old row to
-the new (``apply``), inside the same transaction, so the roll-ups are always exact and a
-year of a street sums a few thousand rows. ``rebuild`` recomputes them from the cases.
+Each case contributes counts ("facts") to one row of each roll-up: ``CaseRollup`` by month of
+receipt, grid, category and handler, and ``GridRollup`` by month and grid alone. Every
+service that changes a case moves its facts from the old rows to the new (``apply``), inside
+the same transaction, so the roll-ups are always exact: a street's year sums at most its grids
+× 12 rows of ``GridRollup``, or a few thousand of ``CaseRollup`` when a category or a handler
+is asked for. ``rebuild`` recomputes both from the cases.
 
 Definitions (each rate is shown with its denominator):
 
@@ -27,7 +29,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from wangge.cases.choices import Rating, State
-from wangge.cases.models import Case, CaseRollup
+from wangge.cases.models import Case, CaseRollup, GridRollup
 
 COUNTS = [
     "received",
@@ -43,6 +45,7 @@ COUNTS = [
     "handling_seconds",
 ]
 KEY = ["month", "grid_id", "category_id", "handler_id"]
+GRID_KEY = ["month", "grid_id"]
 
 
 @dataclass(frozen=True)
@@ -95,22 +98,27 @@ def apply(before: Facts | None, after: Facts | None) -> None:
         _add(after.key, list(after.counts))
 
 
-def _add(key: tuple, deltas: list[int]) -> None:
-    table = connection.ops.quote_name(CaseRollup._meta.db_table)
-    columns = ", ".join([*KEY, *COUNTS])
-    marks = ", ".join(["%s"] * (len(KEY) + len(COUNTS)))
+def _upsert(model, key_names: list[str]) -> str:
+    table = connection.ops.quote_name(model._meta.db_table)
+    columns = ", ".join([*key_names, *COUNTS])
+    marks = ", ".join(["%s"] * (len(key_names) + len(COUNTS)))
     updates = ", ".join(f"{name} = {table}.{name} + excluded.{name}" for name in COUNTS)
-    sql = (
+    return (
         f"INSERT INTO {table} ({columns}) VALUES ({marks}) "
-        f"ON CONFLICT ({', '.join(KEY)}) DO UPDATE SET {updates}"
+        f"ON CONFLICT ({', '.join(key_names)}) DO UPDATE SET {updates}"
     )
+
+
+def _add(key: tuple, deltas: list[int]) -> None:
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*key, *deltas])
+        cursor.execute(_upsert(CaseRollup, KEY), [*key, *deltas])
+        cursor.execute(_upsert(GridRollup, GRID_KEY), [*key[:2], *deltas])
 
 
 def rebuild() -> int:
     """Recompute every roll-up row from the cases (after an import of history, or to check)."""
     CaseRollup.objects.all().delete()
+    GridRollup.objects.all().delete()
     totals: dict[tuple, list[int]] = {}
     for case in Case.objects.only(
         "state",
@@ -136,6 +144,20 @@ def rebuild() -> int:
         [
             CaseRollup(**dict(zip(KEY, key, strict=True)), **dict(zip(COUNTS, counts, strict=True)))
             for key, counts in totals.items()
+        ],
+        batch_size=2000,
+    )
+    per_grid: dict[tuple, list[int]] = {}
+    for key, counts in totals.items():
+        row = per_grid.setdefault(key[:2], [0] * len(COUNTS))
+        for index, value in enumerate(counts):
+            row[index] += value
+    GridRollup.objects.bulk_create(
+        [
+            GridRollup(
+                **dict(zip(GRID_KEY, key, strict=True)), **dict(zip(COUNTS, counts, strict=True))
+            )
+            for key, counts in per_grid.items()
         ],
         batch_size=2000,
     )

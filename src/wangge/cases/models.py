@@ -578,6 +578,34 @@ class CaseRollup(models.Model):
         return f"{self.month:%Y-%m} grid {self.grid_id} category {self.category_id}"
 
 
+class GridRollup(models.Model):
+    """The same counts per month of receipt × grid only: what a place's rates over a period
+    sum when no category or handler is asked for — a street's year is at most its grids ×
+    12 rows, however many cases it had."""
+
+    month = models.DateField()
+    grid_id = models.BigIntegerField()
+    received = models.IntegerField(default=0)
+    responded = models.IntegerField(default=0)
+    responded_in_time = models.IntegerField(default=0)
+    done = models.IntegerField(default=0)
+    done_in_time = models.IntegerField(default=0)
+    closed = models.IntegerField(default=0)
+    solved = models.IntegerField(default=0)
+    rated = models.IntegerField(default=0)
+    satisfied = models.IntegerField(default=0)
+    reworked = models.IntegerField(default=0)
+    handling_seconds = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["grid_id", "month"], name="cases_gridrollup_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} grid {self.grid_id}"
+
+
 class Open311Client(models.Model):
     """An application allowed to file cases through Open311 (its ``api_key``, stored hashed)."""
 

@@ -1,10 +1,11 @@
 """Who gets a case: ordered, editable rules, then the grid's own worker.
 
 A rule matches a case when its node holds the case's grid (or it has none), its category is
-the case's or an ancestor of it (or it has none), and its kind is the case's (or blank). The
-first active match by position decides: a person, the role on duty at the case's place (the
-nearest node up the tree where someone holds it), or a team. With no match, the case goes to
-the grid worker of its grid, and failing that to the community's staff.
+the case's or an ancestor of it (or it has none; compared by code, so a rule written for one
+version of the category tree keeps working in the next), and its kind is the case's (or
+blank). The first active match by position decides: a person, the role on duty at the case's
+place (the nearest node up the tree where someone holds it), or a team. With no match, the
+case goes to the grid worker of its grid, and failing that to the community's staff.
 """
 
 from __future__ import annotations
@@ -29,12 +30,12 @@ class Route:
         return self.user is not None or self.team is not None
 
 
-def category_chain(category: Category) -> list[int]:
-    """The category and its ancestors, nearest first."""
+def category_chain(category: Category) -> list[str]:
+    """The codes of the category and its ancestors, nearest first."""
     chain = []
     node = category
     while node is not None:
-        chain.append(node.pk)
+        chain.append(node.code)
         node = node.parent
     return chain
 
@@ -66,13 +67,15 @@ def route(*, grid, category: Category, kind: str) -> Route:
     rules = remember(
         ("rules",),
         lambda: list(
-            RoutingRule.objects.filter(is_active=True).select_related("node", "user", "team")
+            RoutingRule.objects.filter(is_active=True).select_related(
+                "node", "category", "user", "team"
+            )
         ),
     )
     for rule in rules:
         if rule.node_id and not grid.path.startswith(rule.node.path):
             continue
-        if rule.category_id and rule.category_id not in chain:
+        if rule.category_id and rule.category.code not in chain:
             continue
         if rule.kind and rule.kind != kind:
             continue

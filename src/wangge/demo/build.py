@@ -597,6 +597,7 @@ def reset() -> None:
         Extension,
         Follower,
         FoundItem,
+        GridRollup,
         Open311Client,
         Photo,
         RoutingRule,
@@ -609,7 +610,15 @@ def reset() -> None:
         for model in (Claim, FoundItem, Photo, Follower, Extension, CaseEvent, Task):
             model.objects.all().delete()
         Case.objects.filter(merged_into__isnull=False).delete()
-        for model in (Case, CaseRollup, RoutingRule, Team, Open311Client, Notification):
+        for model in (
+            Case,
+            CaseRollup,
+            GridRollup,
+            RoutingRule,
+            Team,
+            Open311Client,
+            Notification,
+        ):
             model.objects.all().delete()
         Visit.objects.all().delete()
         PersonTag.objects.all().delete()

@@ -40,3 +40,36 @@ def test_a_bad_file_is_refused_whole(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "版本 2026.1 已存在" in err and "办理类型 someday 无效" in err and "fortnights" in err
     assert CategoryTree.objects.count() == 1
+
+
+def test_routing_rules_survive_a_new_version(tmp_path):
+    """Rules name a category by its code: the next version of the tree keeps them working."""
+    import shapely
+
+    from wangge.accounts.models import User
+    from wangge.cases import services
+    from wangge.cases.models import RoutingRule
+    from wangge.territory.models import Node
+
+    other = User.objects.get(username="gridworker_lvdu2")
+    RoutingRule.objects.create(
+        position=1, category=Category.objects.get(code="MD02"), target_kind="user", user=other
+    )
+    call_command(
+        "import-categories", str(write(tmp_path, load("categories.json") | {"version": "2027.1"}))
+    )
+    spot = shapely.geometry.shape(
+        Node.objects.get(code="410102010003001").geometry
+    ).representative_point()
+    case = services.report(
+        actor=User.objects.get(username="community_lvdu"),
+        channel="phone",
+        category=Category.objects.get(tree__is_current=True, code="MD02"),
+        description="楼上的狗整夜叫",
+        attributes={"period": "night"},
+        lng=spot.x,
+        lat=spot.y,
+    )
+    assert case.category.tree.version == "2027.1"
+    assert case.handler == other
+    assert case.tasks.get().assignee == other

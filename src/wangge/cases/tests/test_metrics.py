@@ -8,7 +8,7 @@ import shapely
 
 from wangge.accounts import services as accounts
 from wangge.cases import metrics, services
-from wangge.cases.models import Case, CaseRollup, Category
+from wangge.cases.models import Case, CaseRollup, Category, GridRollup
 from wangge.territory import services as territory
 
 pytestmark = pytest.mark.django_db
@@ -137,8 +137,10 @@ def test_rates_match_the_hand_computed_example(place, api_as):
     assert {key: row[key] for key in expected} == expected
     # The roll-ups the services kept equal a rebuild from the cases.
     kept = metrics.totals(CaseRollup.objects.filter(grid_id=place["grid"].pk))
+    assert metrics.totals(GridRollup.objects.filter(grid_id=place["grid"].pk)) == kept
     metrics.rebuild()
     assert metrics.totals(CaseRollup.objects.filter(grid_id=place["grid"].pk)) == kept
+    assert metrics.totals(GridRollup.objects.filter(grid_id=place["grid"].pk)) == kept
     # Grouped by month, by handler, by category.
     assert client.get("/api/v1/metrics", {"group_by": "month"}).json()[0]["key"] == "2026-03"
     by_handler = client.get("/api/v1/metrics", {"group_by": "handler"}).json()
