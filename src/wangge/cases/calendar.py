@@ -32,10 +32,10 @@ class WorkCalendar:
 
     def __init__(self, overrides: dict[datetime.date, bool] | None = None):
         if overrides is None:
-            from wangge.cases.memo import remember
             from wangge.cases.models import CalendarDay
+            from wangge.core.memo import kept
 
-            overrides = remember(
+            overrides = kept(
                 ("calendar",),
                 lambda: dict(CalendarDay.objects.values_list("date", "is_workday")),
             )

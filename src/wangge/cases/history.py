@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from wangge.accounts.choices import Role
 from wangge.accounts.models import Membership, User
-from wangge.cases import memo, services
+from wangge.cases import services
 from wangge.cases.calendar import WorkCalendar
 from wangge.cases.choices import (
     FINAL_STATES,
@@ -42,6 +42,7 @@ from wangge.cases.choices import (
     State,
 )
 from wangge.cases.models import Agency, Case, Category
+from wangge.core import memo
 from wangge.demo import casebook as book
 from wangge.demo import district as spec
 from wangge.territory.choices import NodeKind

@@ -15,10 +15,11 @@ from functools import cached_property
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from wangge.cases import memo, services
+from wangge.cases import services
 from wangge.cases.calendar import WorkCalendar
 from wangge.cases.choices import Channel, LimitUnit, State
 from wangge.cases.models import Case, Category
+from wangge.core import memo
 from wangge.core.crypto import mask_phone
 from wangge.core.formspec import clean_answers, questions
 from wangge.core.imports import Importer, Plan, register

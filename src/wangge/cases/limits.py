@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from django.db.models import Q
 
-from wangge.cases.memo import remember
 from wangge.cases.models import Category, StageLimit
+from wangge.core.memo import kept
 
 
 def limit_for(category: Category, stage: str) -> StageLimit | None:
-    return remember(
+    return kept(
         ("limit", category.pk, category.tree_id, stage), lambda: _limit_for(category, stage)
     )
 

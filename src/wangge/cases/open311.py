@@ -32,7 +32,7 @@ from wangge.cases.choices import OPEN_STATES, Channel, State
 from wangge.cases.models import Case, CaseEvent, Category, CategoryTree, Open311Client
 from wangge.cases.open311_xml import DEFAULT_FORMAT, FORMATS, errors, render
 from wangge.cases.public import RESIDENT_STATE
-from wangge.core import ratelimit
+from wangge.core import memo, ratelimit
 from wangge.core.crypto import mask_phone
 from wangge.core.formspec import clean_answers, open311_attributes
 from wangge.core.models import AuditEvent, Question
@@ -425,6 +425,14 @@ def _present(cases: list[Case], *, extensions: bool) -> list[dict]:
 # --- Writing: POST requests ---------------------------------------------------------------------
 
 
+def offered_by_code() -> dict[str, Category]:
+    """The services by code, kept by the process until a standard changes."""
+    return memo.kept(
+        ("open311.services",),
+        lambda: {category.code: category for category in offered_categories()},
+    )
+
+
 def _read_body(request) -> tuple[dict[str, str], dict]:
     """The POST's fields (last value wins) and its ``attribute[CODE]`` answers."""
     try:
@@ -531,10 +539,14 @@ def _client(params: dict) -> Open311Client:
     key = (params.get("api_key") or "").strip()
     if not key:
         raise Open311Error(403, "缺少 api_key")
-    client = (
-        Open311Client.objects.filter(key_hash=services.open311_key_hash(key), is_active=True)
-        .select_related("node")
-        .first()
+    key_hash = services.open311_key_hash(key)
+    client = memo.kept(
+        ("open311.client", key_hash),
+        lambda: (
+            Open311Client.objects.filter(key_hash=key_hash, is_active=True)
+            .select_related("node")
+            .first()
+        ),
     )
     if client is None:
         raise Open311Error(403, "api_key 无效或已停用")
@@ -559,7 +571,7 @@ def _coordinate(value: str) -> float | None:
 
 def _located(lng: float, lat: float) -> Node | None:
     found = int(get_index().locate_many([lng], [lat])[0])
-    return Node.objects.filter(pk=found).first() if found >= 0 else None
+    return services.grid_by_id(found) if found >= 0 else None
 
 
 def _place(params: dict, client: Open311Client, problems: list[str]) -> dict:
@@ -652,6 +664,7 @@ def _describe(exc: ValidationError) -> list[str]:
     return described
 
 
+@memo.steady()
 def _create(request, fmt):
     params, attributes = _read_body(request)
     client = _client(params)
@@ -664,7 +677,7 @@ def _create(request, fmt):
     if len(idempotency) > MAX_IDEMPOTENCY_KEY:
         problems.append(f"Idempotency-Key：不能超过{MAX_IDEMPOTENCY_KEY}个字符")
     code = (params.get("service_code") or "").strip()
-    category = offered_categories().filter(code=code).first() if code else None
+    category = offered_by_code().get(code) if code else None
     if not code:
         problems.append("service_code：必填")
     elif category is None:

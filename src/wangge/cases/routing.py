@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from wangge.accounts.choices import Role
 from wangge.accounts.models import Membership
 from wangge.cases.choices import TargetKind
-from wangge.cases.memo import remember
 from wangge.cases.models import Category, RoutingRule, Team
+from wangge.core.memo import remember
 
 
 @dataclass

@@ -31,7 +31,7 @@ from wangge.cases.limits import limit_for
 from wangge.cases.machine import Refused
 from wangge.cases.models import Agency, Case, CaseEvent, Category, Extension, Follower, Task, Team
 from wangge.cases.routing import route
-from wangge.core import audit, crypto
+from wangge.core import audit, crypto, memo
 from wangge.core.errors import ValidationError
 from wangge.core.formspec import clean_answers
 from wangge.core.models import Notification
@@ -158,6 +158,11 @@ def _record(
 # --- Intake --------------------------------------------------------------------------------------
 
 
+def grid_by_id(pk: int) -> Node:
+    """A grid the index found (once per ``steady()`` block)."""
+    return memo.remember(("territory.grid", pk), lambda: Node.objects.get(pk=pk))
+
+
 def _place(*, grid, lng, lat, crs, building):
     """Where the case is: a building's point, a point, or a grid given outright."""
     if building is not None and (lng is None or lat is None):
@@ -171,7 +176,7 @@ def _place(*, grid, lng, lat, crs, building):
     if lng is not None and lat is not None:
         located = int(get_index().locate_many([lng], [lat])[0])
         if located >= 0:
-            point_grid = Node.objects.get(pk=located)
+            point_grid = grid_by_id(located)
             if grid is not None and not point_grid.path.startswith(grid.path):
                 raise ValidationError({"lng": f"该位置不在“{grid.name}”内"})
             return point_grid, lng, lat
@@ -182,7 +187,7 @@ def _place(*, grid, lng, lat, crs, building):
     return grid, lng, lat
 
 
-@transaction.atomic
+@memo.steady()
 def report(
     *,
     actor,
@@ -251,36 +256,39 @@ def report(
     if due_at is not None and due_at <= at:
         raise ValidationError({"due_at": "承诺办结时间应晚于受理时间"})
 
+    # Everything that needs no lock is done before the transaction: on SQLite the write lock is
+    # held from its first statement to its last, and every other writer waits meanwhile.
+    cal = WorkCalendar()
+    case = Case(
+        number="",
+        tracking_code=_tracking_code(),
+        title=(title or description)[:100],
+        description=description,
+        category=category,
+        kind=kind,
+        channel=channel,
+        grid=grid,
+        lng=lng,
+        lat=lat,
+        address=address,
+        building=building,
+        attributes=answers,
+        reporter_name=reporter_name,
+        reporter_phone=reporter_phone,
+        reporter_phone_hash=phone_hash(reporter_phone),
+        reporter_person=reporter_person,
+        entered_by=actor,
+        public=public,
+        external_source=external_source,
+        external_id=external_id,
+        created_at=at,
+        due_at=due_at,
+    )
+    limit = limit_for(category, Stage.ACCEPT)
+    case.respond_by = cal.add(at, limit.amount, limit.unit) if limit else None
+    _enter(case, State.REPORTED, at, cal)
+
     def create() -> Case:
-        cal = WorkCalendar()
-        case = Case(
-            number="",
-            tracking_code=_tracking_code(),
-            title=(title or description)[:100],
-            description=description,
-            category=category,
-            kind=kind,
-            channel=channel,
-            grid=grid,
-            lng=lng,
-            lat=lat,
-            address=address,
-            building=building,
-            attributes=answers,
-            reporter_name=reporter_name,
-            reporter_phone=reporter_phone,
-            reporter_phone_hash=phone_hash(reporter_phone),
-            reporter_person=reporter_person,
-            entered_by=actor,
-            public=public,
-            external_source=external_source,
-            external_id=external_id,
-            created_at=at,
-            due_at=due_at,
-        )
-        limit = limit_for(category, Stage.ACCEPT)
-        case.respond_by = cal.add(at, limit.amount, limit.unit) if limit else None
-        _enter(case, State.REPORTED, at, cal)
         case.number = f"tmp-{case.tracking_code}"
         case.save()
         case.number = f"{timezone.localtime(at):%Y%m%d}{case.pk:07d}"
@@ -311,9 +319,16 @@ def report(
             )
         return case
 
-    case, _created = idempotent(
-        key=idempotency_key, actor=actor, operation="case.report", model=Case, create=create
-    )
+    with transaction.atomic():
+        case, _created = idempotent(
+            key=idempotency_key,
+            actor=actor,
+            operation="case.report",
+            model=Case,
+            create=create,
+            # Looked up above; a concurrent retry is caught by the key's uniqueness.
+            replayed=True,
+        )
     return case
 
 
@@ -331,6 +346,7 @@ def _my_task(case: Case, user) -> Task | None:
 
 
 @transaction.atomic
+@memo.steady()
 def act(
     *,
     actor,

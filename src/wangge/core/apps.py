@@ -8,4 +8,9 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self):
-        from wangge.core import housekeeping  # noqa: F401  (registers the hourly purge)
+        from wangge.core import (
+            housekeeping,  # noqa: F401  (registers the hourly purge)
+            memo,
+        )
+
+        memo.connect()

@@ -115,7 +115,14 @@ class IdempotencyKey(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["actor", "operation", "key"], name="core_idempotency_unique"
-            )
+            ),
+            # Two NULL actors are not equal to a unique index: anonymous creates (the resident
+            # page, Open311) need their own.
+            models.UniqueConstraint(
+                fields=["operation", "key"],
+                condition=models.Q(actor__isnull=True),
+                name="core_idempotency_unique_anonymous",
+            ),
         ]
 
     def __str__(self):

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import datetime
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import connection
 from django.utils import timezone
 
 from wangge.core.models import RateLimitHit
@@ -16,16 +15,20 @@ def hit(key: str, *, limit: int, per_minutes: int = 1) -> bool:
     now = timezone.now()
     window = now.replace(second=0, microsecond=0)
     window -= datetime.timedelta(minutes=window.minute % per_minutes)
-    key = key[:100]
-    updated = RateLimitHit.objects.filter(key=key, window=window).update(count=F("count") + 1)
-    if not updated:
-        try:
-            with transaction.atomic():
-                RateLimitHit.objects.create(key=key, window=window, count=1)
-        except IntegrityError:
-            RateLimitHit.objects.filter(key=key, window=window).update(count=F("count") + 1)
-    count = RateLimitHit.objects.filter(key=key, window=window).values_list("count", flat=True)
-    return count.first() <= limit
+    quote = connection.ops.quote_name
+    table, key_, window_, count_ = (
+        quote(name) for name in (RateLimitHit._meta.db_table, "key", "window", "count")
+    )
+    # One statement, atomic on its own (SQLite 3.35 and PostgreSQL both have RETURNING).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({key_}, {window_}, {count_}) VALUES (%s, %s, 1) "
+            f"ON CONFLICT ({key_}, {window_}) DO UPDATE SET {count_} = {table}.{count_} + 1 "
+            f"RETURNING {count_}",
+            [key[:100], connection.ops.adapt_datetimefield_value(window)],
+        )
+        (count,) = cursor.fetchone()
+    return count <= limit
 
 
 def purge(before: datetime.datetime) -> int:

@@ -64,11 +64,13 @@ def replay(*, key: str | None, actor, operation: str, model):
     return None if found is None else model._base_manager.get(pk=found.target_id)
 
 
-def idempotent(*, key: str | None, actor, operation: str, model, create):
+def idempotent(*, key: str | None, actor, operation: str, model, create, replayed=False):
     """Run ``create()`` once per (actor, operation, key); a retry returns the first object.
 
     Must be called inside the transaction that creates the object, so the key and the object
-    land together or not at all.
+    land together or not at all. ``replayed``: the caller has already looked the key up with
+    ``replay()`` in this transaction (a concurrent retry is still caught by the key's
+    uniqueness).
     """
     if not key:
         return create(), True
@@ -78,7 +80,7 @@ def idempotent(*, key: str | None, actor, operation: str, model, create):
         found = IdempotencyKey.objects.filter(actor=actor, operation=operation, key=key).first()
         return None if found is None else model._base_manager.get(pk=found.target_id)
 
-    existing = first_answer()
+    existing = None if replayed else first_answer()
     if existing is not None:
         return existing, False
     try:

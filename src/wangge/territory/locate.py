@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
+from wangge.core.memo import remember
 from wangge.core.services import read_counter
 from wangge.territory.choices import GRID_KINDS, LOCATE_PRIORITY, NodeKind
 
@@ -146,7 +147,12 @@ def build_index() -> GridIndex:
 
 
 def get_index() -> GridIndex:
-    """This process's index, rebuilt if the grids changed since it was built."""
+    """This process's index, rebuilt if the grids changed since it was built (checked once
+    per ``steady()`` block)."""
+    return remember(("territory.grid_index",), _current_index)
+
+
+def _current_index() -> GridIndex:
     version = read_counter(GRID_VERSION)
     if _cache["version"] != version or _cache["index"] is None:
         with _lock:
