@@ -159,8 +159,9 @@ def _record(
 
 
 def grid_by_id(pk: int) -> Node:
-    """A grid the index found (once per ``steady()`` block)."""
-    return memo.remember(("territory.grid", pk), lambda: Node.objects.get(pk=pk))
+    """A grid the index found (once per ``steady()`` block; its polygon is left in the
+    database, the index has it)."""
+    return memo.remember(("territory.grid", pk), lambda: Node.objects.defer("geometry").get(pk=pk))
 
 
 def _place(*, grid, lng, lat, crs, building):

@@ -62,7 +62,20 @@ STANDARD_MODELS = {
     "core.Question",
 }
 STANDARDS = "standards"
+# Versions a service call may check: read together, in one query, once per ``steady()`` block.
+WATCHED = ("territory.grids", STANDARDS)
 _kept: dict = {"version": None, "values": {}}
+
+
+def version(name: str) -> int:
+    """The value of a counter in ``WATCHED``."""
+    return remember(("versions",), _read_versions).get(name, 0)
+
+
+def _read_versions() -> dict[str, int]:
+    from wangge.core.models import Counter
+
+    return dict(Counter.objects.filter(name__in=WATCHED).values_list("name", "value"))
 
 
 def standards_changed() -> None:
@@ -75,11 +88,9 @@ def standards_changed() -> None:
 def kept(key: tuple, compute: Callable[[], T]) -> T:
     """``compute()`` once per process until a standard changes; the counter that tells is read
     once per ``steady()`` block (so every time outside one)."""
-    from wangge.core.services import read_counter
-
-    version = remember(("standards.version",), lambda: read_counter(STANDARDS))
-    if _kept["version"] != version:
-        _kept["version"], _kept["values"] = version, {}
+    current = version(STANDARDS)
+    if _kept["version"] != current:
+        _kept["version"], _kept["values"] = current, {}
     values = _kept["values"]
     try:
         return values[key]

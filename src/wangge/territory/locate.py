@@ -12,11 +12,13 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
-from wangge.core.memo import remember
-from wangge.core.services import read_counter
+from wangge.core import memo
 from wangge.territory.choices import GRID_KINDS, LOCATE_PRIORITY, NodeKind
 
 GRID_VERSION = "territory.grids"
+
+
+FEW = 8  # up to this many points are looked up one by one in the STRtree
 
 
 @dataclass
@@ -93,6 +95,12 @@ class GridIndex:
         result = np.full(len(xs), -1, dtype=np.int64)
         if self.bounds is None or not len(xs):
             return result
+        if len(xs) <= FEW:
+            # A report's one point: the tree finds its few polygons; the buckets would test all.
+            for index, (x, y) in enumerate(zip(xs, ys, strict=True)):
+                hits = self.locate(x, y, include_micro=include_micro)
+                result[index] = hits[0].node_id if hits else -1
+            return result
         west, south, east, north = self.bounds
         inside = np.flatnonzero((xs >= west) & (xs <= east) & (ys >= south) & (ys <= north))
         buckets = self._column(xs[inside]) * self.rows + self._row(ys[inside])
@@ -124,9 +132,11 @@ class GridIndex:
             best[winners] = priority
         return result
 
-    def locate(self, lng: float, lat: float) -> list[Hit]:
-        """Every grid containing the point, most specific first."""
+    def locate(self, lng: float, lat: float, *, include_micro: bool = True) -> list[Hit]:
+        """Every grid containing the point, most specific first (then by smaller id)."""
         found = self.tree.query(shapely.Point(lng, lat), predicate="intersects")
+        if not include_micro:
+            found = [i for i in found if not self.micro[i]]
         hits = sorted(found, key=lambda i: (-self.priority[i], self.ids[i]))
         return [Hit(int(self.ids[i]), self.kinds[i]) for i in hits]
 
@@ -149,11 +159,11 @@ def build_index() -> GridIndex:
 def get_index() -> GridIndex:
     """This process's index, rebuilt if the grids changed since it was built (checked once
     per ``steady()`` block)."""
-    return remember(("territory.grid_index",), _current_index)
+    return memo.remember(("territory.grid_index",), _current_index)
 
 
 def _current_index() -> GridIndex:
-    version = read_counter(GRID_VERSION)
+    version = memo.version(GRID_VERSION)
     if _cache["version"] != version or _cache["index"] is None:
         with _lock:
             if _cache["version"] != version or _cache["index"] is None:

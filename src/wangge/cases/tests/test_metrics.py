@@ -157,3 +157,19 @@ def test_metrics_outside_scope_are_404_and_bad_input_400(place, api_as):
     # A grid worker's metrics cover their grid only.
     row = client.get("/api/v1/metrics").json()[0]
     assert row["key"] == "all"
+
+
+def test_every_grouping_adds_up_to_the_same_year(api_as):
+    """The per-grid roll-up (totals, months, places) and the detailed one (categories,
+    handlers) tell the same story of the demo district's year."""
+    from django.utils import timezone
+
+    client = api_as("street_zyxl")
+    today = timezone.localdate()
+    year = {"since": f"{today.year - 1}-{today.month:02d}", "until": f"{today:%Y-%m}"}
+    total = client.get("/api/v1/metrics", year).json()[0]
+    assert total["received"] > 100
+    for group_by in ("month", "node", "category", "handler"):
+        rows = client.get("/api/v1/metrics", {**year, "group_by": group_by}).json()
+        for name in ("received", "responded", "done", "closed", "rated", "satisfied"):
+            assert sum(row[name] for row in rows) == total[name], (group_by, name)

@@ -89,9 +89,17 @@ def test_micro_grid_wins_over_its_grid_and_dedicated_over_basic():
         (4, "grid", shapely.geometry.mapping(shapely.box(10, 0, 20, 10))),
     ]
     index = GridIndex(rows)
-    found = index.locate_many(np.array([1, 7, 9, 15, 30, 10]), np.array([1, 7, 1, 5, 30, 5]))
-    # A point on the border of grids 1 and 4 goes to the smaller id, whatever the tree order.
-    assert found.tolist() == [2, 3, 1, 4, -1, 1]
+    lngs, lats = np.array([1, 7, 9, 15, 30, 10]), np.array([1, 7, 1, 5, 30, 5])
+    # A point on the border of grids 1 and 4 goes to the smaller id, whatever the tree order:
+    # one by one in the tree (a few points) and in buckets (many) alike.
+    assert index.locate_many(lngs, lats).tolist() == [2, 3, 1, 4, -1, 1]
+    many = index.locate_many(np.tile(lngs, 3), np.tile(lats, 3))
+    assert many.tolist() == [2, 3, 1, 4, -1, 1] * 3
+    assert index.locate_many(lngs, lats, include_micro=False).tolist() == [1, 3, 1, 4, -1, 1]
+    assert (
+        index.locate_many(np.tile(lngs, 3), np.tile(lats, 3), include_micro=False).tolist()
+        == [1, 3, 1, 4, -1, 1] * 3
+    )
     assert [hit.node_id for hit in index.locate(1, 1)] == [2, 1]
 
 
