@@ -25,6 +25,7 @@ from wangge.cases.models import (
 from wangge.cases.presenters import case_data, case_detail
 from wangge.cases.schemas import (
     ActionIn,
+    AgencyOut,
     CaseDetail,
     CaseIn,
     CaseOut,
@@ -35,6 +36,7 @@ from wangge.cases.schemas import (
     RevealIn,
     RevealOut,
     TaskListOut,
+    TeamOut,
 )
 from wangge.core import audit
 from wangge.core.api import Page, Presented, apply_filters, problem
@@ -76,6 +78,28 @@ def list_categories(request):
     return [
         {**_category_fields(category), "leaf": category.pk not in parents}
         for category in categories
+    ]
+
+
+@router.get("/agencies", response=list[AgencyOut])
+def list_agencies(request):
+    """Outside agencies a case can be handed to (``transfer``): an aid station, the heating
+    company. Any signed-in user may read the list."""
+    return Agency.objects.filter(is_active=True).order_by("name")
+
+
+@router.get("/teams", response=list[TeamOut])
+def list_teams(request):
+    """Teams a case can be dispatched to, within the caller's scope."""
+    teams = Team.objects.restrict(request.user, "view").filter(is_active=True)
+    return [
+        {
+            "id": team.pk,
+            "name": team.name,
+            "node_id": team.node_id,
+            "members": [member.pk for member in team.members.all()],
+        }
+        for team in teams.prefetch_related("members").order_by("name")
     ]
 
 

@@ -8,22 +8,28 @@ from wangge.core.filters import NodeSubtreeFilter
 
 
 def category_subtree(value) -> set[int]:
-    """The ids of a category (by code or id, in the current tree) and all below it."""
-    categories = Category.objects.filter(tree__is_current=True)
-    root = (
-        categories.filter(pk=int(value)).first()
-        if str(value).isdigit()
-        else categories.filter(code=value).first()
-    )
+    """The ids of a category (by code or id) and all below it, in every version of the tree.
+
+    A class of problem keeps its code from one version to the next while its cases keep the
+    ids of the version they were filed under, so the codes below the category (in its own
+    version and in the current one) are gathered, then every category with one of them.
+    """
+    if str(value).isdigit():
+        root = Category.objects.filter(pk=int(value)).first()
+    else:
+        root = Category.objects.filter(code=value).order_by("-tree__is_current", "-tree_id").first()
     if root is None:
         return set()
-    ids, frontier = {root.pk}, [root.pk]
+    codes = {root.code}
+    roots = {root.pk} | set(
+        Category.objects.filter(tree__is_current=True, code=root.code).values_list("pk", flat=True)
+    )
+    frontier = list(roots)
     while frontier:
-        frontier = list(
-            Category.objects.filter(parent_id__in=frontier).values_list("pk", flat=True)
-        )
-        ids.update(frontier)
-    return ids
+        below = list(Category.objects.filter(parent_id__in=frontier).values_list("pk", "code"))
+        frontier = [pk for pk, _code in below]
+        codes.update(code for _pk, code in below)
+    return set(Category.objects.filter(code__in=codes).values_list("pk", flat=True))
 
 
 class CategorySubtreeFilter(django_filters.CharFilter):

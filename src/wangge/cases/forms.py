@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from wangge.cases.choices import Rating
 from wangge.cases.models import Category
+from wangge.core.formspec import form_field, questions
 
 
 class ResidentReportForm(forms.Form):
@@ -44,6 +45,51 @@ class ResidentReportForm(forms.Form):
         )
         if not self.is_bound:
             self.initial["key"] = uuid.uuid4().hex
+        # The questions of every category that has some, one group per form (forms are
+        # shared between categories); the page shows the chosen category's group.
+        groups: dict[int, dict] = {}
+        for category in leaves.select_related("form"):
+            if category.form_id and questions(category.form):
+                group = groups.setdefault(
+                    category.form_id, {"form": category.form, "categories": []}
+                )
+                group["categories"].append(category)
+        self.question_groups = []
+        for group in groups.values():
+            names = []
+            for question in questions(group["form"]):
+                name = self.answer_name(group["form"], question.code)
+                self.fields[name] = form_field(question)
+                names.append(name)
+            group["names"] = names
+            self.question_groups.append(group)
+
+    @staticmethod
+    def answer_name(form, code: str) -> str:
+        return f"q-{form.code}-{code}"
+
+    def answers(self) -> dict:
+        """The answers to the chosen category's questions (checked by the service)."""
+        category = self.cleaned_data["category"]
+        answers = {}
+        for question in questions(category.form) if category.form_id else []:
+            value = self.cleaned_data.get(self.answer_name(category.form, question.code))
+            if value not in (None, "", []):
+                answers[question.code] = value
+        return answers
+
+    def groups(self):
+        """For the template: each group's legend, its categories' ids and its bound fields."""
+        for group in self.question_groups:
+            yield {
+                "categories": " ".join(str(c.pk) for c in group["categories"]),
+                "names": "、".join(c.name for c in group["categories"]),
+                "fields": [self[name] for name in group["names"]],
+            }
+
+    def visible_base_fields(self):
+        answers = {name for group in self.question_groups for name in group["names"]}
+        return [field for field in self.visible_fields() if field.name not in answers]
 
 
 class RatingForm(forms.Form):

@@ -67,7 +67,9 @@ MOVES: dict[str, Move] = {
         _("Send back for rework"), frozenset({S.DONE}), S.HANDLING, "verify", needs_note=True
     ),
     "close": Move(_("Close after callback"), frozenset({S.VERIFIED}), S.CLOSED, "close"),
-    "rate": Move(_("Rate"), frozenset({S.VERIFIED, S.CLOSED}), None, "view"),
+    # Staff record the resident's answer to a phone callback; the resident rates by the
+    # tracking link (``services.rate_by_tracking_code``).
+    "rate": Move(_("Record the rating"), frozenset({S.VERIFIED, S.CLOSED}), None, "close"),
     "park": Move(
         _("Park"),
         frozenset({S.ACCEPTED, S.RETURNED, S.ESCALATED, *_OPEN_WORK}),
@@ -119,7 +121,7 @@ MOVES: dict[str, Move] = {
         public=False,
     ),
     "solve_now": Move(
-        _("Solved on the spot"),
+        _("Solve on the spot"),
         frozenset({S.REPORTED, S.ACCEPTED}),
         S.CLOSED,
         "handle",

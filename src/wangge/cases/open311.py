@@ -44,7 +44,7 @@ from wangge.territory.models import Building, Node
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 DEFAULT_CONTACT = "请联系本平台的管理员"
-DEFAULT_KEY_SERVICE = "api_key 由平台管理员在管理后台的“Open311 客户端”中发放"
+DEFAULT_KEY_SERVICE = "api_key 由平台管理员用 wangge open311-key 命令发放"
 
 MAX_BODY = 256 * 1024  # bytes; a report is a few kilobytes of text
 MAX_FIELDS = 200
@@ -164,8 +164,8 @@ def discovery(request, fmt):
     url = url[: -len(suffix)].rstrip("/") if url.endswith(suffix) else url
     body = {
         "changeset": changeset,
-        "contact": getattr(settings, "OPEN311_CONTACT", "") or DEFAULT_CONTACT,
-        "key_service": getattr(settings, "OPEN311_KEY_SERVICE", "") or DEFAULT_KEY_SERVICE,
+        "contact": settings.WANGGE_OPEN311_CONTACT or DEFAULT_CONTACT,
+        "key_service": settings.WANGGE_OPEN311_KEY_SERVICE or DEFAULT_KEY_SERVICE,
         "endpoints": [
             {
                 "specification": SPECIFICATION,

@@ -22,10 +22,11 @@ from django.db import transaction
 from django.utils import timezone
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from wangge.cases.machine import Refused
 from wangge.cases.models import Case, CaseEvent, Photo
 from wangge.core import audit
 from wangge.core.errors import ValidationError, not_found
-from wangge.core.services import idempotent
+from wangge.core.services import allowed, idempotent
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 DEFAULT_MAX_PIXELS = 50_000_000  # a 50-megapixel phone photo; a bomb claims far more
@@ -269,6 +270,11 @@ def add_photo(
     """
     if not _visible(actor, case):
         raise not_found()
+    if not (
+        allowed(actor, Photo, "add", path=case.grid.path)
+        or case.tasks.filter(assignee=actor).exists()  # a unit given the work shows it done
+    ):
+        raise Refused("您没有为该案件添加照片的权限")
     if event is not None and event.case_id != case.pk:
         raise ValidationError({"event": "该记录不属于这个案件"})
     prepared = prepare_photo(upload)

@@ -10,10 +10,12 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from ninja import File, Form, Header, Router, Schema, Status
+from ninja.errors import HttpError
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
 from wangge.cases import photos
+from wangge.cases.machine import Refused
 from wangge.cases.models import Case, Photo
 from wangge.core.api import Page
 
@@ -69,13 +71,16 @@ def upload_photo(
     place in its EXIF is kept for staff. ``public`` shows it to the resident following the
     case. A retry with the same ``Idempotency-Key`` gets the first photo."""
     case = _case(request, case_id)
-    photo = photos.add_photo(
-        actor=request.user,
-        case=case,
-        upload=file,
-        public=public,
-        idempotency_key=idempotency_key,
-    )
+    try:
+        photo = photos.add_photo(
+            actor=request.user,
+            case=case,
+            upload=file,
+            public=public,
+            idempotency_key=idempotency_key,
+        )
+    except Refused as exc:
+        raise HttpError(403, str(exc)) from exc
     return Status(201, photo)
 
 

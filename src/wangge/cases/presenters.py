@@ -52,6 +52,7 @@ def case_detail(case, user) -> dict:
         "agency": case.agency.name if case.agency_id else None,
         "merged_into": case.merged_into_id,
         "project_ref": case.project_ref,
+        "parked_until": case.parked_until,
         "respond_by": case.respond_by,
         "accepted_at": case.accepted_at,
         "dispatched_at": case.dispatched_at,

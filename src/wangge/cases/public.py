@@ -1,14 +1,19 @@
 """Pages for residents, without signing in: report from a grid's QR code, follow, rate."""
 
+import segno
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from wangge.accounts.choices import Role
+from wangge.accounts.models import Membership
 from wangge.accounts.services import client_ip
 from wangge.cases import services
 from wangge.cases.choices import Channel, State
@@ -75,12 +80,17 @@ def report(request, grid_code):
                     lat=data["lat"] if point else None,
                     reporter_name=data["name"],
                     reporter_phone=data["phone"],
+                    attributes=form.answers(),
                     public=False,
                     idempotency_key=f"public:{data['key']}",
                 )
             except ValidationError as exc:
                 for field, errors in exc.message_dict.items():
                     target = field if field in form.fields else None
+                    if field.startswith("attributes.") and data["category"].form_id:
+                        code = field.removeprefix("attributes.")
+                        name = form.answer_name(data["category"].form, code)
+                        target = name if name in form.fields else None
                     form.add_error(target, errors)
                 status = 400
             else:
@@ -138,3 +148,26 @@ def track(request, code=None):
             "rating_form": rating_form,
         },
     )
+
+
+@login_required
+def grid_poster(request, grid_code):
+    """An A4 poster of a grid's report page, with its QR code, for the stairwell and the
+    notice board (staff print it; the page itself needs no login)."""
+    grid = get_object_or_404(
+        Node.objects.restrict(request.user, "view").filter(kind__in=GRID_KINDS, is_active=True),
+        code=grid_code,
+    )
+    url = request.build_absolute_uri(reverse("case-report", kwargs={"grid_code": grid.code}))
+    workers = [
+        membership.user.get_full_name() or membership.user.username
+        for membership in Membership.objects.filter(
+            node=grid, role=Role.GRID_WORKER, is_active=True, user__is_active=True
+        ).select_related("user")
+    ]
+    # segno writes only path data from the URL's bits (no text of ours): safe to inline.
+    qr_svg = segno.make(url, error="m").svg_inline(
+        border=4, omitsize=True, svgclass="qr", lineclass="qr-line"
+    )
+    context = {"grid": grid, "url": url, "workers": workers, "qr_svg": mark_safe(qr_svg)}
+    return render(request, "cases/grid_poster.html", context)

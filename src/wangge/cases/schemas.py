@@ -172,6 +172,7 @@ class CaseDetail(CaseOut):
     agency: str | None
     merged_into: int | None
     project_ref: str
+    parked_until: datetime.date | None = Field(description="挂账: when to take it up again")
     respond_by: datetime.datetime | None
     accepted_at: datetime.datetime | None
     dispatched_at: datetime.datetime | None
@@ -222,3 +223,17 @@ class RevealOut(Schema):
     case_id: int
     field: str
     value: str
+
+
+class AgencyOut(Schema):
+    id: int
+    name: str
+    kind: str
+    phone: str
+
+
+class TeamOut(Schema):
+    id: int
+    name: str
+    node_id: int
+    members: list[int]

@@ -76,7 +76,7 @@ def _enter(case: Case, state: str, at: datetime.datetime, cal: WorkCalendar) -> 
         case.stage_deadline = case.stage_warn_at = None
         if stage == Stage.HANDLE and case.due_at:
             # Handling runs to the promised time (moved only by an approved extension).
-            case.stage_deadline = case.due_at
+            case.stage_deadline = _handling_deadline(case, cal)
             case.stage_warn_at = _warn_at(case, stage, at, cal)
         elif stage:
             limit = limit_for(case.category, stage)
@@ -84,6 +84,17 @@ def _enter(case: Case, state: str, at: datetime.datetime, cal: WorkCalendar) -> 
                 case.stage_deadline = cal.add(at, limit.amount, limit.unit)
                 case.stage_warn_at = cal.add(at, limit.amount * limit.warn_ratio, limit.unit)
     case.mark = _mark(case, at)
+
+
+def _handling_deadline(case: Case, cal: WorkCalendar) -> datetime.datetime | None:
+    """The promised time; after a reopening, no sooner than the category's handling time
+    from the reopening (the case's last dispatch), so work done again is not born late."""
+    deadline = case.due_at
+    if case.reopen_count and case.dispatched_at and deadline is not None:
+        limit = limit_for(case.category, Stage.HANDLE)
+        if limit is not None:
+            deadline = max(deadline, cal.add(case.dispatched_at, limit.amount, limit.unit))
+    return deadline
 
 
 def _warn_at(case, stage, start, cal):
@@ -539,7 +550,9 @@ def _on_rework(*, case, **_):
 
 
 def _reopen(case, *, note, at, cal):
-    """Back into the handler's queue with the resident's words."""
+    """Back into the handler's queue with the resident's words. The promise to the resident
+    stands (the on-time rate judges it); the work done again gets at least the category's
+    handling time from now (``_handling_deadline``)."""
     case.reopen_count += 1
     case.done_at = case.verified_at = case.closed_at = None
     handler = case.handler
@@ -547,9 +560,11 @@ def _reopen(case, *, note, at, cal):
         found = route(grid=case.grid, category=case.category, kind=case.kind)
         handler = found.user
     case.handler = handler
-    if handler is not None:
-        Task.objects.create(case=case, assignee=handler, instructions=note, due_at=case.due_at)
     case.dispatched_at = at
+    if handler is not None:
+        Task.objects.create(
+            case=case, assignee=handler, instructions=note, due_at=_handling_deadline(case, cal)
+        )
     _enter(case, State.DISPATCHED, at, cal)
 
 

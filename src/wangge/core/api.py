@@ -274,7 +274,8 @@ def _importer_for(request, kind: str, action: str):
 
 @router.post("/imports/{kind}", response={202: JobOut, 200: JobOut})
 def create_import(request, kind: str, file: File[UploadedFile], dry_run: Form[bool] = False):
-    """Import ``buildings``, ``households`` or ``persons`` from ``.xlsx`` or ``.csv``.
+    """Import ``buildings``, ``households``, ``persons`` or ``hotline`` (12345 work orders)
+    from ``.xlsx`` or ``.csv``.
 
     Every row is checked first; if any fails nothing is written and the job's result lists
     row, column and message. Small files are done when this returns (200); larger ones are

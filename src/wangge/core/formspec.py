@@ -137,3 +137,39 @@ def open311_attributes(form: Form | None) -> list[dict]:
             ]
         attributes.append(entry)
     return attributes
+
+
+def form_field(question: Question):
+    """A Django form field asking ``question`` on a page.
+
+    Never required by the field itself: a page may carry the questions of several forms and
+    only the chosen one's count, so ``clean_answers`` says what is missing.
+    """
+    from django import forms
+    from django.utils.translation import gettext_lazy as _
+
+    common = {"label": question.label, "required": False, "help_text": question.help}
+    choices = [
+        (str(choice["key"]), choice.get("name", choice["key"])) for choice in question.choices
+    ]
+    if question.kind == Kind.TEXT:
+        return forms.CharField(
+            max_length=MAX_TEXT, widget=forms.Textarea(attrs={"rows": 3}), **common
+        )
+    if question.kind == Kind.NUMBER:
+        return forms.FloatField(min_value=question.minimum, max_value=question.maximum, **common)
+    if question.kind == Kind.DATETIME:
+        return forms.DateTimeField(
+            widget=forms.DateTimeInput(attrs={"type": "datetime-local"}), **common
+        )
+    if question.kind == Kind.SINGLE:
+        return forms.ChoiceField(choices=[("", "—"), *choices], **common)
+    if question.kind == Kind.MULTI:
+        return forms.MultipleChoiceField(
+            choices=choices, widget=forms.CheckboxSelectMultiple, **common
+        )
+    if question.kind == Kind.BOOLEAN:
+        return forms.ChoiceField(
+            choices=[("true", _("Yes")), ("false", _("No"))], widget=forms.RadioSelect, **common
+        )
+    return forms.CharField(max_length=MAX_STRING, **common)

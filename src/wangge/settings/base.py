@@ -174,6 +174,10 @@ WANGGE_PROXY_COUNT = int(os.environ.get("WANGGE_PROXY_COUNT", "0"))
 WANGGE_TOKEN_TTL_DAYS = int(os.environ.get("WANGGE_TOKEN_TTL_DAYS", "30"))
 # Open311: new requests a client may file per minute (an integrator's burst, not a flood).
 WANGGE_OPEN311_POSTS_PER_MINUTE = int(os.environ.get("WANGGE_OPEN311_POSTS_PER_MINUTE", "120"))
+# What Open311 discovery says about who runs the service and how to get a key (empty: a
+# default text).
+WANGGE_OPEN311_CONTACT = os.environ.get("WANGGE_OPEN311_CONTACT", "")
+WANGGE_OPEN311_KEY_SERVICE = os.environ.get("WANGGE_OPEN311_KEY_SERVICE", "")
 # Office hours on working days, for deadlines counted in working hours and days.
 WANGGE_OFFICE_HOURS = os.environ.get("WANGGE_OFFICE_HOURS", "08:30-12:00,14:00-17:30")
 # "Visited recently" for household coverage.

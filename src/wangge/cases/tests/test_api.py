@@ -220,3 +220,22 @@ def test_tasks_mine_and_in_scope(api_as):
             if t["case_id"] != case["id"]
         ]
     )
+
+
+def test_agencies_and_teams_to_hand_a_case_to(api_as):
+    from wangge.accounts.models import User
+    from wangge.cases.models import Agency, Team
+
+    agency = Agency.objects.create(name="测试救助站", kind="救助站", phone="0371-00000000")
+    lvdu = Node.objects.get(name="绿都社区")
+    team = Team.objects.create(node=lvdu, name="绿都物业维修班")
+    team.members.add(User.objects.get(username="gridworker_lvdu1"))
+    elsewhere = Team.objects.create(node=Node.objects.get(name="观澜社区"), name="观澜物业维修班")
+    staff = api_as("community_lvdu")
+    assert agency.name in {a["name"] for a in staff.get("/api/v1/agencies").json()}
+    teams = {t["name"]: t for t in staff.get("/api/v1/teams").json()}
+    assert team.name in teams and elsewhere.name not in teams
+    assert teams[team.name]["members"] == [User.objects.get(username="gridworker_lvdu1").pk]
+    # A grid worker sees the teams of their grid, not those of the community above it.
+    worker = {t["name"] for t in api_as("gridworker_lvdu2").get("/api/v1/teams").json()}
+    assert team.name not in worker

@@ -31,6 +31,24 @@ def test_a_new_version_becomes_current_and_old_cases_keep_theirs(tmp_path, capsy
     assert not Case.objects.filter(category=new).exists()
 
 
+def test_filters_by_category_find_the_cases_of_every_version(tmp_path, api_as):
+    """A category's code names the same class of problem from one version to the next: the
+    case list and the rates still find the cases filed under the old version."""
+    filed = Case.objects.filter(category__code="MD01").count()
+    assert filed > 0
+    call_command(
+        "import-categories", str(write(tmp_path, load("categories.json") | {"version": "2027.1"}))
+    )
+    client = api_as("district")
+    assert client.get("/api/v1/cases", {"category": "MD01"}).json()["count"] == filed
+    assert client.get("/api/v1/cases", {"category": "MD"}).json()["count"] >= filed
+    old_id = Category.objects.get(tree__version="2026.1", code="MD01").pk
+    assert client.get("/api/v1/cases", {"category": old_id}).json()["count"] == filed
+    received = client.get("/api/v1/metrics", {"category": "MD01"}).json()[0]["received"]
+    merged_or_void = Case.objects.filter(category__code="MD01", state__in=["merged", "void"])
+    assert received == filed - merged_or_void.count()
+
+
 def test_a_bad_file_is_refused_whole(tmp_path, capsys):
     data = load("categories.json") | {"version": "2026.1"}
     data["categories"][0]["children"][0]["kind"] = "someday"

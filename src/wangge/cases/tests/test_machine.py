@@ -184,6 +184,15 @@ def test_satisfied_rating_closes_and_staff_can_reopen(people, point):
     assert case.state == State.DISPATCHED and case.reopen_count == 1 and case.closed_at is None
 
 
+def test_staff_record_a_phone_callback_and_workers_may_not(people, point):
+    staff, worker = people["community_lvdu"], people["gridworker_lvdu1"]
+    case = do(do(new_case(people, point), "finish", worker, note="已处理"), "verify", staff)
+    with pytest.raises(Refused):
+        do(case, "rate", worker, rating="satisfied")
+    case = do(case, "rate", staff, rating="satisfied", note="电话回访：满意")
+    assert case.state == State.CLOSED and case.rating == "satisfied"
+
+
 def test_park_and_take_up_again(people, point):
     staff = people["community_lvdu"]
     case = do(
@@ -332,3 +341,21 @@ def test_overdue_cases_turn_yellow_then_red_and_escalate(people, point):
     case.refresh_from_db()
     assert case.escalations == 2  # no level above a street
     assert timezone.now()  # the sweep never touched the real clock
+
+
+def test_a_reopened_case_gets_time_for_the_work_done_again(people, point):
+    """The promise stands for the on-time rate, but the work done again after a 不满意 is not
+    born late: its task and its handling stage run at least the category's time from the
+    reopening."""
+    staff, worker = people["community_lvdu"], people["gridworker_lvdu1"]
+    case = do(do(new_case(people, point), "finish", worker, note="已处理"), "verify", staff)
+    promised = case.due_at
+    later = promised + datetime.timedelta(days=10)
+    case = services.act(
+        actor=None, case=case, action="rate", rating="dissatisfied", note="没修好", at=later
+    )
+    assert case.state == State.DISPATCHED and case.due_at == promised
+    task = case.tasks.get(state="dispatched")
+    assert task.due_at > later
+    case = services.act(actor=worker, case=case, action="sign", at=later)
+    assert case.stage_deadline == task.due_at and case.mark == ""

@@ -792,3 +792,22 @@ def test_listing_costs_a_fixed_number_of_queries(web, form, django_assert_max_nu
     with django_assert_max_num_queries(6):
         large = web.get(f"{ROOT}/requests.json?extensions=true")
     assert len(large.json()) >= len(small.json()) + 4
+
+
+def test_a_key_issued_on_the_command_line_files_cases_in_its_area_only(web, form, capsys):
+    from django.core.management import CommandError, call_command
+
+    from wangge.demo.district import LVDU_GRID1 as GRID1
+
+    area = Node.objects.get(code=GRID1).parent  # 绿都社区
+    call_command("open311-key", "市民通App", "--area", area.code)
+    key = capsys.readouterr().out.strip().splitlines()[-1]
+    assert post(web, "json", {**form, "api_key": key}).status_code == 201
+    elsewhere = Node.objects.filter(kind="grid").exclude(path__startswith=area.path).first()
+    lat, lng = shape(elsewhere.geometry).representative_point().coords[0][::-1]
+    response = post(web, "json", {**form, "api_key": key, "lat": lat, "long": lng})
+    assert response.status_code == 403
+    with pytest.raises(CommandError, match="没有编码为 NOPE"):
+        call_command("open311-key", "某App", "--area", "NOPE")
+    with pytest.raises(CommandError, match="名称不能为空"):
+        call_command("open311-key", " ")

@@ -78,3 +78,40 @@ def test_reports_are_rate_limited():
     response = client.post(f"/r/{LVDU_GRID1}/", form(key="k-9", description="问题9号"))
     assert response.status_code == 429
     assert Case.objects.filter(channel="web").count() == before + 5
+
+
+def test_a_category_with_questions_asks_them():
+    """噪音扰民 asks when the noise happens: the page shows the question with the category's
+    name, refuses a report without the answer (naming it), and files one with it."""
+    client = Client()
+    noise = Category.objects.get(code="MD01")
+    assert noise.form and noise.form.questions.filter(required=True).exists()
+    page = client.get(f"/r/{LVDU_GRID1}/").content.decode()
+    assert "发生时段" in page and "深夜凌晨" in page and noise.name in page
+    before = Case.objects.filter(channel="web").count()
+    data = form(category=noise.pk, description="楼上装修到半夜", key="k-noise")
+    response = client.post(f"/r/{LVDU_GRID1}/", data)
+    assert response.status_code == 400
+    assert "“发生时段”必填" in response.content.decode()
+    assert Case.objects.filter(channel="web").count() == before
+    # Answers to another category's questions are not taken.
+    data[f"q-{noise.form.code}-period"] = "night"
+    data["q-found_item-item"] = "钥匙"
+    response = client.post(f"/r/{LVDU_GRID1}/", data)
+    assert response.status_code == 302
+    case = Case.objects.get(tracking_code=response.url.rstrip("/").rsplit("/", 1)[-1])
+    assert case.category == noise and case.attributes == {"period": "night"}
+    # A category without questions still needs none.
+    assert client.post(f"/r/{LVDU_GRID1}/", form(key="k-plain")).status_code == 302
+
+
+def test_a_grid_poster_for_staff_of_the_grid_only():
+    from wangge.demo.district import GUANLAN_GRID1
+
+    client = Client()
+    assert client.get(f"/r/{LVDU_GRID1}/poster/").status_code == 302  # to the login page
+    client.force_login(User.objects.get(username="gridworker_lvdu1"))
+    page = client.get(f"/r/{LVDU_GRID1}/poster/").content.decode()
+    assert f"http://testserver/r/{LVDU_GRID1}/" in page and "<svg" in page
+    assert client.get(f"/r/{GUANLAN_GRID1}/poster/").status_code == 404
+    assert client.get("/r/999999999999999/poster/").status_code == 404

@@ -22,3 +22,25 @@ document.addEventListener("click", (event) => {
     { enableHighAccuracy: true, timeout: 10000 },
   );
 });
+
+/* The resident's report form: show only the chosen category's questions (without script,
+   every group shows, each saying which categories it is for). */
+function showQuestionsFor(select) {
+  const form = select.form;
+  form.querySelectorAll("fieldset[data-for-categories]").forEach((group) => {
+    const ids = group.dataset.forCategories.split(" ");
+    const shown = ids.includes(select.value);
+    group.hidden = !shown;
+    group.querySelectorAll("input, select, textarea").forEach((control) => {
+      control.disabled = !shown;
+    });
+  });
+}
+document.addEventListener("change", (event) => {
+  if (event.target.matches("select[name=category]")) showQuestionsFor(event.target);
+});
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("select[name=category]").forEach((select) => {
+    if (select.form.querySelector("fieldset[data-for-categories]")) showQuestionsFor(select);
+  });
+});

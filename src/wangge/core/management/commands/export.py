@@ -9,7 +9,10 @@ from wangge.core.tabular import write_csv, write_xlsx
 
 
 class Command(BaseCommand):
-    help = "Export buildings, households or persons with the import's columns (.xlsx or .csv)."
+    help = (
+        "Export buildings, households, persons or hotline work orders with the import's "
+        "columns (.xlsx or .csv)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("kind", choices=sorted(REGISTRY))

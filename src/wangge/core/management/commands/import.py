@@ -9,7 +9,8 @@ from wangge.core.imports import REGISTRY, run_import
 
 class Command(BaseCommand):
     help = (
-        "Import buildings, households or persons from .xlsx or .csv. Every row is checked "
+        "Import buildings, households, persons or 12345 hotline work orders (hotline) from "
+        ".xlsx or .csv. Every row is checked "
         "first; if any is wrong nothing is imported and each problem is listed."
     )
 

@@ -7,7 +7,10 @@ from wangge.core import jobs
 
 
 class Command(BaseCommand):
-    help = "Run queued jobs (large imports) until stopped; purges expired rows hourly."
+    help = (
+        "Run queued jobs (large imports) and the periodic ones (the cases' time-limit sweep "
+        "every minute, the hourly purge of expired rows) until stopped."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--once", action="store_true", help="Run what is waiting, then stop.")
