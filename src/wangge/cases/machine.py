@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 
-from wangge.cases.choices import Kind, Stage, State
+from wangge.cases.choices import Kind, Stage, State, TaskState
 from wangge.core.scope import get_scope
 
 S = State
@@ -41,9 +41,13 @@ MOVES: dict[str, Move] = {
         S.DISPATCHED,
         "dispatch",
     ),
-    "sign": Move(_("Sign for"), frozenset({S.DISPATCHED}), S.SIGNED, "handle", by_assignee=True),
+    # Each party of a case signs for and starts its own task; the case moves on with the
+    # first (``services._on_sign``, ``_on_start``).
+    "sign": Move(
+        _("Sign for"), frozenset({S.DISPATCHED, *_OPEN_WORK}), None, "handle", by_assignee=True
+    ),
     "start": Move(
-        _("Start handling"), frozenset({S.SIGNED}), S.HANDLING, "handle", by_assignee=True
+        _("Start handling"), frozenset({S.SIGNED, S.HANDLING}), None, "handle", by_assignee=True
     ),
     "finish": Move(
         _("Finish"),
@@ -163,7 +167,8 @@ STAGE_OF = {
     S.REPORTED: Stage.ACCEPT,
     S.ACCEPTED: Stage.DISPATCH,
     S.RETURNED: Stage.DISPATCH,
-    S.ESCALATED: Stage.DISPATCH,
+    # The level above decides and sends the work on; the promise to the resident stands.
+    S.ESCALATED: Stage.HANDLE,
     S.DISPATCHED: Stage.SIGN,
     S.SIGNED: Stage.HANDLE,
     S.HANDLING: Stage.HANDLE,
@@ -193,6 +198,14 @@ def check(case, action: str, user, *, task=None) -> Move:
         )
     if action == "solve_now" and case.kind != Kind.INSTANT:
         raise Refused("只有即办件可以当场办结")
+    # Once the case has moved on, signing and starting are each party's own task's steps.
+    own = {"sign": (S.DISPATCHED, TaskState.DISPATCHED), "start": (S.SIGNED, TaskState.SIGNED)}
+    if (
+        action in own
+        and case.state != own[action][0]
+        and (task is None or task.state != own[action][1])
+    ):
+        raise Refused(f"案件当前为“{State(case.state).label}”，您没有待{move.label}的任务")
     if user is None or may(user, case, action, task=task):
         return move
     raise Refused(f"您没有权限{move.label}")

@@ -504,17 +504,21 @@ def _on_dispatch(*, case, actor, at, assignees, team, note, **_):
     return {"assignees": [user.pk for user in assignees], "team": team.pk if team else None}
 
 
-def _on_sign(*, case, task, at, **_):
+def _on_sign(*, case, task, at, cal, **_):
     if task is not None:
         task.state, task.signed_at = TaskState.SIGNED, at
         task.save(update_fields=["state", "signed_at"])
     case.signed_at = case.signed_at or at
+    if case.state == State.DISPATCHED:  # the first party to sign moves the case on
+        _enter(case, State.SIGNED, at, cal)
 
 
-def _on_start(*, task, **_):
+def _on_start(*, case, task, at, cal, **_):
     if task is not None and task.state == TaskState.SIGNED:
         task.state = TaskState.HANDLING
         task.save(update_fields=["state"])
+    if case.state == State.SIGNED:
+        _enter(case, State.HANDLING, at, cal)
 
 
 def _on_finish(*, case, task, actor, note, at, cal, **_):

@@ -144,6 +144,34 @@ def test_coordinated_case_is_done_when_every_task_is(people, point):
     assert case.state == State.DONE
 
 
+def test_each_party_signs_for_and_starts_its_own_task(people, point):
+    staff, one, two = (
+        people["community_lvdu"],
+        people["gridworker_lvdu1"],
+        people["gridworker_lvdu2"],
+    )
+    case = do(
+        _reported(people, point, code="SJ05", description="暴雨后地下室进水"), "accept", staff
+    )
+    case = do(case, "dispatch", staff, assignees=[one, two])
+    case = do(case, "sign", one)
+    assert case.state == State.SIGNED
+    with pytest.raises(Refused, match="没有待签收的任务"):
+        do(case, "sign", one)
+    case = do(case, "start", one)
+    assert case.state == State.HANDLING
+    case = do(case, "sign", two)  # the case stays where the first party took it
+    assert case.state == State.HANDLING
+    assert {t.assignee.username: t.state for t in case.tasks.all()} == {
+        "gridworker_lvdu1": "handling",
+        "gridworker_lvdu2": "signed",
+    }
+    case = do(case, "start", two)
+    assert set(case.tasks.values_list("state", flat=True)) == {"handling"}
+    with pytest.raises(Refused):
+        do(case, "start", staff)  # no task of their own to start
+
+
 def test_rework_counts_and_resets_the_finish(people, point):
     staff, worker = people["community_lvdu"], people["gridworker_lvdu1"]
     case = do(new_case(people, point), "finish", worker, note="处理了")
@@ -232,6 +260,8 @@ def test_escalation_to_the_community_and_its_decision(people, point):
         note="需两委研究改造",
     )
     assert case.state == State.ESCALATED and case.level.name == "绿都社区"
+    # The community has until the promised time, not the two hours of a dispatch.
+    assert case.stage == "handle" and case.stage_deadline == case.due_at
     assert Notification.objects.filter(user=staff, text__contains="已上报至绿都社区").exists()
     case = do(
         case, "decide", staff, note="两委会议决定列入民生微改造项目", project_ref="供暖管网改造"
