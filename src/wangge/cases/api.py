@@ -9,7 +9,7 @@ from ninja import Header, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from wangge.accounts.models import User
-from wangge.cases import duplicates, metrics, services
+from wangge.cases import actions, duplicates, metrics, services
 from wangge.cases.filters import CaseFilter, category_subtree
 from wangge.cases.machine import Refused
 from wangge.cases.models import (
@@ -17,7 +17,6 @@ from wangge.cases.models import (
     Case,
     CaseRollup,
     Category,
-    Extension,
     GridRollup,
     Task,
     Team,
@@ -55,16 +54,7 @@ def _cases(request, action="view"):
     return Case.objects.restrict(request.user, action).select_related(*CASE_RELATED)
 
 
-def _category(value) -> Category:
-    categories = Category.objects.filter(tree__is_current=True)
-    found = (
-        categories.filter(pk=int(value)).first()
-        if str(value).isdigit()
-        else categories.filter(code=value).first()
-    )
-    if found is None:
-        raise services.ValidationError({"category": f"没有分类“{value}”"})
-    return found
+_category = actions.current_category
 
 
 # --- Categories ---------------------------------------------------------------------------------
@@ -219,35 +209,7 @@ def act(request, case_id: int, action: str, payload: ActionIn):
     ``close``, ``reopen``, ``escalate``, ``transfer``, ``merge`` …). A move the case's state or
     the caller's role does not allow is refused with 409 and the reason."""
     case = get_object_or_404(_cases(request), pk=case_id)
-    visible_users = User.objects.filter(is_active=True)
-    kwargs = {
-        "note": payload.note,
-        "public": payload.public,
-        "rating": payload.rating,
-        "kind": payload.kind,
-        "amount": payload.amount,
-        "unit": payload.unit,
-        "approve": payload.approve,
-        "project_ref": payload.project_ref,
-        "parked_until": payload.parked_until,
-    }
-    if payload.assignees:
-        users = list(visible_users.filter(pk__in=payload.assignees))
-        if len(users) != len(set(payload.assignees)):
-            raise services.ValidationError({"assignees": "承办人不存在"})
-        kwargs["assignees"] = users
-    if payload.team is not None:
-        kwargs["team"] = get_object_or_404(
-            Team.objects.restrict(request.user, "view"), pk=payload.team
-        )
-    if payload.agency is not None:
-        kwargs["agency"] = get_object_or_404(Agency, pk=payload.agency, is_active=True)
-    if payload.target is not None:
-        kwargs["target"] = get_object_or_404(_cases(request), pk=payload.target)
-    if payload.category is not None:
-        kwargs["category"] = _category(payload.category)
-    if payload.extension is not None:
-        kwargs["extension"] = get_object_or_404(Extension, pk=payload.extension, case=case)
+    kwargs = actions.arguments(request.user, case, **payload.model_dump())
     try:
         case = services.act(actor=request.user, case=case, action=action, **kwargs)
     except Refused as exc:

@@ -3,9 +3,11 @@ import uuid
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from wangge.cases.choices import Rating
+from wangge.cases.choices import Channel, Rating
 from wangge.cases.models import Category
 from wangge.core.formspec import form_field, questions
+from wangge.territory.choices import CRS
+from wangge.territory.models import Node
 
 
 class ResidentReportForm(forms.Form):
@@ -47,45 +49,17 @@ class ResidentReportForm(forms.Form):
             self.initial["key"] = uuid.uuid4().hex
         # The questions of every category that has some, one group per form (forms are
         # shared between categories); the page shows the chosen category's group.
-        groups: dict[int, dict] = {}
-        for category in leaves.select_related("form"):
-            if category.form_id and questions(category.form):
-                group = groups.setdefault(
-                    category.form_id, {"form": category.form, "categories": []}
-                )
-                group["categories"].append(category)
-        self.question_groups = []
-        for group in groups.values():
-            names = []
-            for question in questions(group["form"]):
-                name = self.answer_name(group["form"], question.code)
-                self.fields[name] = form_field(question)
-                names.append(name)
-            group["names"] = names
-            self.question_groups.append(group)
+        self.question_groups = _question_groups(self, leaves.select_related("form"))
 
     @staticmethod
     def answer_name(form, code: str) -> str:
         return f"q-{form.code}-{code}"
 
     def answers(self) -> dict:
-        """The answers to the chosen category's questions (checked by the service)."""
-        category = self.cleaned_data["category"]
-        answers = {}
-        for question in questions(category.form) if category.form_id else []:
-            value = self.cleaned_data.get(self.answer_name(category.form, question.code))
-            if value not in (None, "", []):
-                answers[question.code] = value
-        return answers
+        return _answers(self)
 
     def groups(self):
-        """For the template: each group's legend, its categories' ids and its bound fields."""
-        for group in self.question_groups:
-            yield {
-                "categories": " ".join(str(c.pk) for c in group["categories"]),
-                "names": "、".join(c.name for c in group["categories"]),
-                "fields": [self[name] for name in group["names"]],
-            }
+        return _groups(self)
 
     def visible_base_fields(self):
         answers = {name for group in self.question_groups for name in group["names"]}
@@ -106,3 +80,127 @@ class RatingForm(forms.Form):
 
 class TrackForm(forms.Form):
     code = forms.CharField(label=_("Tracking code"), max_length=12)
+
+
+class StaffCaseForm(forms.Form):
+    """A case taken by staff: from a call, a visit, or a message in the grid's group chat."""
+
+    GRID_KINDS = ["grid", "dedicated_grid", "micro_grid"]
+    STAFF_CHANNELS = [
+        Channel.PHONE,
+        Channel.WALK_IN,
+        Channel.GROUP_CHAT,
+        Channel.PATROL,
+        Channel.HOME_VISIT,
+        Channel.LEADER,
+    ]
+
+    channel = forms.ChoiceField(label=_("How it came in"))
+    category = forms.ModelChoiceField(
+        label=_("Category"), queryset=Category.objects.none(), empty_label=None
+    )
+    title = forms.CharField(label=_("Title (optional)"), required=False, max_length=100)
+    description = forms.CharField(
+        label=_("What is the problem?"),
+        help_text=_("For a group-chat message, paste it here and put its sender as the reporter."),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        max_length=2000,
+    )
+    grid = forms.ModelChoiceField(
+        label=_("Grid"),
+        queryset=Node.objects.none(),
+        required=False,
+        help_text=_("Or give the place as a point below."),
+    )
+    address = forms.CharField(label=_("Address or landmark"), required=False, max_length=200)
+    lng = forms.FloatField(label=_("Longitude"), required=False)
+    lat = forms.FloatField(label=_("Latitude"), required=False)
+    crs = forms.ChoiceField(label=_("Coordinates from"), choices=CRS.choices, initial=CRS.WGS84)
+    reporter_name = forms.CharField(label=_("Reporter"), required=False, max_length=30)
+    reporter_phone = forms.CharField(label=_("Reporter's phone"), required=False, max_length=20)
+    key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def __init__(self, *args, grids, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["channel"].choices = [
+            (channel.value, channel.label) for channel in self.STAFF_CHANNELS
+        ]
+        leaves = (
+            Category.objects.filter(tree__is_current=True, is_active=True, children__isnull=True)
+            .select_related("parent", "form")
+            .order_by("parent__sort", "sort")
+        )
+        self.fields["category"].queryset = leaves
+        self.fields["category"].label_from_instance = lambda c: (
+            f"{c.parent.name} · {c.name}" if c.parent_id else c.name
+        )
+        self.fields["grid"].queryset = grids.order_by("path")
+        self.fields["grid"].label_from_instance = lambda node: f"{node.name}（{node.code}）"
+        self.question_groups = _question_groups(self, leaves)
+
+    def clean(self):
+        data = super().clean()
+        point = data.get("lng") is not None and data.get("lat") is not None
+        if not point and not data.get("grid"):
+            raise forms.ValidationError(_("Choose the grid, or give the place as a point."))
+        return data
+
+    answer_name = staticmethod(ResidentReportForm.answer_name)
+
+    def answers(self) -> dict:
+        return _answers(self)
+
+    def groups(self):
+        return _groups(self)
+
+    def visible_base_fields(self):
+        answers = {name for group in self.question_groups for name in group["names"]}
+        return [field for field in self.visible_fields() if field.name not in answers]
+
+    def add_service_errors(self, exc) -> None:
+        category = self.cleaned_data.get("category")
+        for field, errors in exc.message_dict.items():
+            target = field if field in self.fields else None
+            if field.startswith("attributes.") and category is not None and category.form_id:
+                name = self.answer_name(category.form, field.removeprefix("attributes."))
+                target = name if name in self.fields else None
+            if field in ("lng", "lat"):
+                target = "lng"
+            self.add_error(target, errors)
+
+
+def _question_groups(form, leaves) -> list[dict]:
+    """Add the questions of every category that has some to ``form``, one group per form."""
+    groups: dict[int, dict] = {}
+    for category in leaves:
+        if category.form_id and questions(category.form):
+            group = groups.setdefault(category.form_id, {"form": category.form, "categories": []})
+            group["categories"].append(category)
+    for group in groups.values():
+        group["names"] = []
+        for question in questions(group["form"]):
+            name = form.answer_name(group["form"], question.code)
+            form.fields[name] = form_field(question)
+            group["names"].append(name)
+    return list(groups.values())
+
+
+def _answers(form) -> dict:
+    """The answers to the chosen category's questions (checked by the service)."""
+    category = form.cleaned_data["category"]
+    answers = {}
+    for question in questions(category.form) if category.form_id else []:
+        value = form.cleaned_data.get(form.answer_name(category.form, question.code))
+        if value not in (None, "", []):
+            answers[question.code] = value
+    return answers
+
+
+def _groups(form):
+    """For the template: each group's categories' ids and names, and its bound fields."""
+    for group in form.question_groups:
+        yield {
+            "categories": " ".join(str(c.pk) for c in group["categories"]),
+            "names": "、".join(c.name for c in group["categories"]),
+            "fields": [form[name] for name in group["names"]],
+        }

@@ -13,6 +13,8 @@ def navigation(request):
 
     scope = get_scope(user)
     items = [("home", reverse("home"), _("Home"))]
+    if scope.has_perm("cases.view_case"):
+        items.append(("case-console-list", reverse("case-console-list"), _("Cases")))
     if importable_kinds(user):
         items.append(("import", reverse("import"), _("Import")))
     if scope.has_perm("core.view_auditevent"):
@@ -20,6 +22,8 @@ def navigation(request):
     if user.is_staff:
         items.append(("admin", reverse("admin:index"), _("Administration")))
     current = getattr(request.resolver_match, "url_name", None)
+    if current and current.startswith("case-console-"):
+        current = "case-console-list"
     return {
         "navigation": [
             {"url": url, "label": label, "current": name == current} for name, url, label in items

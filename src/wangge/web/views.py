@@ -48,6 +48,10 @@ def home(request):
         "can_audit": scope.has_perm("core.view_auditevent"),
         "days": settings.WANGGE_VISIT_WINDOW_DAYS,
     }
+    if scope.has_perm("cases.view_case"):
+        from wangge.cases.views import queue_counts
+
+        context["queues"] = queue_counts(user)
     if can_see_people:
         context.update(_coverage_table(request, user, inside))
     return render(request, "web/home.html", context)

@@ -1,0 +1,329 @@
+"""The staff console's case pages: the list with its queues and filters, a case with its
+timeline and the moves the caller may make now, and a new case taken on someone's behalf."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from wangge.accounts.choices import Role
+from wangge.accounts.models import Membership
+from wangge.cases import actions, duplicates, machine, services
+from wangge.cases.choices import ExtensionState, Mark, Rating, State, TaskState
+from wangge.cases.filters import CaseFilter
+from wangge.cases.forms import StaffCaseForm
+from wangge.cases.machine import Refused
+from wangge.cases.models import Agency, Case, Team
+from wangge.core.errors import ValidationError
+from wangge.core.formspec import questions
+from wangge.core.scope import get_scope
+from wangge.territory.models import Node
+
+PAGE_SIZE = 50
+RELATED = ("category", "grid", "handler", "level")
+
+# The queues of "what needs me now", each a filter of the case list.
+QUEUES = [
+    ("reported", gettext_lazy("To accept"), {"state": [State.REPORTED]}),
+    ("to_dispatch", gettext_lazy("To dispatch"), {"state": [State.ACCEPTED, State.RETURNED]}),
+    ("mine", gettext_lazy("My tasks"), {"mine": True}),
+    ("done", gettext_lazy("To verify"), {"state": [State.DONE]}),
+    ("verified", gettext_lazy("To call back"), {"state": [State.VERIFIED]}),
+    ("yellow", gettext_lazy("About to be late"), {"mark": Mark.YELLOW}),
+    ("late", gettext_lazy("Late"), {"mark": Mark.RED}),
+]
+_QUERY = {
+    "reported": "state=reported",
+    "to_dispatch": "state=accepted&state=returned",
+    "mine": "mine=true",
+    "done": "state=done",
+    "verified": "state=verified",
+    "yellow": "mark=yellow",
+    "late": "overdue=true",
+}
+
+
+# Timeline steps that are not moves of the machine.
+STEP_LABELS = {
+    "reported": gettext_lazy("Reported"),
+    "accepted": gettext_lazy("Accept"),
+    "duplicate_merged": gettext_lazy("A duplicate was merged into it"),
+    "overdue_escalated": gettext_lazy("Late: escalated"),
+    "photo_added": gettext_lazy("Photo added"),
+}
+
+
+def step_label(action: str) -> str:
+    move = machine.MOVES.get(action)
+    return str(move.label) if move else str(STEP_LABELS.get(action, action))
+
+
+def visible_cases(user):
+    return Case.objects.restrict(user, "view").select_related(*RELATED)
+
+
+def queue_counts(user) -> list[dict]:
+    """The count in each queue, from one query (the tasks one aside)."""
+    cases = Case.objects.restrict(user, "view")
+    counts = cases.aggregate(
+        reported=Count("pk", filter=Q(state=State.REPORTED)),
+        to_dispatch=Count("pk", filter=Q(state__in=[State.ACCEPTED, State.RETURNED])),
+        done=Count("pk", filter=Q(state=State.DONE)),
+        verified=Count("pk", filter=Q(state=State.VERIFIED)),
+        yellow=Count("pk", filter=Q(mark=Mark.YELLOW)),
+        late=Count("pk", filter=Q(mark=Mark.RED)),
+    )
+    counts["mine"] = (
+        cases.filter(
+            tasks__assignee=user,
+            tasks__state__in=[TaskState.DISPATCHED, TaskState.SIGNED, TaskState.HANDLING],
+        )
+        .distinct()
+        .count()
+    )
+    return [
+        {"key": key, "label": label, "count": counts[key], "query": _QUERY[key]}
+        for key, label, _filters in QUEUES
+    ]
+
+
+@login_required
+def case_list(request):
+    if not get_scope(request.user).has_perm("cases.view_case"):
+        raise Http404
+    filterset = CaseFilter(request.GET or None, visible_cases(request.user), request=request)
+    cases = filterset.qs.order_by("-created_at", "-pk") if filterset.is_bound else None
+    if cases is None:
+        cases = visible_cases(request.user).order_by("-created_at", "-pk")
+    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "filterset": filterset,
+        "page": page,
+        "queues": queue_counts(request.user),
+        "query": query.urlencode(),
+        "can_add": get_scope(request.user).has_perm("cases.add_case"),
+    }
+    return render(request, "cases/console_list.html", context)
+
+
+def _case_for(request, pk: int) -> Case:
+    return get_object_or_404(visible_cases(request.user).select_related("agency"), pk=pk)
+
+
+@login_required
+def case_detail(request, pk: int):
+    case = _case_for(request, pk)
+    task = services._my_task(case, request.user)
+    available = machine.available(case, request.user, task=task)
+    context = {
+        "case": case,
+        "mark": Mark(case.mark).label if case.mark else "",
+        "answers": _answers(case),
+        "tasks": case.tasks.select_related("assignee", "team").order_by("pk"),
+        "events": [
+            (
+                event,
+                step_label(event.action),
+                State(event.to_state).label
+                if event.to_state in State.values and event.to_state != event.from_state
+                else "",
+            )
+            for event in case.events.select_related("actor").order_by("at", "pk")
+        ],
+        "photos": case.photos.order_by("pk"),
+        "extensions": case.extensions.order_by("-pk"),
+        "actions": [
+            _action_form(request.user, case, action)
+            for action in available
+            # Deciding on an extension needs one asked for.
+            if action != "decide_extension"
+            or case.extensions.filter(state=ExtensionState.PENDING).exists()
+        ],
+        "reporter_phone": case._meta.get_field("reporter_phone").mask(case.reporter_phone),
+    }
+    return render(request, "cases/console_detail.html", context)
+
+
+def _answers(case: Case) -> list[tuple[str, str]]:
+    given = case.attributes or {}
+    if not case.category.form_id:
+        return []
+    result = []
+    for question in questions(case.category.form):
+        if question.code not in given:
+            continue
+        value = given[question.code]
+        names = {str(c["key"]): c.get("name", c["key"]) for c in question.choices or []}
+        if isinstance(value, list):
+            value = "、".join(str(names.get(str(v), v)) for v in value)
+        elif isinstance(value, bool):
+            value = _("Yes") if value else _("No")
+        else:
+            value = names.get(str(value), value)
+        result.append((question.label, value))
+    return result
+
+
+# What each move asks for on the page, besides a note.
+_FIELDS = {
+    "dispatch": ["assignees", "team"],
+    "transfer": ["agency"],
+    "close": ["rating"],
+    "rate": ["rating"],
+    "merge": ["target"],
+    "recategorize": ["category"],
+    "request_extension": ["amount", "unit"],
+    "decide_extension": ["extension", "approve"],
+    "decide": ["project_ref"],
+    "park": ["parked_until"],
+    "comment": ["public"],
+}
+
+
+def _action_form(user, case: Case, action: str) -> dict:
+    move = machine.MOVES[action]
+    fields = _FIELDS.get(action, [])
+    form = {"action": action, "label": move.label, "needs_note": move.needs_note, "fields": fields}
+    if "assignees" in fields:
+        form["people"] = _people_near(user, case)
+        form["teams"] = Team.objects.restrict(user, "view").filter(is_active=True).order_by("name")
+    if "agency" in fields:
+        form["agencies"] = Agency.objects.filter(is_active=True).order_by("name")
+    if "rating" in fields:
+        form["ratings"] = Rating.choices
+    if "extension" in fields:
+        form["pending"] = case.extensions.filter(state=ExtensionState.PENDING)
+    if "category" in fields:
+        form["categories"] = (
+            case.category.tree.categories.filter(is_active=True, children__isnull=True)
+            .select_related("parent")
+            .order_by("parent__sort", "sort")
+        )
+    return form
+
+
+def _people_near(user, case: Case):
+    """Who works at the case's place (its grid and the nodes above it), as far as ``user``
+    may see the memberships."""
+    places = [*case.grid.ancestor_ids, case.grid_id]
+    return (
+        Membership.objects.restrict(user, "view")
+        .filter(node_id__in=places, is_active=True, user__is_active=True)
+        .exclude(role__in=[Role.VOLUNTEER, Role.PARTY_MEMBER])
+        .select_related("user", "node")
+        .order_by("node__depth", "role", "user__username")
+    )
+
+
+@login_required
+@require_POST
+def case_act(request, pk: int, action: str):
+    case = _case_for(request, pk)
+    if action not in machine.MOVES:
+        raise Http404
+    try:
+        kwargs = actions.from_form(request.user, case, request.POST)
+        case = services.act(actor=request.user, case=case, action=action, **kwargs)
+    except Refused as exc:
+        messages.error(request, str(exc))
+    except ValidationError as exc:
+        for problem in exc.messages:
+            messages.error(request, problem)
+    else:
+        messages.success(request, _("%(action)s: done.") % {"action": machine.MOVES[action].label})
+    return redirect("case-console-detail", pk=case.pk)
+
+
+@login_required
+def case_new(request):
+    """A case taken on a resident's behalf (a call, a visit, a message in the grid's group)."""
+    scope = get_scope(request.user)
+    if not scope.has_perm("cases.add_case"):
+        raise Http404
+    grids = Node.objects.restrict(request.user, "view").filter(
+        kind__in=StaffCaseForm.GRID_KINDS, is_active=True
+    )
+    form = StaffCaseForm(request.POST or None, grids=grids)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            point = data["lng"] is not None and data["lat"] is not None
+            try:
+                case = services.report(
+                    actor=request.user,
+                    channel=data["channel"],
+                    category=data["category"],
+                    description=data["description"],
+                    title=data["title"],
+                    grid=data["grid"],
+                    lng=data["lng"] if point else None,
+                    lat=data["lat"] if point else None,
+                    crs=data["crs"],
+                    address=data["address"],
+                    reporter_name=data["reporter_name"],
+                    reporter_phone=data["reporter_phone"],
+                    attributes=form.answers(),
+                    idempotency_key=f"console:{data['key']}",
+                )
+            except ValidationError as exc:
+                form.add_service_errors(exc)
+                status = 400
+            else:
+                messages.success(request, _("Case %(number)s is in.") % {"number": case.number})
+                return redirect("case-console-detail", pk=case.pk)
+        else:
+            status = 400
+    elif not form.is_bound:
+        form.initial["key"] = uuid.uuid4().hex
+    return render(request, "cases/console_new.html", {"form": form}, status=status)
+
+
+@login_required
+def case_duplicates(request):
+    """The open cases that may be the same problem, for the new-case page (htmx)."""
+    if not get_scope(request.user).has_perm("cases.add_case"):
+        raise Http404
+    code = request.GET.get("category") or ""
+    suggestions = []
+    if code.isdigit():
+        try:
+            category = actions.current_category(code)
+        except ValidationError:
+            category = None
+        if category is not None:
+            lng, lat = _float(request.GET.get("lng")), _float(request.GET.get("lat"))
+            grid = None
+            if (request.GET.get("grid") or "").isdigit():
+                grid = (
+                    Node.objects.restrict(request.user, "view")
+                    .filter(pk=int(request.GET["grid"]))
+                    .first()
+                )
+            suggestions = duplicates.find(
+                visible_cases(request.user),
+                category=category,
+                text=request.GET.get("description") or "",
+                lng=lng,
+                lat=lat,
+                grid=grid,
+            )
+    return render(request, "cases/console_duplicates.html", {"suggestions": suggestions})
+
+
+def _float(value):
+    try:
+        return float(value) if value not in (None, "") else None
+    except ValueError:
+        return None
