@@ -14,5 +14,8 @@ urlpatterns = [
     path("", include("wangge.core.urls")),
     path("", include("wangge.cases.urls")),
     path("", include("wangge.cases.lostfound_urls")),
+    path("m/", include("wangge.field.urls")),
+    path("map/", include("wangge.maps.urls")),
+    path("dashboard/", include("wangge.dashboards.urls")),
     path("", include("wangge.web.urls")),
 ]

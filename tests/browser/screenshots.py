@@ -51,6 +51,16 @@ def bad_import(page, base_url, folder: Path) -> str:
     return page.url.removeprefix(base_url)
 
 
+def show_map(page, popup_of: str | None = None) -> None:
+    """Wait until the map has drawn its layers (and the clusters settled); open a grid's
+    popup through "Find a grid"."""
+    page.wait_for_selector("#map[data-loaded]", state="attached")
+    if popup_of:
+        page.locator("#map-grid").select_option(label=popup_of)
+        page.locator(".leaflet-popup-content").wait_for()
+    page.wait_for_timeout(800)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "screenshots")
@@ -73,6 +83,8 @@ def main(argv=None) -> int:
             states[username] = context.storage_state()
             if username == "community_lvdu":
                 job_path = bad_import(page, base_url, Path(tmp))
+                page.goto(f"{base_url}/cases/?state=dispatched")
+                case_path = page.locator("table.cases tbody a").first.get_attribute("href")
             context.close()
 
         # (file name, persona, path)
@@ -83,6 +95,18 @@ def main(argv=None) -> int:
             ("import", "community_lvdu", "/import/"),
             ("import-job", "community_lvdu", job_path),
             ("audit", "district", "/audit/"),
+            ("map-community", "community_lvdu", "/map/"),
+            ("map-grid", "community_lvdu", "/map/"),
+            ("map-gridworker", "gridworker_lvdu1", "/map/"),
+            ("cases", "community_lvdu", "/cases/"),
+            ("case-detail", "community_lvdu", case_path),
+            ("case-new", "community_lvdu", "/cases/new/"),
+            ("phone-tasks", "gridworker_lvdu1", "/m/"),
+            ("phone-report", "gridworker_lvdu1", "/m/report/"),
+            ("phone-grid", "gridworker_lvdu1", "/m/grid/"),
+            ("resident-report", None, "/r/410102010003001/"),
+            ("dashboard-community", "community_lvdu", "/dashboard/"),
+            ("dashboard-district", "district", "/dashboard/?months=24"),
         ]
         for name, username, path in shots:
             for size, viewport in SIZES.items():
@@ -95,6 +119,13 @@ def main(argv=None) -> int:
                 errors = watch(page)
                 page.goto(f"{base_url}{path}")
                 page.wait_for_load_state("networkidle")
+                if name.startswith("dashboard-"):
+                    page.wait_for_function(
+                        "() => [...document.querySelectorAll('[data-chart]')]"
+                        ".every(c => c.dataset.drawn === 'yes' && c.querySelector('canvas'))"
+                    )
+                if name.startswith("map-"):
+                    show_map(page, popup_of="绿都社区 第1网格" if name == "map-grid" else None)
                 file = args.out / f"{name}-{size}.png"
                 page.screenshot(path=file, full_page=True)
                 scroll, window = page.evaluate(

@@ -1,8 +1,5 @@
 """The staff API of the closed loop: cases, their actions, categories, duplicates, metrics."""
 
-import datetime
-
-from django.db.models import Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from ninja import Header, Query, Router, Schema, Status
@@ -267,17 +264,6 @@ def get_task(request, task_id: int):
 # --- Metrics -------------------------------------------------------------------------------------
 
 
-def _month(value: str | None, field: str) -> datetime.date | None:
-    if not value:
-        return None
-    try:
-        return datetime.date.fromisoformat(f"{value}-01" if len(value) == 7 else value).replace(
-            day=1
-        )
-    except ValueError as exc:
-        raise services.ValidationError({field: "应为年月，如 2026-01"}) from exc
-
-
 @router.get("/metrics", response=list[MetricsRow])
 def get_metrics(
     request,
@@ -307,7 +293,7 @@ def get_metrics(
         parent = None
         grids = inside
     rows = rows.filter(grid_id__in=grids.values("pk"))
-    first, last = _month(since, "since"), _month(until, "until")
+    first, last = metrics.parse_month(since, "since"), metrics.parse_month(until, "until")
     if first:
         rows = rows.filter(month__gte=first)
     if last:
@@ -319,17 +305,17 @@ def get_metrics(
     if group_by == "none":
         return [_row("all", "合计", metrics.totals(rows))]
     if group_by == "month":
-        grouped = rows.values("month").annotate(**_sums()).order_by("month")
+        grouped = rows.values("month").annotate(**metrics.sums()).order_by("month")
         return [_row(f"{g['month']:%Y-%m}", f"{g['month']:%Y年%m月}", g) for g in grouped]
     if group_by == "handler":
-        grouped = rows.values("handler_id").annotate(**_sums()).order_by("handler_id")
+        grouped = rows.values("handler_id").annotate(**metrics.sums()).order_by("handler_id")
         names = User.objects.in_bulk([g["handler_id"] for g in grouped if g["handler_id"]])
         return [
             _row(str(g["handler_id"]), str(names.get(g["handler_id"], "未派遣")), g)
             for g in grouped
         ]
     if group_by == "category":
-        grouped = rows.values("category_id").annotate(**_sums()).order_by("category_id")
+        grouped = rows.values("category_id").annotate(**metrics.sums()).order_by("category_id")
         names = Category.objects.in_bulk([g["category_id"] for g in grouped])
         return [
             _row(str(g["category_id"]), names[g["category_id"]].name, g)
@@ -340,30 +326,13 @@ def get_metrics(
     children = (
         list(inside.filter(parent=parent).order_by("code"))
         if parent
-        else list(_top_nodes(request.user, inside))
+        else list(metrics.top_nodes(request.user, inside))
     )
-    per_grid = {g["grid_id"]: g for g in rows.values("grid_id").annotate(**_sums())}
-    paths = dict(inside.filter(pk__in=list(per_grid)).values_list("pk", "path"))
-    result = []
-    for child in children:
-        total = {name: 0 for name in metrics.COUNTS}
-        for grid_id, counts in per_grid.items():
-            if paths.get(grid_id, "").startswith(child.path):
-                for name in metrics.COUNTS:
-                    total[name] += counts[name] or 0
-        result.append(_row(str(child.pk), child.name, total))
-    return result
-
-
-def _top_nodes(user, inside):
-    scope = get_scope(user)
-    if scope.unrestricted:
-        return inside.filter(parent__isnull=True)
-    return inside.filter(path__in=scope.paths("cases.view_case"))
-
-
-def _sums():
-    return {name: Sum(name) for name in metrics.COUNTS}
+    per_node = metrics.by_node(rows, children, inside)
+    return [
+        _row(str(child.pk), child.name, total)
+        for child, total in zip(children, per_node, strict=True)
+    ]
 
 
 def _row(key, label, counts):

@@ -30,6 +30,8 @@ from django.utils import timezone
 
 from wangge.cases.choices import Rating, State
 from wangge.cases.models import Case, CaseRollup, GridRollup
+from wangge.core.errors import ValidationError
+from wangge.core.scope import get_scope
 
 COUNTS = [
     "received",
@@ -187,6 +189,49 @@ def summarize(counts: dict) -> dict:
     }
 
 
+def sums() -> dict:
+    """The aggregates that sum every count of a roll-up (for ``values(...).annotate``)."""
+    return {name: Sum(name) for name in COUNTS}
+
+
 def totals(rows) -> dict:
     """Sum a queryset of roll-up rows."""
-    return rows.aggregate(**{name: Sum(name) for name in COUNTS})
+    return rows.aggregate(**sums())
+
+
+def parse_month(value: str | None, field: str) -> datetime.date | None:
+    """``2026-01`` (or a date in that month) → its first day; ``None`` when empty. A bad
+    value is a ``ValidationError`` naming ``field``."""
+    if not value:
+        return None
+    try:
+        return datetime.date.fromisoformat(f"{value}-01" if len(value) == 7 else value).replace(
+            day=1
+        )
+    except ValueError as exc:
+        raise ValidationError({field: "应为年月，如 2026-01"}) from exc
+
+
+def top_nodes(user, inside):
+    """The caller's own places: the roots of ``inside`` (``Node.objects.inside(user)``) where
+    they see cases — the whole tree's roots for an administrator."""
+    scope = get_scope(user)
+    if scope.unrestricted:
+        return inside.filter(parent__isnull=True)
+    return inside.filter(path__in=scope.paths("cases.view_case"))
+
+
+def by_node(rows, nodes, inside) -> list[dict]:
+    """The counts of roll-up ``rows`` summed under each of ``nodes`` (its whole subtree), in
+    the order given: one grouped query, and one for the paths of the grids in ``inside``."""
+    per_grid = {g["grid_id"]: g for g in rows.values("grid_id").annotate(**sums())}
+    paths = dict(inside.filter(pk__in=list(per_grid)).values_list("pk", "path"))
+    result = []
+    for node in nodes:
+        total = {name: 0 for name in COUNTS}
+        for grid_id, counts in per_grid.items():
+            if paths.get(grid_id, "").startswith(node.path):
+                for name in COUNTS:
+                    total[name] += counts[name] or 0
+        result.append(total)
+    return result

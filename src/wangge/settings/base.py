@@ -58,6 +58,9 @@ INSTALLED_APPS = [
     "wangge.territory",
     "wangge.people",
     "wangge.cases",
+    "wangge.field",
+    "wangge.maps",
+    "wangge.dashboards",
     "wangge.web",
 ]
 
@@ -182,6 +185,12 @@ WANGGE_OPEN311_KEY_SERVICE = os.environ.get("WANGGE_OPEN311_KEY_SERVICE", "")
 WANGGE_OFFICE_HOURS = os.environ.get("WANGGE_OFFICE_HOURS", "08:30-12:00,14:00-17:30")
 # "Visited recently" for household coverage.
 WANGGE_VISIT_WINDOW_DAYS = 90
+# The map page draws the district's own geometry; a tile URL template (``{z}/{x}/{y}``, an
+# intranet tile server, AMap, Tianditu …) adds a base map under it. Tiles drawn in GCJ-02
+# (AMap, Tencent) need the overlays shifted: ``gcj02``; WGS-84 or CGCS2000 (OpenStreetMap,
+# Tianditu): ``wgs84``.
+WANGGE_MAP_TILES = os.environ.get("WANGGE_MAP_TILES", "").strip()
+WANGGE_MAP_TILES_CRS = os.environ.get("WANGGE_MAP_TILES_CRS", "wgs84").strip().lower()
 
 LOGGING = {
     "version": 1,

@@ -15,6 +15,11 @@ def navigation(request):
     items = [("home", reverse("home"), _("Home"))]
     if scope.has_perm("cases.view_case"):
         items.append(("case-console-list", reverse("case-console-list"), _("Cases")))
+    items.append(("map", reverse("map"), _("Map")))
+    if scope.has_perm("cases.view_case"):
+        items.append(("dashboard", reverse("dashboard"), _("Dashboard")))
+    if scope.has_perm("cases.add_case"):
+        items.append(("field-tasks", reverse("field-tasks"), _("Phone pages")))
     if importable_kinds(user):
         items.append(("import", reverse("import"), _("Import")))
     if scope.has_perm("core.view_auditevent"):

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from wangge.field import views
+
+urlpatterns = [
+    path("", views.tasks, name="field-tasks"),
+    path("report/", views.report, name="field-report"),
+    path("grid/", views.grid, name="field-grid"),
+    path("tasks/<int:pk>/", views.task, name="field-task"),
+    path("tasks/<int:pk>/<str:action>/", views.task_act, name="field-task-act"),
+    path("manifest.webmanifest", views.manifest, name="field-manifest"),
+    path("sw.js", views.service_worker, name="field-sw"),
+]

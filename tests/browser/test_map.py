@@ -1,0 +1,131 @@
+"""The map page in Debian's Chromium: the grids are drawn from the app's own files (no base
+map, nothing from the internet), a click on a grid opens its popup, "Find a grid" does the same
+from the keyboard, the map fills the window below the top bar, and a grid worker's map holds
+their grid only; at phone and desktop size, without console errors."""
+
+import re
+
+import pytest
+
+from tests.browser.server import DESKTOP, PHONE
+from tests.browser.test_pages import assert_page_basics
+
+pytestmark = pytest.mark.browser
+
+VIEWPORTS = pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+GRIDS = "path.map-grid.leaflet-interactive"
+
+# A point of the grid polygon that a click reaches (not under a marker, a building or a
+# control), found by asking the page what lies on top.
+CLICKABLE_POINT = """(path) => {
+  const box = path.getBoundingClientRect();
+  for (let fy = 0.5; fy < 0.95; fy += 0.05) {
+    for (const fx of [0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8]) {
+      for (const y of [box.top + box.height * fy, box.top + box.height * (1 - fy)]) {
+        const x = box.left + box.width * fx;
+        if (document.elementFromPoint(x, y) === path) return [x, y];
+      }
+    }
+  }
+  return null;
+}"""
+
+
+def open_map(page, base_url):
+    """Open /map/ and wait until every layer has been fetched and drawn."""
+    outside = []
+    page.on(
+        "request",
+        lambda request: (
+            outside.append(request.url) if not request.url.startswith((base_url, "data:")) else None
+        ),
+    )
+    response = page.goto(f"{base_url}/map/")
+    assert response.status == 200
+    page.wait_for_selector("#map[data-loaded]", state="attached")
+    assert page.locator("#map").get_attribute("data-loaded") == "yes"
+    assert outside == [], f"the map loaded files from elsewhere: {outside}"
+    return page
+
+
+def click_a_grid(page, index=0):
+    path = page.locator(GRIDS).nth(index)
+    point = path.evaluate(CLICKABLE_POINT)
+    assert point, "no part of the grid can be clicked"
+    page.mouse.click(*point)
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for()
+    return popup
+
+
+@VIEWPORTS
+def test_community_map_draws_its_grids_and_opens_a_grid(new_page, base_url, viewport):
+    page = open_map(new_page(as_user="community_lvdu", viewport=viewport), base_url)
+
+    assert_page_basics(page)
+    assert page.title().startswith("Map") or page.title().startswith("地图")
+    assert page.locator(GRIDS).count() >= 6
+    assert page.locator("path.map-building").count() > 0
+    assert page.locator(".map-case, .map-cluster").count() > 0
+    assert page.locator("#map-status").inner_text() == ""
+
+    popup = click_a_grid(page)
+    text = popup.inner_text()
+    assert re.search(r"第\d网格", text) and "户数" in text
+    link = popup.get_by_role("link")
+    assert re.fullmatch(r"/cases/\?grid=\d+", link.get_attribute("href"))
+
+    # The map fills the window below the top bar, without scrolling either way.
+    sizes = page.evaluate(
+        """() => {
+          const map = document.getElementById("map").getBoundingClientRect();
+          const bar = document.querySelector(".map-bar").getBoundingClientRect();
+          const root = document.documentElement;
+          return [root.scrollWidth, root.scrollHeight, innerWidth, innerHeight,
+                  map.bottom, bar.bottom, map.top];
+        }"""
+    )
+    width, height, window_width, window_height, map_bottom, bar_bottom, map_top = sizes
+    assert width <= window_width and height <= window_height
+    assert abs(map_bottom - window_height) <= 1 and abs(map_top - bar_bottom) <= 1
+
+
+@VIEWPORTS
+def test_find_a_grid_opens_its_popup_from_the_keyboard(new_page, base_url, viewport):
+    page = open_map(new_page(as_user="community_lvdu", viewport=viewport), base_url)
+    finder = page.locator("#map-grid")
+    assert finder.is_enabled()
+    options = finder.locator("option").all_inner_texts()
+    assert "绿都社区 第2网格" in options
+    assert not [option for option in options if "观澜社区" in option]
+
+    finder.focus()
+    finder.select_option(label="绿都社区 第2网格")
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for()
+    assert "第2网格" in popup.inner_text() and "绿都社区" in popup.inner_text()
+    close = page.locator(".leaflet-popup-close-button")
+    assert close.get_attribute("aria-label")
+
+
+def test_grid_worker_map_holds_their_grid_only(new_page, base_url):
+    page = open_map(new_page(as_user="gridworker_lvdu1", viewport=PHONE), base_url)
+
+    assert page.locator(GRIDS).count() == 1
+    options = page.locator("#map-grid option").all_inner_texts()
+    assert "绿都社区 第1网格" in options
+    for elsewhere in ("第2网格", "观澜社区"):
+        assert not [option for option in options if elsewhere in option]
+    popup = click_a_grid(page)
+    assert "第1网格" in popup.inner_text()
+
+
+def test_layers_can_be_switched_off(new_page, base_url):
+    page = open_map(new_page(as_user="community_lvdu", viewport=DESKTOP), base_url)
+    switches = page.locator(".leaflet-control-layers-selector")
+    assert switches.count() == 3
+    assert page.locator("path.map-building").count() > 0
+    page.get_by_role("checkbox", name="楼栋").uncheck()
+    assert page.locator("path.map-building").count() == 0
+    page.get_by_role("checkbox", name="网格").uncheck()
+    assert page.locator(GRIDS).count() == 0
