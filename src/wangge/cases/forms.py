@@ -10,7 +10,72 @@ from wangge.territory.choices import CRS
 from wangge.territory.models import Node
 
 
-class ResidentReportForm(forms.Form):
+class CategoryQuestionsMixin:
+    """A form with a ``category`` chosen among ``leaves`` and the questions of every category
+    that has some, one group per form (forms are shared between categories); the page shows
+    the chosen category's group, and only its answers are taken."""
+
+    def offer_categories(self, leaves) -> None:
+        self.fields["category"].queryset = leaves
+        self.fields["category"].label_from_instance = lambda c: (
+            f"{c.parent.name} · {c.name}" if c.parent_id else c.name
+        )
+        groups: dict[int, dict] = {}
+        for category in leaves:
+            if category.form_id and questions(category.form):
+                group = groups.setdefault(
+                    category.form_id, {"form": category.form, "categories": []}
+                )
+                group["categories"].append(category)
+        for group in groups.values():
+            group["names"] = []
+            for question in questions(group["form"]):
+                name = self.answer_name(group["form"], question.code)
+                self.fields[name] = form_field(question)
+                group["names"].append(name)
+        self.question_groups = list(groups.values())
+
+    @staticmethod
+    def answer_name(form, code: str) -> str:
+        return f"q-{form.code}-{code}"
+
+    def answers(self) -> dict:
+        """The answers to the chosen category's questions (checked by the service)."""
+        category = self.cleaned_data["category"]
+        answers = {}
+        for question in questions(category.form) if category.form_id else []:
+            value = self.cleaned_data.get(self.answer_name(category.form, question.code))
+            if value not in (None, "", []):
+                answers[question.code] = value
+        return answers
+
+    def groups(self):
+        """For the template: each group's categories' ids and names, and its bound fields."""
+        for group in self.question_groups:
+            yield {
+                "categories": " ".join(str(c.pk) for c in group["categories"]),
+                "names": "、".join(c.name for c in group["categories"]),
+                "fields": [self[name] for name in group["names"]],
+            }
+
+    def visible_base_fields(self):
+        answers = {name for group in self.question_groups for name in group["names"]}
+        return [field for field in self.visible_fields() if field.name not in answers]
+
+    def add_service_errors(self, exc) -> None:
+        """A service's ``ValidationError`` on the fields it names (answers on their question)."""
+        category = self.cleaned_data.get("category")
+        for field, errors in exc.message_dict.items():
+            target = field if field in self.fields else None
+            if field.startswith("attributes.") and category is not None and category.form_id:
+                name = self.answer_name(category.form, field.removeprefix("attributes."))
+                target = name if name in self.fields else None
+            if field in ("lng", "lat"):  # one place on the page for the point's errors
+                target = None if self.fields["lng"].widget.is_hidden else "lng"
+            self.add_error(target, errors)
+
+
+class ResidentReportForm(CategoryQuestionsMixin, forms.Form):
     """What a resident fills in from a grid's QR code: few fields, plain words."""
 
     category = forms.ModelChoiceField(
@@ -41,29 +106,9 @@ class ResidentReportForm(forms.Form):
             .select_related("parent")
             .order_by("parent__sort", "sort")
         )
-        self.fields["category"].queryset = leaves
-        self.fields["category"].label_from_instance = lambda c: (
-            f"{c.parent.name} · {c.name}" if c.parent_id else c.name
-        )
+        self.offer_categories(leaves.select_related("form"))
         if not self.is_bound:
             self.initial["key"] = uuid.uuid4().hex
-        # The questions of every category that has some, one group per form (forms are
-        # shared between categories); the page shows the chosen category's group.
-        self.question_groups = _question_groups(self, leaves.select_related("form"))
-
-    @staticmethod
-    def answer_name(form, code: str) -> str:
-        return f"q-{form.code}-{code}"
-
-    def answers(self) -> dict:
-        return _answers(self)
-
-    def groups(self):
-        return _groups(self)
-
-    def visible_base_fields(self):
-        answers = {name for group in self.question_groups for name in group["names"]}
-        return [field for field in self.visible_fields() if field.name not in answers]
 
 
 class RatingForm(forms.Form):
@@ -82,7 +127,7 @@ class TrackForm(forms.Form):
     code = forms.CharField(label=_("Tracking code"), max_length=12)
 
 
-class StaffCaseForm(forms.Form):
+class StaffCaseForm(CategoryQuestionsMixin, forms.Form):
     """A case taken by staff: from a call, a visit, or a message in the grid's group chat."""
 
     GRID_KINDS = ["grid", "dedicated_grid", "micro_grid"]
@@ -130,13 +175,9 @@ class StaffCaseForm(forms.Form):
             .select_related("parent", "form")
             .order_by("parent__sort", "sort")
         )
-        self.fields["category"].queryset = leaves
-        self.fields["category"].label_from_instance = lambda c: (
-            f"{c.parent.name} · {c.name}" if c.parent_id else c.name
-        )
+        self.offer_categories(leaves)
         self.fields["grid"].queryset = grids.order_by("path")
         self.fields["grid"].label_from_instance = lambda node: f"{node.name}（{node.code}）"
-        self.question_groups = _question_groups(self, leaves)
 
     def clean(self):
         data = super().clean()
@@ -144,63 +185,3 @@ class StaffCaseForm(forms.Form):
         if not point and not data.get("grid"):
             raise forms.ValidationError(_("Choose the grid, or give the place as a point."))
         return data
-
-    answer_name = staticmethod(ResidentReportForm.answer_name)
-
-    def answers(self) -> dict:
-        return _answers(self)
-
-    def groups(self):
-        return _groups(self)
-
-    def visible_base_fields(self):
-        answers = {name for group in self.question_groups for name in group["names"]}
-        return [field for field in self.visible_fields() if field.name not in answers]
-
-    def add_service_errors(self, exc) -> None:
-        category = self.cleaned_data.get("category")
-        for field, errors in exc.message_dict.items():
-            target = field if field in self.fields else None
-            if field.startswith("attributes.") and category is not None and category.form_id:
-                name = self.answer_name(category.form, field.removeprefix("attributes."))
-                target = name if name in self.fields else None
-            if field in ("lng", "lat"):
-                target = "lng"
-            self.add_error(target, errors)
-
-
-def _question_groups(form, leaves) -> list[dict]:
-    """Add the questions of every category that has some to ``form``, one group per form."""
-    groups: dict[int, dict] = {}
-    for category in leaves:
-        if category.form_id and questions(category.form):
-            group = groups.setdefault(category.form_id, {"form": category.form, "categories": []})
-            group["categories"].append(category)
-    for group in groups.values():
-        group["names"] = []
-        for question in questions(group["form"]):
-            name = form.answer_name(group["form"], question.code)
-            form.fields[name] = form_field(question)
-            group["names"].append(name)
-    return list(groups.values())
-
-
-def _answers(form) -> dict:
-    """The answers to the chosen category's questions (checked by the service)."""
-    category = form.cleaned_data["category"]
-    answers = {}
-    for question in questions(category.form) if category.form_id else []:
-        value = form.cleaned_data.get(form.answer_name(category.form, question.code))
-        if value not in (None, "", []):
-            answers[question.code] = value
-    return answers
-
-
-def _groups(form):
-    """For the template: each group's categories' ids and names, and its bound fields."""
-    for group in form.question_groups:
-        yield {
-            "categories": " ".join(str(c.pk) for c in group["categories"]),
-            "names": "、".join(c.name for c in group["categories"]),
-            "fields": [form[name] for name in group["names"]],
-        }

@@ -21,7 +21,7 @@ from wangge.cases.choices import Channel, LimitUnit, State
 from wangge.cases.models import Case, Category
 from wangge.core import memo
 from wangge.core.crypto import mask_phone
-from wangge.core.formspec import clean_answers, questions
+from wangge.core.formspec import answer_text, clean_answers, questions
 from wangge.core.imports import Importer, Plan, register
 from wangge.core.models import Question
 from wangge.core.services import BulkResult, allowed
@@ -91,15 +91,6 @@ def moment(value) -> datetime.datetime | None:
 def _pairs(value) -> list[str]:
     """``问题：答案；问题：答案`` → its pairs (a pair's answer may list values with 、)."""
     return [item.strip() for item in re.split(r"[;；\n]", text(value)) if item.strip()]
-
-
-def _answer_text(question, value) -> str:
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    names = {str(c["key"]): str(c.get("name", c["key"])) for c in question.choices or []}
-    if isinstance(value, list):
-        return "、".join(names.get(str(item), str(item)) for item in value)
-    return names.get(str(value), str(value))
 
 
 def _local(moment_value):
@@ -390,7 +381,7 @@ class HotlineImporter(Importer):
         for case in queryset.iterator(chunk_size=2000):
             given = case.attributes or {}
             answers = "；".join(  # in the form's order (PostgreSQL's jsonb keeps no key order)
-                f"{question.label}：{_answer_text(question, given[question.code])}"
+                f"{question.label}：{answer_text(question, given[question.code])}"
                 for question in questions(case.category.form)
                 if question.code in given
             )

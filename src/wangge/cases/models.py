@@ -542,17 +542,9 @@ class Follower(models.Model):
         return f"{self.case_id} ← {self.user or mask_phone(self.phone)}"
 
 
-class CaseRollup(models.Model):
-    """Counts behind the rates, per month of receipt × grid × category × handler.
+class RollupCounts(models.Model):
+    """The counts behind the rates (``metrics.COUNTS``), summed over a roll-up row's cases."""
 
-    Kept current by the services (each change moves its case's counts), so the rates of a
-    street over a year sum a few thousand rows instead of scanning every case.
-    """
-
-    month = models.DateField()
-    grid_id = models.BigIntegerField()
-    category_id = models.BigIntegerField()
-    handler_id = models.BigIntegerField(default=0)  # 0: no handler yet
     received = models.IntegerField(default=0)
     responded = models.IntegerField(default=0)
     responded_in_time = models.IntegerField(default=0)
@@ -564,6 +556,22 @@ class CaseRollup(models.Model):
     satisfied = models.IntegerField(default=0)
     reworked = models.IntegerField(default=0)
     handling_seconds = models.BigIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class CaseRollup(RollupCounts):
+    """Counts behind the rates, per month of receipt × grid × category × handler.
+
+    Kept current by the services (each change moves its case's counts), so the rates of a
+    street over a year sum a few thousand rows instead of scanning every case.
+    """
+
+    month = models.DateField()
+    grid_id = models.BigIntegerField()
+    category_id = models.BigIntegerField()
+    handler_id = models.BigIntegerField(default=0)  # 0: no handler yet
 
     class Meta:
         constraints = [
@@ -578,24 +586,13 @@ class CaseRollup(models.Model):
         return f"{self.month:%Y-%m} grid {self.grid_id} category {self.category_id}"
 
 
-class GridRollup(models.Model):
+class GridRollup(RollupCounts):
     """The same counts per month of receipt × grid only: what a place's rates over a period
     sum when no category or handler is asked for — a street's year is at most its grids ×
     12 rows, however many cases it had."""
 
     month = models.DateField()
     grid_id = models.BigIntegerField()
-    received = models.IntegerField(default=0)
-    responded = models.IntegerField(default=0)
-    responded_in_time = models.IntegerField(default=0)
-    done = models.IntegerField(default=0)
-    done_in_time = models.IntegerField(default=0)
-    closed = models.IntegerField(default=0)
-    solved = models.IntegerField(default=0)
-    rated = models.IntegerField(default=0)
-    satisfied = models.IntegerField(default=0)
-    reworked = models.IntegerField(default=0)
-    handling_seconds = models.BigIntegerField(default=0)
 
     class Meta:
         constraints = [

@@ -85,13 +85,7 @@ def report(request, grid_code):
                     idempotency_key=f"public:{data['key']}",
                 )
             except ValidationError as exc:
-                for field, errors in exc.message_dict.items():
-                    target = field if field in form.fields else None
-                    if field.startswith("attributes.") and data["category"].form_id:
-                        code = field.removeprefix("attributes.")
-                        name = form.answer_name(data["category"].form, code)
-                        target = name if name in form.fields else None
-                    form.add_error(target, errors)
+                form.add_service_errors(exc)
                 status = 400
             else:
                 messages.success(

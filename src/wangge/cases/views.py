@@ -24,32 +24,23 @@ from wangge.cases.forms import StaffCaseForm
 from wangge.cases.machine import Refused
 from wangge.cases.models import Agency, Case, Team
 from wangge.core.errors import ValidationError
-from wangge.core.formspec import questions
+from wangge.core.formspec import answer_text, questions
 from wangge.core.scope import get_scope
 from wangge.territory.models import Node
 
 PAGE_SIZE = 50
 RELATED = ("category", "grid", "handler", "level")
 
-# The queues of "what needs me now", each a filter of the case list.
+# The queues of "what needs me now": each a filter of the case list.
 QUEUES = [
-    ("reported", gettext_lazy("To accept"), {"state": [State.REPORTED]}),
-    ("to_dispatch", gettext_lazy("To dispatch"), {"state": [State.ACCEPTED, State.RETURNED]}),
-    ("mine", gettext_lazy("My tasks"), {"mine": True}),
-    ("done", gettext_lazy("To verify"), {"state": [State.DONE]}),
-    ("verified", gettext_lazy("To call back"), {"state": [State.VERIFIED]}),
-    ("yellow", gettext_lazy("About to be late"), {"mark": Mark.YELLOW}),
-    ("late", gettext_lazy("Late"), {"mark": Mark.RED}),
+    ("reported", gettext_lazy("To accept"), "state=reported"),
+    ("to_dispatch", gettext_lazy("To dispatch"), "state=accepted&state=returned"),
+    ("mine", gettext_lazy("My tasks"), "mine=true"),
+    ("done", gettext_lazy("To verify"), "state=done"),
+    ("verified", gettext_lazy("To call back"), "state=verified"),
+    ("yellow", gettext_lazy("About to be late"), "mark=yellow"),
+    ("late", gettext_lazy("Late"), "overdue=true"),
 ]
-_QUERY = {
-    "reported": "state=reported",
-    "to_dispatch": "state=accepted&state=returned",
-    "mine": "mine=true",
-    "done": "state=done",
-    "verified": "state=verified",
-    "yellow": "mark=yellow",
-    "late": "overdue=true",
-}
 
 
 # Timeline steps that are not moves of the machine.
@@ -91,8 +82,8 @@ def queue_counts(user) -> list[dict]:
         .count()
     )
     return [
-        {"key": key, "label": label, "count": counts[key], "query": _QUERY[key]}
-        for key, label, _filters in QUEUES
+        {"key": key, "label": label, "count": counts[key], "query": query}
+        for key, label, query in QUEUES
     ]
 
 
@@ -159,20 +150,11 @@ def _answers(case: Case) -> list[tuple[str, str]]:
     given = case.attributes or {}
     if not case.category.form_id:
         return []
-    result = []
-    for question in questions(case.category.form):
-        if question.code not in given:
-            continue
-        value = given[question.code]
-        names = {str(c["key"]): c.get("name", c["key"]) for c in question.choices or []}
-        if isinstance(value, list):
-            value = "、".join(str(names.get(str(v), v)) for v in value)
-        elif isinstance(value, bool):
-            value = _("Yes") if value else _("No")
-        else:
-            value = names.get(str(value), value)
-        result.append((question.label, value))
-    return result
+    return [
+        (question.label, answer_text(question, given[question.code], yes=_("Yes"), no=_("No")))
+        for question in questions(case.category.form)
+        if question.code in given
+    ]
 
 
 # What each move asks for on the page, besides a note.

@@ -114,6 +114,16 @@ def clean_answers(form: Form | None, data: dict | None) -> tuple[dict, dict]:
     return clean, errors
 
 
+def answer_text(question: Question, value, *, yes="是", no="否") -> str:
+    """A stored answer in words: choices by their names, several joined with 、."""
+    if isinstance(value, bool):
+        return str(yes if value else no)
+    names = {str(c["key"]): str(c.get("name", c["key"])) for c in question.choices or []}
+    if isinstance(value, list):
+        return "、".join(names.get(str(item), str(item)) for item in value)
+    return names.get(str(value), str(value))
+
+
 def open311_attributes(form: Form | None) -> list[dict]:
     """The questions as Open311 GeoReport v2 service definition attributes."""
     attributes = []

@@ -301,6 +301,7 @@ def service_worker(request):
         reverse("field-report"),
         static("css/wangge.css"),
         static("css/field.css"),
+        static("js/wangge.js"),
         static("js/field.js"),
         static("img/logo.svg"),
     ]

@@ -143,20 +143,7 @@
       select.focus();
     }
     if (event.target.closest("[data-outbox-send]")) flush();
-    const locate = event.target.closest("[data-locate]");
-    if (locate && navigator.geolocation) {
-      const where = locate.form;
-      const note = where.querySelector("[data-locate-status]");
-      navigator.geolocation.getCurrentPosition(
-        (position) => {
-          where.querySelector("input[name=lng]").value = position.coords.longitude.toFixed(7);
-          where.querySelector("input[name=lat]").value = position.coords.latitude.toFixed(7);
-          note.textContent = locate.dataset.done;
-        },
-        () => { note.textContent = locate.dataset.failed; },
-        { enableHighAccuracy: true, timeout: 10000 },
-      );
-    }
+    // "Use my position" is wangge.js's [data-locate], shared with the residents' form.
   });
 
   const net = document.querySelector("[data-net]");
