@@ -1,6 +1,7 @@
-"""Filter sets of lost and found, shared by its API route and (later) its pages."""
+"""Filter sets of lost and found, shared by its API route, its list page and its export."""
 
 import django_filters
+from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from wangge.cases.models import FoundItem
@@ -11,6 +12,19 @@ class FoundItemFilter(django_filters.FilterSet):
     state = django_filters.ChoiceFilter(choices=FoundItem.ItemState.choices, label=_("State"))
     grid = NodeSubtreeFilter(label=_("Grid or division"))
     q = django_filters.CharFilter(field_name="what", lookup_expr="icontains", label=_("What"))
+    # Calendar days in local time, both ends included.
+    since = django_filters.DateFilter(
+        field_name="found_at",
+        lookup_expr="date__gte",
+        label=_("Found from"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    until = django_filters.DateFilter(
+        field_name="found_at",
+        lookup_expr="date__lte",
+        label=_("Found until"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
 
     class Meta:
         model = FoundItem

@@ -1,15 +1,39 @@
-"""Lost and found pages: the printable poster (staff, in scope) and the public notice that
-its QR code opens (no sign-in, no personal data)."""
+"""Lost and found pages. Staff: the found items in their scope, recording one (at the office
+or on a phone in the street), and an item with its notice, its claims and the checks and
+hand-over they allow now. Anyone: the printable poster's public notice, which its QR code opens
+(no sign-in, no personal data). The poster itself is for staff, in scope."""
+
+import uuid
 
 import segno
+from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from wangge.cases import lostfound
-from wangge.cases.models import FoundItem
+from wangge.cases.lostfound_filters import FoundItemFilter
+from wangge.cases.lostfound_forms import ClaimForm, FoundItemForm, place_labels
+from wangge.cases.models import Case, Claim, FoundItem
+from wangge.core.crypto import mask_phone
+from wangge.core.errors import ValidationError
+from wangge.core.imports import REGISTRY
+from wangge.core.scope import get_scope, subtree_q
+from wangge.core.services import allowed
+from wangge.territory.choices import COMMUNITY_KINDS, GRID_KINDS, STREET_KINDS
+from wangge.territory.models import Node
+
+PAGE_SIZE = 50
+EXPORT_KIND = "found-items"
+
+ItemState = FoundItem.ItemState
+ClaimState = Claim.ClaimState
 
 
 def _public(item: FoundItem, request) -> dict:
@@ -58,3 +82,243 @@ def notice(request, code: str):
     if item is None:
         raise Http404
     return render(request, "cases/found_notice.html", {"notice": _public(item, request)})
+
+
+# --- Staff pages ---------------------------------------------------------------------------------
+
+
+def _items(user):
+    return FoundItem.objects.restrict(user, "view").select_related("grid", "case")
+
+
+def _labelled(user, nodes) -> tuple[list[Node], dict[int, str]]:
+    """``nodes`` with labels naming their community (the ancestors read within scope)."""
+    nodes = list(nodes)
+    ancestors = {pk for node in nodes for pk in node.ancestor_ids}
+    names = {
+        pk: (kind, name)
+        for pk, kind, name in Node.objects.restrict(user, "view")
+        .filter(pk__in=ancestors)
+        .values_list("pk", "kind", "name")
+    }
+    return nodes, place_labels(nodes, names)
+
+
+@login_required
+def found_list(request):
+    """The found items in the caller's scope, newest find first, with the list's filters."""
+    scope = get_scope(request.user)
+    if not scope.has_perm("cases.view_founditem"):
+        raise Http404
+    items = _items(request.user).order_by("-found_at", "-pk")
+    filterset = FoundItemFilter(request.GET or None, items, request=request)
+    places, labels = _labelled(
+        request.user,
+        Node.objects.inside(request.user)
+        .filter(kind__in=STREET_KINDS | COMMUNITY_KINDS | GRID_KINDS, is_active=True)
+        .order_by("path"),
+    )
+    filterset.form.fields["grid"].widget = forms.Select(
+        choices=[("", "—")] + [(node.pk, labels[node.pk]) for node in places]
+    )
+    if filterset.is_bound:  # a bad value is shown on its field; the others still apply
+        items = filterset.qs
+    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "filterset": filterset,
+        "page": page,
+        "query": query.urlencode(),
+        "can_add": scope.has_perm("cases.add_founditem"),
+        "export_kind": EXPORT_KIND if EXPORT_KIND in REGISTRY else "",
+    }
+    return render(request, "cases/found_list.html", context)
+
+
+def _grids_to_record(user):
+    """The grids where ``user`` may record a found item."""
+    grids = Node.objects.inside(user).filter(kind__in=GRID_KINDS, is_active=True)
+    scope = get_scope(user)
+    if not scope.unrestricted:
+        grids = grids.filter(subtree_q(scope.paths("cases.add_founditem")))
+    return grids.order_by("path")
+
+
+@login_required
+def found_new(request):
+    """Record a found item: what, where and when, its grid (chosen, or where the phone is),
+    the finder, where it is kept. One item per form, however often it is sent."""
+    if not get_scope(request.user).has_perm("cases.add_founditem"):
+        raise Http404
+    grids = _grids_to_record(request.user)
+    listed, labels = _labelled(request.user, grids)
+    form = FoundItemForm(request.POST or None, grids=grids, labels=labels)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            point = data["lng"] is not None and data["lat"] is not None
+            try:
+                item = lostfound.record_found_item(
+                    actor=request.user,
+                    what=data["what"],
+                    where=data["where"],
+                    found_at=data["found_at"],
+                    grid=data["grid"],
+                    lng=data["lng"] if point else None,
+                    lat=data["lat"] if point else None,
+                    finder_name=data["finder_name"],
+                    finder_phone=data["finder_phone"],
+                    kept_at=data["kept_at"],
+                    contact_phone=data["contact_phone"],
+                    idempotency_key=f"console:{data['key']}",
+                )
+            except ValidationError as exc:
+                form.add_service_errors(exc)
+                status = 400
+            except Http404:  # located in a grid outside the caller's
+                form.add_error("grid", _("That place is not in your grids."))
+                status = 400
+            else:
+                messages.success(
+                    request,
+                    _("Recorded: %(what)s. Send the notice out now.") % {"what": item.what},
+                )
+                return redirect("found-detail", pk=item.pk)
+        else:
+            status = 400
+    else:
+        form.initial["key"] = uuid.uuid4().hex
+        if len(listed) == 1:
+            form.initial["grid"] = listed[0].pk
+    return render(request, "cases/found_new.html", {"form": form}, status=status)
+
+
+def _item_for(request, pk: int) -> FoundItem:
+    return get_object_or_404(_items(request.user), pk=pk)
+
+
+def _claim_for(request, item: FoundItem, claim_pk: int) -> Claim:
+    return get_object_or_404(Claim.objects.restrict(request.user, "view"), pk=claim_pk, item=item)
+
+
+@login_required
+def found_detail(request, pk: int):
+    """A found item: its state and case, the notice to send out, its claims and the checks
+    and hand-over the caller may make now."""
+    return _detail(request, _item_for(request, pk))
+
+
+def _detail(request, item: FoundItem, *, claim_form=None, status=200):
+    user = request.user
+    path = item.grid.path
+    held = item.state == ItemState.HELD
+    may_change = allowed(user, Claim, "change", path=path)
+    claims = [
+        {
+            "claim": claim,
+            "phone": mask_phone(claim.claimant_phone),
+            "may_check": held and may_change and claim.state == ClaimState.PENDING,
+            "may_hand_over": held and may_change and claim.state == ClaimState.VERIFIED,
+        }
+        for claim in Claim.objects.restrict(user, "view")
+        .filter(item=item)
+        .select_related("checked_by", "handed_over_by")
+        .order_by("pk")
+    ]
+    may_claim = held and allowed(user, Claim, "add", path=path)
+    case = (
+        Case.objects.restrict(user, "view").filter(pk=item.case_id).first()
+        if item.case_id
+        else None
+    )
+    notice = _public(item, request)
+    context = {
+        "item": item,
+        "community": item.grid.community,
+        "case": case,
+        "minutes": _minutes(case),
+        "finder_phone": mask_phone(item.finder_phone),
+        "notice": notice,
+        "notice_text": lostfound.notice_text(item, url=notice["url"]),
+        "claims": claims,
+        "claim_form": (claim_form or ClaimForm()) if may_claim else None,
+    }
+    return render(request, "cases/found_detail.html", context, status=status)
+
+
+def _minutes(case) -> int | None:
+    """How long the case took, in whole minutes (at least 1), once closed."""
+    if case is None or case.closed_at is None:
+        return None
+    return max(1, round((case.closed_at - case.created_at).total_seconds() / 60))
+
+
+def _refused(request, exc: ValidationError) -> None:
+    for problem in exc.messages:
+        messages.error(request, problem)
+
+
+@login_required
+@require_POST
+def found_claim(request, pk: int):
+    """Someone says the item is theirs: recorded for checking."""
+    item = _item_for(request, pk)
+    form = ClaimForm(request.POST)
+    form.is_valid()  # only shapes the input; the service judges it
+    data = form.cleaned_data
+    try:
+        lostfound.claim_item(
+            actor=request.user,
+            item=item,
+            claimant_name=data.get("claimant_name", ""),
+            claimant_phone=data.get("claimant_phone", ""),
+            claimant_address=data.get("claimant_address", ""),
+            proof=data.get("proof", ""),
+        )
+    except ValidationError as exc:
+        _refused(request, exc)
+        form.add_service_errors(exc)
+        if "item" in exc.message_dict:  # no longer held: nothing to keep on the page
+            return redirect("found-detail", pk=item.pk)
+        return _detail(request, item, claim_form=form, status=400)
+    messages.success(request, _("Claim recorded. Check it before handing the item over."))
+    return redirect("found-detail", pk=item.pk)
+
+
+@login_required
+@require_POST
+def found_check(request, pk: int, claim_pk: int):
+    """Whether the claimant showed the item is theirs."""
+    item = _item_for(request, pk)
+    claim = _claim_for(request, item, claim_pk)
+    choice = request.POST.get("verified", "")
+    verified = {"true": True, "false": False}.get(choice)
+    try:
+        claim = lostfound.check_claim(
+            actor=request.user, claim=claim, verified=verified, note=request.POST.get("note", "")
+        )
+    except ValidationError as exc:
+        _refused(request, exc)
+    else:
+        if claim.state == ClaimState.VERIFIED:
+            messages.success(request, _("Verified: the item can be handed over."))
+        else:
+            messages.success(request, _("Recorded as not theirs."))
+    return redirect("found-detail", pk=item.pk)
+
+
+@login_required
+@require_POST
+def found_hand_over(request, pk: int, claim_pk: int):
+    """Hand the item to a verified claimant; its case closes."""
+    item = _item_for(request, pk)
+    claim = _claim_for(request, item, claim_pk)
+    try:
+        lostfound.hand_over(actor=request.user, claim=claim, note=request.POST.get("note", ""))
+    except ValidationError as exc:
+        _refused(request, exc)
+    else:
+        messages.success(request, _("Handed over to its owner."))
+    return redirect("found-detail", pk=item.pk)

@@ -1,0 +1,129 @@
+"""The forms of the lost-and-found pages. They only shape the input: the services
+(``cases.lostfound``) judge it and name what is wrong."""
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from wangge.territory.choices import COMMUNITY_KINDS, GRID_KINDS
+from wangge.territory.models import Node
+
+_TEL = {"type": "tel", "inputmode": "tel", "autocomplete": "off"}
+
+
+def place_labels(nodes, names: dict[int, tuple[str, str]]) -> dict[int, str]:
+    """``第1网格`` is in every community: name each node with its ancestors from the
+    community down (``万达社区 第1网格``). ``names``: id → (kind, name) of the ancestors."""
+    below_street = {str(kind) for kind in COMMUNITY_KINDS | GRID_KINDS}
+    labels = {}
+    for node in nodes:
+        parts = [
+            names[pk][1] for pk in node.ancestor_ids if pk in names and names[pk][0] in below_street
+        ]
+        labels[node.pk] = " ".join([*parts, node.name])
+    return labels
+
+
+class FoundItemForm(forms.Form):
+    """A found item, as staff record it at the office or a grid worker in the street."""
+
+    what = forms.CharField(
+        label=_("What was found"),
+        max_length=200,
+        error_messages={"required": _("Say what was found.")},
+        widget=forms.TextInput(attrs={"placeholder": _("e.g. two bunches of keys")}),
+    )
+    where = forms.CharField(
+        label=_("Where it was found"),
+        max_length=200,
+        error_messages={"required": _("Say where it was found.")},
+    )
+    found_at = forms.DateTimeField(
+        label=_("When it was found"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        error_messages={"required": _("Say when it was found.")},
+    )
+    grid = forms.ModelChoiceField(
+        label=_("Grid"),
+        queryset=Node.objects.none(),
+        required=False,
+        empty_label=_("— from my location —"),
+    )
+    lng = forms.FloatField(required=False, widget=forms.HiddenInput)
+    lat = forms.FloatField(required=False, widget=forms.HiddenInput)
+    finder_name = forms.CharField(label=_("Who found it (optional)"), max_length=64, required=False)
+    finder_phone = forms.CharField(
+        label=_("Their phone (optional)"),
+        max_length=20,
+        required=False,
+        help_text=_("Kept private: never on the notice, shown masked."),
+        widget=forms.TextInput(attrs=_TEL),
+    )
+    kept_at = forms.CharField(
+        label=_("Where it is kept"),
+        max_length=200,
+        required=False,
+        help_text=_("Where the owner can claim it, e.g. the community's service centre."),
+    )
+    contact_phone = forms.CharField(
+        label=_("Phone for claims (optional)"),
+        max_length=32,
+        required=False,
+        help_text=_("The office's number, printed on the notice."),
+        widget=forms.TextInput(attrs=_TEL),
+    )
+    key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def __init__(self, *args, grids, labels: dict[int, str], **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["grid"]
+        field.queryset = grids
+        field.label_from_instance = lambda node: f"{labels.get(node.pk, node.name)}（{node.code}）"
+        if not self.is_bound:
+            self.initial.setdefault(
+                "found_at", timezone.localtime().replace(second=0, microsecond=0)
+            )
+
+    def clean(self):
+        data = super().clean()
+        point = data.get("lng") is not None and data.get("lat") is not None
+        if not point and not data.get("grid"):
+            self.add_error("grid", _("Choose the grid, or give the place as a point."))
+        return data
+
+    def add_service_errors(self, exc) -> None:
+        """A service's ``ValidationError`` on the fields it names."""
+        for field, errors in exc.message_dict.items():
+            if field in ("lng", "lat"):  # the point has no field on the page: its grid has
+                field = "grid"
+            self.add_error(field if field in self.fields else None, errors)
+
+
+class ClaimForm(forms.Form):
+    """Someone says the item is theirs (often on the phone): who, how to reach them, and
+    what they say proves it. The service says what is missing or wrong."""
+
+    claimant_name = forms.CharField(label=_("Claimant"), max_length=64, required=False)
+    claimant_phone = forms.CharField(
+        label=_("Claimant's phone"),
+        max_length=20,
+        required=False,
+        widget=forms.TextInput(attrs=_TEL),
+    )
+    claimant_address = forms.CharField(
+        label=_("Claimant's address (optional)"),
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": _("e.g. building 5")}),
+    )
+    proof = forms.CharField(
+        label=_("What proves it is theirs"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def add_service_errors(self, exc) -> None:
+        for field, errors in exc.message_dict.items():
+            if field in self.fields:
+                self.add_error(field, errors)
