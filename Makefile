@@ -66,11 +66,11 @@ openapi: install
 	$(WANGGE) export_openapi > tests/snapshots/openapi.json
 
 ## bench: the benchmark suite; writes bench/results.json and bench/REPORT.md
-## (import, intake and rates again on PostgreSQL when a server answers on 127.0.0.1:5432)
+## (import, intake, rates and reads again on PostgreSQL when a server answers on 127.0.0.1:5432)
 bench: install
 	$(BIN)/python bench/run.py
 	@if pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then \
-		$(BIN)/python bench/run.py --only import intake rates --postgres; \
+		$(BIN)/python bench/run.py --only import intake rates reads --postgres; \
 	else echo "bench: no PostgreSQL on 127.0.0.1:5432; its figures were not measured"; fi
 
 bench-quick: install

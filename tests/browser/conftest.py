@@ -47,16 +47,17 @@ def signed_in(browser, base_url):
 
 @pytest.fixture
 def new_page(browser, signed_in):
-    """``new_page(as_user=None, viewport=DESKTOP)`` → a page in a fresh context, in Chinese.
+    """``new_page(as_user=None, viewport=DESKTOP, locale=LOCALE)`` → a page in a fresh context,
+    in Chinese (``locale="en-US"``: as a browser asking for English).
 
     Console errors and uncaught exceptions on any page it visits fail the test.
     """
     contexts, problems = [], []
 
-    def make(as_user=None, viewport=srv.DESKTOP):
+    def make(as_user=None, viewport=srv.DESKTOP, locale=srv.LOCALE):
         context = browser.new_context(
             viewport=viewport,
-            locale=srv.LOCALE,
+            locale=locale,
             storage_state=signed_in(as_user) if as_user else None,
         )
         contexts.append(context)

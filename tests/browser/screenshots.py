@@ -20,6 +20,18 @@ from tests.browser import server as srv
 
 REPO = Path(__file__).resolve().parents[2]
 SIZES = {"phone": srv.PHONE, "desktop": srv.DESKTOP}
+# Each demo persona's home page: ``home-<role>-phone.png`` and ``home-<role>-desktop.png``
+# (the grid worker's phone home, /m/, is ``phone-tasks``).
+HOMES = {
+    "district": "district",
+    "street": "street_zyxl",
+    "community": "community_lvdu",
+    "gridleader": "gridleader_lvdu",
+    "gridworker": "gridworker_lvdu1",
+    "gridworker-next-door": "gridworker_lvdu2",
+    "gridworker-guanlan": "gridworker_guanlan1",
+    "partymember": "partymember_lvdu",
+}
 
 
 def watch(page) -> list[str]:
@@ -51,6 +63,19 @@ def bad_import(page, base_url, folder: Path) -> str:
     return page.url.removeprefix(base_url)
 
 
+def found_keys(page, base_url) -> str:
+    """Record two bunches of keys found in the persona's first grid; return the item's path."""
+    page.goto(f"{base_url}/found/new/")
+    page.get_by_label("拾到的物品", exact=True).fill("两串钥匙")
+    page.get_by_label("拾到地点", exact=True).fill("绿都城1号门")
+    grid = page.locator("select[name=grid] option", has_text="第1网格").first
+    page.get_by_label("网格", exact=True).select_option(grid.get_attribute("value"))
+    page.get_by_label("保管地点", exact=True).fill("绿都社区党群服务中心")
+    page.get_by_role("button", name="登记", exact=True).click()
+    page.wait_for_url(f"{base_url}/found/*/")
+    return page.url.removeprefix(base_url)
+
+
 def show_map(page, popup_of: str | None = None) -> None:
     """Wait until the map has drawn its layers (and the clusters settled); open a grid's
     popup through "Find a grid"."""
@@ -76,7 +101,7 @@ def main(argv=None) -> int:
     ):
         browser = srv.launch(playwright)
         states = {}
-        for username in ("gridworker_lvdu1", "district", "community_lvdu"):
+        for username in HOMES.values():
             context = browser.new_context(locale=srv.LOCALE)
             page = context.new_page()
             srv.sign_in(page, base_url, username)
@@ -85,13 +110,19 @@ def main(argv=None) -> int:
                 job_path = bad_import(page, base_url, Path(tmp))
                 page.goto(f"{base_url}/cases/?state=dispatched")
                 case_path = page.locator("table.cases tbody a").first.get_attribute("href")
+                found_path = found_keys(page, base_url)
+                page.goto(f"{base_url}/registry/households/")
+                household_path = page.locator("table.households tbody a").first.get_attribute(
+                    "href"
+                )
+                page.goto(f"{base_url}/registry/persons/")
+                person_path = page.locator("table.persons tbody a").first.get_attribute("href")
             context.close()
 
         # (file name, persona, path)
         shots = [
             ("login", None, "/accounts/login/"),
-            ("home-gridworker", "gridworker_lvdu1", "/"),
-            ("home-district", "district", "/"),
+            *((f"home-{role}", username, "/") for role, username in HOMES.items()),
             ("import", "community_lvdu", "/import/"),
             ("import-job", "community_lvdu", job_path),
             ("audit", "district", "/audit/"),
@@ -101,6 +132,12 @@ def main(argv=None) -> int:
             ("cases", "community_lvdu", "/cases/"),
             ("case-detail", "community_lvdu", case_path),
             ("case-new", "community_lvdu", "/cases/new/"),
+            ("found-list", "community_lvdu", "/found/"),
+            ("found-detail", "community_lvdu", found_path),
+            ("registry", "community_lvdu", "/registry/"),
+            ("registry-grid", "community_lvdu", "/registry/nodes/410102010003001/"),
+            ("registry-household", "community_lvdu", household_path),
+            ("registry-person", "community_lvdu", person_path),
             ("phone-tasks", "gridworker_lvdu1", "/m/"),
             ("phone-report", "gridworker_lvdu1", "/m/report/"),
             ("phone-grid", "gridworker_lvdu1", "/m/grid/"),

@@ -1,5 +1,6 @@
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext
 from ninja import Query, Router, Status
 from ninja.errors import HttpError
 from ninja.pagination import paginate
@@ -20,11 +21,13 @@ def create_token(request, payload: TokenIn):
     try:
         user = services.sign_in(request, username=payload.username, password=payload.password)
     except services.Throttled as exc:
-        response = problem(429, "Too Many Requests", "登录失败次数过多，请稍后再试")
+        response = problem(
+            429, "Too Many Requests", gettext("Too many failed sign-ins: try again later")
+        )
         response["Retry-After"] = str(exc.retry_after)
         return response
     if user is None:
-        return problem(401, "Unauthorized", "用户名或密码错误")
+        return problem(401, "Unauthorized", gettext("Wrong user name or password"))
     key, token = services.issue_token(user=user, name=payload.name or "api")
     return {"token": key, "expires_at": timezone.localtime(token.expires_at).isoformat()}
 
@@ -34,7 +37,7 @@ def revoke_current_token(request):
     """Revoke the token this request was made with."""
     token = getattr(request.user, "api_token", None)
     if token is None:
-        raise HttpError(400, "此请求未使用令牌")
+        raise HttpError(400, gettext("This request was not made with a token"))
     services.revoke_token(actor=request.user, token=token)
     return Status(204, None)
 

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from wangge.accounts.choices import Role
 from wangge.accounts.models import ApiToken, LoginAttempt, Membership, User
@@ -91,7 +92,7 @@ def issue_token(*, user: User, name: str = "") -> tuple[str, ApiToken]:
 @transaction.atomic
 def revoke_token(*, actor: User, token: ApiToken) -> None:
     if token.user_id != actor.pk and not actor.is_superuser:
-        raise ValidationError({"token": "只能吊销自己的令牌"})
+        raise ValidationError({"token": gettext("Only your own tokens can be revoked")})
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
     audit.record(actor=actor, action="accounts.token.revoked", target=token)
@@ -128,7 +129,9 @@ def create_user(
     is_superuser: bool = False,
 ) -> User:
     if User.objects.filter(username=username).exists():
-        raise ValidationError({"username": f"用户名 {username} 已存在"})
+        raise ValidationError(
+            {"username": gettext("User name %(name)s exists already") % {"name": username}}
+        )
     user = User(
         username=username,
         display_name=display_name,
@@ -154,7 +157,7 @@ def add_membership(*, actor, user: User, node, role: str, title: str = "") -> Me
     """Give ``user`` a role on ``node``; the actor must be able to manage that node."""
     check_scope(actor, Membership(), "add", path=node.path)
     if role not in Role.values:
-        raise ValidationError({"role": "未知的角色"})
+        raise ValidationError({"role": gettext("Unknown role")})
     membership, created = Membership.objects.get_or_create(
         user=user, node=node, role=role, defaults={"title": title}
     )

@@ -8,6 +8,7 @@ import datetime
 from decimal import Decimal, InvalidOperation
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext
 
 from wangge.accounts.models import User
 from wangge.cases.models import Agency, Case, Category, Extension, Team
@@ -23,7 +24,7 @@ def current_category(value) -> Category:
         else categories.filter(code=value).first()
     )
     if found is None:
-        raise ValidationError({"category": f"没有分类“{value}”"})
+        raise ValidationError({"category": gettext("No category “%(value)s”") % {"value": value}})
     return found
 
 
@@ -64,7 +65,7 @@ def arguments(
         wanted = {int(pk) for pk in assignees}
         users = list(User.objects.filter(is_active=True, pk__in=wanted))
         if len(users) != len(wanted):
-            raise ValidationError({"assignees": "承办人不存在"})
+            raise ValidationError({"assignees": gettext("No such person to handle it")})
         kwargs["assignees"] = users
     if team is not None:
         kwargs["team"] = get_object_or_404(Team.objects.restrict(user, "view"), pk=team)
@@ -90,7 +91,7 @@ def from_form(user, case: Case, data) -> dict:
         try:
             return kind(value)
         except (ValueError, InvalidOperation):
-            errors[name] = "应为数字"
+            errors[name] = gettext("Should be a number")
             return None
 
     target = None
@@ -102,14 +103,16 @@ def from_form(user, case: Case, data) -> dict:
             .first()
         )
         if found is None:
-            errors["target"] = f"没有编号为 {data['target'].strip()} 的案件"
+            errors["target"] = gettext("No case numbered %(number)s") % {
+                "number": data["target"].strip()
+            }
         target = found
     parked_until = None
     if (data.get("parked_until") or "").strip():
         try:
             parked_until = datetime.date.fromisoformat(data["parked_until"].strip())
         except ValueError:
-            errors["parked_until"] = "日期格式应如 2027-03-01"
+            errors["parked_until"] = gettext("Write the date like 2027-03-01")
     approve = {"true": True, "false": False}.get(data.get("approve") or "")
     values = {
         "note": (data.get("note") or "").strip(),

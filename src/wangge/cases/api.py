@@ -2,6 +2,8 @@
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 from ninja import Header, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
@@ -222,7 +224,9 @@ def reveal_reporter(request, case_id: int, payload: RevealIn):
     case = get_object_or_404(_cases(request, "handle"), pk=case_id)
     purpose = (payload.purpose or "").strip()
     if len(purpose) < 4:
-        raise services.ValidationError({"purpose": "请说明查看原因（至少4个字）"})
+        raise services.ValidationError(
+            {"purpose": gettext("Say why you look (at least 4 characters)")}
+        )
     audit.record(
         actor=request.user,
         action="cases.case.revealed",
@@ -279,7 +283,9 @@ def get_metrics(
     places). ``group_by``: ``none``, ``node`` (the level below), ``category``, ``handler`` or
     ``month``."""
     if group_by not in {"none", "node", "category", "handler", "month"}:
-        raise services.ValidationError({"group_by": "应为 none、node、category、handler 或 month"})
+        raise services.ValidationError(
+            {"group_by": gettext("Should be none, node, category, handler or month")}
+        )
     if not get_scope(request.user).has_perm("cases.view_case"):
         raise Http404
     inside = Node.objects.inside(request.user, "view")
@@ -303,15 +309,20 @@ def get_metrics(
     if handler is not None:
         rows = rows.filter(handler_id=handler)
     if group_by == "none":
-        return [_row("all", "合计", metrics.totals(rows))]
+        return [_row("all", gettext("Total"), metrics.totals(rows))]
     if group_by == "month":
         grouped = rows.values("month").annotate(**metrics.sums()).order_by("month")
-        return [_row(f"{g['month']:%Y-%m}", f"{g['month']:%Y年%m月}", g) for g in grouped]
+        return [
+            _row(f"{g['month']:%Y-%m}", date_format(g["month"], "YEAR_MONTH_FORMAT"), g)
+            for g in grouped
+        ]
     if group_by == "handler":
         grouped = rows.values("handler_id").annotate(**metrics.sums()).order_by("handler_id")
         names = User.objects.in_bulk([g["handler_id"] for g in grouped if g["handler_id"]])
         return [
-            _row(str(g["handler_id"]), str(names.get(g["handler_id"], "未派遣")), g)
+            _row(
+                str(g["handler_id"]), str(names.get(g["handler_id"], gettext("Not dispatched"))), g
+            )
             for g in grouped
         ]
     if group_by == "category":

@@ -2,7 +2,7 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from wangge.cases.choices import Channel, Kind, Mark, State
+from wangge.cases.choices import Channel, Kind, Mark, State, TaskState
 from wangge.cases.models import Case, Category
 from wangge.core.filters import NodeSubtreeFilter
 
@@ -32,6 +32,14 @@ def category_subtree(value) -> set[int]:
     return set(Category.objects.filter(code__in=codes).values_list("pk", flat=True))
 
 
+def open_tasks_of(user):
+    """The cases in which ``user`` has work to do (我的待办), as a subquery of case ids."""
+    from wangge.cases.models import Task
+
+    open_states = [TaskState.DISPATCHED, TaskState.SIGNED, TaskState.HANDLING]
+    return Task.objects.filter(assignee=user, state__in=open_states).values("case")
+
+
 class CategorySubtreeFilter(django_filters.CharFilter):
     """``?category=MD`` (a code) or an id: that category and everything below it."""
 
@@ -42,7 +50,11 @@ class CategorySubtreeFilter(django_filters.CharFilter):
 
 
 class CaseFilter(django_filters.FilterSet):
-    state = django_filters.MultipleChoiceFilter(choices=State.choices, label=_("State"))
+    # One value of the case's own column per row: no join, so no DISTINCT (which would sort
+    # every matching case before the first page).
+    state = django_filters.MultipleChoiceFilter(
+        choices=State.choices, label=_("State"), distinct=False
+    )
     category = CategorySubtreeFilter(label=_("Category (code or id)"))
     grid = NodeSubtreeFilter(label=_("Grid or division"))
     handler = django_filters.NumberFilter(field_name="handler_id", label=_("Handler (user id)"))
@@ -70,12 +82,7 @@ class CaseFilter(django_filters.FilterSet):
         user = getattr(self.request, "user", None)
         if not value or user is None:
             return queryset
-        from wangge.cases.models import Task
-
-        open_tasks = Task.objects.filter(
-            assignee=user, state__in=["dispatched", "signed", "handling"]
-        ).values("case")
-        return queryset.filter(Q(pk__in=open_tasks))
+        return queryset.filter(pk__in=open_tasks_of(user))
 
     def search(self, queryset, name, value):
         return queryset.filter(

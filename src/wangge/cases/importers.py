@@ -14,10 +14,12 @@ from functools import cached_property
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext, pgettext_lazy
 
 from wangge.cases import services
 from wangge.cases.calendar import WorkCalendar
-from wangge.cases.choices import Channel, LimitUnit, State
+from wangge.cases.choices import Channel, Kind, LimitUnit, Mark, Rating, State
+from wangge.cases.filters import CaseFilter
 from wangge.cases.models import Case, Category
 from wangge.core import memo
 from wangge.core.crypto import mask_phone
@@ -39,7 +41,7 @@ from wangge.core.tabular import (
 from wangge.people import phone as phones
 from wangge.territory import geo
 from wangge.territory.choices import CRS
-from wangge.territory.importers import CRS_NAMES
+from wangge.territory.importers import CRS_NAMES, OTHER_GRID, OUT_OF_REACH, OUTSIDE_GRIDS
 from wangge.territory.locate import get_index
 from wangge.territory.models import Building, Node, common_ancestor_id
 
@@ -82,7 +84,9 @@ def moment(value) -> datetime.datetime | None:
             except ValueError:
                 continue
         if found is None:
-            raise CellError(f"时间格式不正确：“{raw}”（应如 2025-11-24 09:30）")
+            raise CellError(
+                gettext("Not a time: “%(raw)s” (write it like 2025-11-24 09:30)") % {"raw": raw}
+            )
     if timezone.is_naive(found):
         found = timezone.make_aware(found)
     return found
@@ -104,12 +108,13 @@ def _local(moment_value):
 class HotlineImporter(Importer):
     kind = "hotline"
     model = Case
+    filterset_class = CaseFilter
 
     @cached_property
     def spec(self) -> TableSpec:
         return TableSpec(
             kind=self.kind,
-            title="12345工单",
+            title=pgettext_lazy("spreadsheet", "12345 work orders"),
             columns=[
                 Column("工单编号", "external_id", required=True, aliases=("工单号",)),
                 Column("来电时间", "received_at", parse=moment, aliases=("受理时间",)),
@@ -172,18 +177,20 @@ class HotlineImporter(Importer):
             )
             order = row.get("external_id", "")
             if order in seen:
-                problems["工单编号"] = f"工单编号与第{seen[order]}行重复"
+                problems["工单编号"] = gettext("The same work order number as row %(row)s") % {
+                    "row": seen[order]
+                }
             seen.setdefault(order, number)
             received = row.get("received_at")
             if received is not None and received > now:
-                problems["来电时间"] = "来电时间晚于现在"
+                problems["来电时间"] = gettext("The call's time is later than now")
             if row.get("limit_days") and values is not None:
                 start = received or now
                 values["due_at"] = calendar.add(start, row["limit_days"], LimitUnit.WORKING_DAYS)
             if values is not None:
                 grid = values.pop("where")
                 if not allowed(actor, Case, "add", path=grid.path):
-                    problems.setdefault("网格编码", f"网格“{grid.name}”不在您的管辖范围内")
+                    problems.setdefault("网格编码", gettext(OUT_OF_REACH) % {"grid": grid.name})
                 plan.paths.add(grid.path)
             if problems:
                 errors += [
@@ -196,11 +203,13 @@ class HotlineImporter(Importer):
     def _check_row(self, row, categories, taken, grids, point, buildings, problems):
         order = row.get("external_id", "")
         if order in taken:
-            problems["工单编号"] = f"工单 {order} 已导入，不能重复导入"
+            problems["工单编号"] = gettext(
+                "Work order %(number)s is imported already: it cannot be imported twice"
+            ) % {"number": order}
             return None
         phone = row.get("reporter_phone", "")
         if "*" in phone:
-            problems["联系电话"] = "联系电话为脱敏值，请填写完整号码"
+            problems["联系电话"] = gettext("The phone number is masked: write it in full")
         elif phone:
             try:
                 phone = phones.validate(phone)
@@ -208,14 +217,20 @@ class HotlineImporter(Importer):
                 problems["联系电话"] = str(exc)
         description = row.get("description", "")
         if len(description) > services.MAX_DESCRIPTION:
-            problems["诉求内容"] = f"不能超过{services.MAX_DESCRIPTION}字"
+            problems["诉求内容"] = gettext("May have at most %(n)s characters") % {
+                "n": services.MAX_DESCRIPTION
+            }
         category = None
         wanted = row.get("category", "")
         found = categories.get(wanted)
         if found is None:
-            problems["诉求分类"] = f"未知的诉求分类“{wanted}”（请填写分类名称或代码）"
+            problems["诉求分类"] = gettext(
+                "Unknown category “%(name)s” (write the category's name or code)"
+            ) % {"name": wanted}
         elif found == "ambiguous":
-            problems["诉求分类"] = f"有多个分类名为“{wanted}”，请填写分类代码"
+            problems["诉求分类"] = gettext(
+                "Several categories are called “%(name)s”: write the category's code"
+            ) % {"name": wanted}
         else:
             category = found
         answers = {}
@@ -225,10 +240,14 @@ class HotlineImporter(Importer):
         if row.get("grid_code"):
             grid = grids.get(row["grid_code"])
             if grid is None:
-                problems["网格编码"] = f"网格 {row['grid_code']} 不存在"
+                problems["网格编码"] = gettext("There is no grid %(code)s") % {
+                    "code": row["grid_code"]
+                }
                 return None
         if (row.get("lng") is None) != (row.get("lat") is None):
-            problems["经度" if row.get("lng") is None else "纬度"] = "经度和纬度须同时填写"
+            problems["经度" if row.get("lng") is None else "纬度"] = gettext(
+                "Give both the longitude and the latitude"
+            )
             return None
         place: dict = {}
         building = None
@@ -237,21 +256,28 @@ class HotlineImporter(Importer):
             if grid is not None:
                 matches = [b for b in matches if b.grid.path.startswith(grid.path)]
             if not matches:
-                where = f"网格“{grid.name}”内" if grid is not None else ""
-                problems["楼栋"] = f"{where}没有楼栋“{row['building']}”"
+                problems["楼栋"] = (
+                    gettext("Grid “%(grid)s” has no building “%(building)s”")
+                    % {"grid": grid.name, "building": row["building"]}
+                    if grid is not None
+                    else gettext("There is no building “%(building)s”")
+                    % {"building": row["building"]}
+                )
                 return None
             if len(matches) > 1:
-                problems["楼栋"] = f"楼栋“{row['building']}”不止一处，请同时填写网格编码"
+                problems["楼栋"] = gettext(
+                    "There are several buildings “%(building)s”: give the grid code too"
+                ) % {"building": row["building"]}
                 return None
             building = matches[0]
             place["building"] = building
         if point is not None:
             point_grid = point[2]
             if point_grid is None:
-                problems["经度"] = "该坐标不在任何网格内（请检查坐标系与经纬度顺序）"
+                problems["经度"] = gettext(OUTSIDE_GRIDS)
                 return None
             if grid is not None and not point_grid.path.startswith(grid.path):
-                problems["经度"] = f"坐标位于网格“{point_grid.name}”，与网格编码不符"
+                problems["经度"] = gettext(OTHER_GRID) % {"grid": point_grid.name}
                 return None
             place.update(lng=row["lng"], lat=row["lat"], crs=row.get("crs") or CRS.WGS84)
             final = point_grid
@@ -260,7 +286,9 @@ class HotlineImporter(Importer):
         elif grid is not None:
             final = grid
         else:
-            problems["网格编码"] = "须填写经纬度、楼栋或网格编码"
+            problems["网格编码"] = gettext(
+                "Give the longitude and latitude, the building or the grid code"
+            )
             return None
         if grid is not None:
             place["grid"] = grid
@@ -306,7 +334,9 @@ class HotlineImporter(Importer):
             word, _sep, answer = item.replace(":", "：").partition("：")
             question = by_word.get(word.strip())
             if question is None:
-                problems["补充信息"] = f"分类“{category.name}”没有“{word.strip()}”这个问题"
+                problems["补充信息"] = gettext(
+                    "Category “%(category)s” has no question “%(question)s”"
+                ) % {"category": category.name, "question": word.strip()}
                 return {}
             answer = answer.strip()
             if question.kind == Question.Kind.MULTI:
@@ -403,4 +433,86 @@ class HotlineImporter(Importer):
                 "answers": answers,
                 "state": label_of(State, case.state),
                 "done_at": _local(case.done_at),
+            }
+
+
+@register
+class CaseExporter(Importer):
+    """The console's case list as a spreadsheet: what the list shows, with its filters.
+
+    Export only: cases come in through the loop's own channels, never from this sheet.
+    """
+
+    kind = "cases"
+    model = Case
+    importable = False
+
+    filterset_class = CaseFilter
+
+    @cached_property
+    def spec(self) -> TableSpec:
+        return TableSpec(
+            kind=self.kind,
+            title=pgettext_lazy("spreadsheet", "Cases"),
+            columns=[
+                Column("案件编号", "number"),
+                Column("标题", "title"),
+                Column("反映内容", "description"),
+                Column("类别", "category"),
+                Column("类型", "kind"),
+                Column("渠道", "channel"),
+                Column("状态", "state"),
+                Column("标记", "mark"),
+                Column("网格编码", "grid_code"),
+                Column("网格", "grid"),
+                Column("地址", "address"),
+                Column("经度", "lng"),
+                Column("纬度", "lat"),
+                Column("反映人", "reporter_name"),
+                Column("联系电话", "reporter_phone"),
+                Column("处理人", "handler"),
+                Column("上报时间", "created_at"),
+                Column("受理时间", "accepted_at"),
+                Column("承诺办结时间", "due_at"),
+                Column("办结时间", "done_at"),
+                Column("结案时间", "closed_at"),
+                Column("返工次数", "rework_count"),
+                Column("满意度", "rating"),
+            ],
+        )
+
+    def export_queryset(self, actor):
+        return (
+            Case.objects.restrict(actor, "view")
+            .select_related("category", "grid", "handler")
+            .order_by("-created_at", "-id")
+        )
+
+    def export_rows(self, queryset, actor):
+        for case in queryset.iterator(chunk_size=2000):
+            handler = case.handler
+            yield {
+                "number": case.number,
+                "title": case.title,
+                "description": case.description,
+                "category": case.category.name,
+                "kind": label_of(Kind, case.kind),
+                "channel": label_of(Channel, case.channel),
+                "state": label_of(State, case.state),
+                "mark": label_of(Mark, case.mark),
+                "grid_code": case.grid.code,
+                "grid": case.grid.name,
+                "address": case.address,
+                "lng": case.lng,
+                "lat": case.lat,
+                "reporter_name": case.reporter_name,
+                "reporter_phone": mask_phone(case.reporter_phone),
+                "handler": (handler.get_full_name() or handler.username) if handler else "",
+                "created_at": _local(case.created_at),
+                "accepted_at": _local(case.accepted_at),
+                "due_at": _local(case.due_at),
+                "done_at": _local(case.done_at),
+                "closed_at": _local(case.closed_at),
+                "rework_count": case.rework_count,
+                "rating": label_of(Rating, case.rating),
             }

@@ -12,6 +12,8 @@ import datetime
 from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.formats import date_format
+from django.utils.translation import gettext, gettext_noop
 
 from wangge.accounts.choices import Role
 from wangge.cases import photos
@@ -23,6 +25,7 @@ from wangge.core import audit
 from wangge.core.errors import ValidationError
 from wangge.core.scope import get_scope
 from wangge.core.services import check_scope, idempotent
+from wangge.core.words import stored
 from wangge.people import phone as phones
 
 FOUND_ITEM_CATEGORY = "SW01"  # 拾到物品, in the current category tree
@@ -40,7 +43,12 @@ def _category() -> Category:
         .first()
     )
     if category is None:
-        raise ValidationError({"category": f"当前分类中没有“拾到物品”（{FOUND_ITEM_CATEGORY}）"})
+        raise ValidationError(
+            {
+                "category": gettext("The current category tree has no found items (%(code)s)")
+                % {"code": FOUND_ITEM_CATEGORY}
+            }
+        )
     return category
 
 
@@ -59,7 +67,7 @@ def _text(value, field: str, limit: int, errors: dict, *, required: str = "") ->
     if required and not value:
         errors[field] = required
     elif len(value) > limit:
-        errors[field] = f"不能超过{limit}字"
+        errors[field] = gettext("May have at most %(n)s characters") % {"n": limit}
     return value
 
 
@@ -92,7 +100,7 @@ def _step(item: FoundItem, action: str, *, actor, at, note="", public=False, dat
         from_state=case.state,
         to_state=case.state,
         actor=actor,
-        actor_name=actor.label if actor is not None else "系统",
+        actor_name=actor.label if actor is not None else "",  # the system: shown as such
         at=at,
         note=note,
         public=public,
@@ -104,13 +112,26 @@ def _not_held(item: FoundItem) -> str:
     """Why nobody can claim the item any more."""
     if item.state == ItemState.HANDED_OVER:
         handed = item.claims.filter(state=ClaimState.HANDED_OVER).first()
-        when = (
-            f"于{timezone.localtime(handed.handed_over_at):%m月%d日 %H:%M}"
-            if handed and handed.handed_over_at
-            else ""
-        )
-        return f"该物品已{when}交还失主，不能再认领"
-    return f"该物品{ItemState(item.state).label}，不能再认领"
+        if handed and handed.handed_over_at:
+            return gettext(
+                "The item was handed to its owner on %(when)s: it can no longer be claimed"
+            ) % {"when": _day_time(timezone.localtime(handed.handed_over_at))}
+        return gettext("The item was handed to its owner: it can no longer be claimed")
+    return gettext("The item is “%(state)s”: it can no longer be claimed") % {
+        "state": ItemState(item.state).label
+    }
+
+
+def _claim_is(claim: Claim) -> str:
+    return gettext("The claim is “%(state)s” already") % {"state": ClaimState(claim.state).label}
+
+
+def _day_time(local: datetime.datetime) -> str:
+    return gettext("%(month)s/%(day)s %(time)s") % {
+        "month": local.month,
+        "day": local.day,
+        "time": f"{local:%H:%M}",
+    }
 
 
 # --- Recording -----------------------------------------------------------------------------------
@@ -143,23 +164,25 @@ def record_found_item(
     if grid is not None:
         check_scope(actor, FoundItem(), "add", path=grid.path)
     errors: dict[str, str] = {}
-    what = _text(what, "what", 200, errors, required="请填写拾到的物品")
-    where = _text(where, "where", 200, errors, required="请填写拾到地点")
+    what = _text(what, "what", 200, errors, required=gettext("Say what was found"))
+    where = _text(where, "where", 200, errors, required=gettext("Say where it was found"))
     finder_name = _text(finder_name, "finder_name", 64, errors)
     finder_phone = _phone(finder_phone, "finder_phone", errors)
     contact_phone = _phone(contact_phone, "contact_phone", errors)
     place = str(kept_at or "").strip()
     if len(place) > 200:
-        errors["kept_at"] = "认领地点不能超过200字"
+        errors["kept_at"] = gettext("The place to claim it may have at most %(n)s characters") % {
+            "n": 200
+        }
     if found_at is None:
-        errors["found_at"] = "请填写拾到时间"
+        errors["found_at"] = gettext("Say when it was found")
     else:
         if timezone.is_naive(found_at):
             found_at = timezone.make_aware(found_at)
         if found_at > timezone.now() + _FUTURE_SLACK:
-            errors["found_at"] = "拾到时间不能晚于现在"
+            errors["found_at"] = gettext("It cannot have been found later than now")
     if grid is not None and not grid.is_grid:
-        errors["grid"] = "请选择网格"
+        errors["grid"] = gettext("Choose a grid")
     if errors:
         raise ValidationError(errors)
     prepared = photos.prepare_photo(photo) if photo is not None else None
@@ -172,8 +195,17 @@ def record_found_item(
             channel=_channel(actor, grid),
             category=category,
             kind=Kind.INSTANT,
-            title=f"拾到{what}"[:100],
-            description=f"在{where}拾到{what}" + (f"，现存放于{place}" if place else ""),
+            title=stored(gettext_noop("Found: %(what)s"), what=what)[:100],
+            description=(
+                stored(
+                    gettext_noop("%(what)s found at %(where)s, now kept at %(place)s"),
+                    what=what,
+                    where=where,
+                    place=place,
+                )
+                if place
+                else stored(gettext_noop("%(what)s found at %(where)s"), what=what, where=where)
+            ),
             grid=grid,
             lng=lng,
             lat=lat,
@@ -252,8 +284,12 @@ def claim_item(
     if item.state != ItemState.HELD:
         raise ValidationError({"item": _not_held(item)})
     errors: dict[str, str] = {}
-    claimant_name = _text(claimant_name, "claimant_name", 64, errors, required="请填写认领人姓名")
-    claimant_phone = _phone(claimant_phone, "claimant_phone", errors, required="请填写认领人电话")
+    claimant_name = _text(
+        claimant_name, "claimant_name", 64, errors, required=gettext("Give the claimant's name")
+    )
+    claimant_phone = _phone(
+        claimant_phone, "claimant_phone", errors, required=gettext("Give the claimant's phone")
+    )
     claimant_address = _text(claimant_address, "claimant_address", 200, errors)
     proof = _text(proof, "proof", 2000, errors)
     if errors:
@@ -270,7 +306,7 @@ def claim_item(
         "claim_received",
         actor=actor,
         at=timezone.now(),
-        note="有人前来认领，正在核实",
+        note=stored(gettext_noop("Someone came to claim it; being checked")),
         public=True,
         data={"claim": claim.pk},
     )
@@ -298,13 +334,13 @@ def check_claim(*, actor, claim: Claim, verified: bool, note: str = "") -> Claim
     check_scope(actor, claim, "change", path=item.grid.path)
     note = str(note or "").strip()
     if verified is None:
-        raise ValidationError({"verified": "请选择核实是否通过"})
+        raise ValidationError({"verified": gettext("Say whether the check was passed")})
     if claim.state != ClaimState.PENDING:
-        raise ValidationError({"claim": f"该认领已是“{ClaimState(claim.state).label}”"})
+        raise ValidationError({"claim": _claim_is(claim)})
     if item.state != ItemState.HELD:
         raise ValidationError({"item": _not_held(item)})
     if not verified and not note:
-        raise ValidationError({"note": "请说明核实未通过的原因"})
+        raise ValidationError({"note": gettext("Say why the check was not passed")})
     before = audit.snapshot(claim)
     claim.state = ClaimState.VERIFIED if verified else ClaimState.REJECTED
     claim.checked_by = actor
@@ -315,7 +351,7 @@ def check_claim(*, actor, claim: Claim, verified: bool, note: str = "") -> Claim
         "claim_verified" if verified else "claim_rejected",
         actor=actor,
         at=timezone.now(),
-        note="认领人已核实" if verified else note,
+        note=stored(gettext_noop("The claimant was checked")) if verified else note,
         public=bool(verified),
         data={"claim": claim.pk, "verified": bool(verified)},
     )
@@ -342,9 +378,11 @@ def hand_over(*, actor, claim: Claim, note: str = "") -> Claim:
         raise ValidationError({"item": _not_held(item)})
     if claim.state != ClaimState.VERIFIED:
         reason = {
-            ClaimState.PENDING: "认领人尚未核实，不能交还",
-            ClaimState.REJECTED: "该认领未通过核实，不能交还",
-        }.get(claim.state, f"该认领已是“{ClaimState(claim.state).label}”")
+            ClaimState.PENDING: gettext(
+                "The claimant is not checked yet: it cannot be handed over"
+            ),
+            ClaimState.REJECTED: gettext("The claim failed its check: it cannot be handed over"),
+        }.get(claim.state) or _claim_is(claim)
         raise ValidationError({"claim": reason})
     at = timezone.now()
     before_claim, before_item = audit.snapshot(claim), audit.snapshot(item)
@@ -358,7 +396,8 @@ def hand_over(*, actor, claim: Claim, note: str = "") -> Claim:
         state__in=[ClaimState.PENDING, ClaimState.VERIFIED]
     ):
         before_other = audit.snapshot(other)
-        other.state, other.note = ClaimState.REJECTED, "物品已交还其他认领人"
+        other.state = ClaimState.REJECTED
+        other.note = stored(gettext_noop("The item was handed to another claimant"))
         other.save(update_fields=["state", "note"])
         audit.record(
             actor=actor,
@@ -367,14 +406,14 @@ def hand_over(*, actor, claim: Claim, note: str = "") -> Claim:
             node=item.grid,
             before=before_other,
             after=audit.snapshot(other),
-            reason="物品已交还其他认领人",
+            reason=other.note,
         )
     _step(
         item,
         "handed_over",
         actor=actor,
         at=at,
-        note="物品已交还失主",
+        note=stored(gettext_noop("The item was handed to its owner")),
         public=True,
         data={"claim": claim.pk, **({"note": note} if note else {})},
     )
@@ -417,7 +456,11 @@ _TO_CLOSED = {
 
 def _close_case(actor, case: Case, *, at, note: str) -> Case:
     case = Case.objects.get(pk=case.pk)
-    text = "失物已交还失主" + (f"：{note}" if note else "")
+    text = (
+        stored(gettext_noop("Handed to its owner: %(note)s"), note=note)
+        if note
+        else stored(gettext_noop("Handed to its owner"))
+    )
     for action in _TO_CLOSED.get(case.state, []):
         if action == "solve_now" and case.kind != Kind.INSTANT:
             break
@@ -433,7 +476,11 @@ def _close_case(actor, case: Case, *, at, note: str) -> Case:
 
 def _when(moment: datetime.datetime) -> str:
     local = timezone.localtime(moment)
-    return f"{local.month}月{local.day}日 {local:%H:%M}前后"
+    return gettext("%(month)s/%(day)s around %(time)s") % {
+        "month": local.month,
+        "day": local.day,
+        "time": f"{local:%H:%M}",
+    }
 
 
 def notice_text(item: FoundItem, *, url: str = "") -> str:
@@ -441,22 +488,28 @@ def notice_text(item: FoundItem, *, url: str = "") -> str:
     when, where to claim and the office's phone — never the finder's."""
     place, phone = claim_place(item)
     community = item.grid.community if item.grid_id else None
-    lines = ["【失物招领】"]
+    lines = [gettext("[Lost and found]")]
     if item.state == ItemState.HANDED_OVER:
-        lines.append("（已由失主领回，感谢大家转发）")
-    lines.append(f"{_when(item.found_at)}，在{item.where}拾到{item.what}。")
+        lines.append(gettext("(Its owner has it back: thank you all for passing this on)"))
+    lines.append(
+        gettext("%(when)s, %(what)s was found at %(where)s.")
+        % {"when": _when(item.found_at), "what": item.what, "where": item.where}
+    )
     if place:
-        lines.append(f"物品现存放于{place}，请失主前往认领。")
+        lines.append(
+            gettext("It is kept at %(place)s: its owner may claim it there.") % {"place": place}
+        )
     else:
-        office = community.name if community else "社区"
-        lines.append(f"请失主与{office}联系认领。")
-    lines.append("认领时请说明物品特征，并带上本人身份证件。")
+        office = community.name if community else gettext("the community")
+        lines.append(gettext("Its owner may ask %(office)s for it.") % {"office": office})
+    lines.append(gettext("To claim it, say what it looks like and bring your identity card."))
     if phone:
-        lines.append(f"联系电话：{phone}")
+        lines.append(gettext("Phone: %(phone)s") % {"phone": phone})
     if url:
-        lines.append(f"详情：{url}")
+        lines.append(gettext("More: %(url)s") % {"url": url})
     if community is not None:
-        lines.append(f"{community.name} {timezone.localtime(item.created_at):%Y年%m月%d日}")
+        when = date_format(timezone.localtime(item.created_at), "DATE_FORMAT")
+        lines.append(f"{community.name} {when}")
     return "\n".join(lines)
 
 

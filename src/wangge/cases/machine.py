@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from wangge.cases.choices import Kind, Stage, State, TaskState
@@ -190,14 +191,19 @@ def check(case, action: str, user, *, task=None) -> Move:
     """
     move = MOVES.get(action)
     if move is None:
-        raise Refused(f"没有“{action}”这个操作")
+        raise Refused(gettext("There is no action “%(action)s”") % {"action": action})
     if case.state not in move.sources:
+        only = pgettext("list separator", ", ").join(
+            str(State(s).label) for s in sorted(move.sources)
+        )
         raise Refused(
-            f"案件当前为“{State(case.state).label}”，不能{move.label}"
-            f"（仅限：{'、'.join(str(State(s).label) for s in sorted(move.sources))}）"
+            gettext(
+                "The case is “%(state)s”: it cannot be given “%(action)s” (only when: %(only)s)"
+            )
+            % {"state": State(case.state).label, "action": move.label, "only": only}
         )
     if action == "solve_now" and case.kind != Kind.INSTANT:
-        raise Refused("只有即办件可以当场办结")
+        raise Refused(gettext("Only an instant case can be solved on the spot"))
     # Once the case has moved on, signing and starting are each party's own task's steps.
     own = {"sign": (S.DISPATCHED, TaskState.DISPATCHED), "start": (S.SIGNED, TaskState.SIGNED)}
     if (
@@ -205,10 +211,13 @@ def check(case, action: str, user, *, task=None) -> Move:
         and case.state != own[action][0]
         and (task is None or task.state != own[action][1])
     ):
-        raise Refused(f"案件当前为“{State(case.state).label}”，您没有待{move.label}的任务")
+        raise Refused(
+            gettext("The case is “%(state)s”: you have no task waiting for “%(action)s”")
+            % {"state": State(case.state).label, "action": move.label}
+        )
     if user is None or may(user, case, action, task=task):
         return move
-    raise Refused(f"您没有权限{move.label}")
+    raise Refused(gettext("You may not “%(action)s” here") % {"action": move.label})
 
 
 def may(user, case, action: str, *, task=None) -> bool:

@@ -1,11 +1,12 @@
 """The three rates of 接诉即办 and their companions, from maintained roll-ups.
 
 Each case contributes counts ("facts") to one row of each roll-up: ``CaseRollup`` by month of
-receipt, grid, category and handler, and ``GridRollup`` by month and grid alone. Every
-service that changes a case moves its facts from the old rows to the new (``apply``), inside
-the same transaction, so the roll-ups are always exact: a street's year sums at most its grids
-× 12 rows of ``GridRollup``, or a few thousand of ``CaseRollup`` when a category or a handler
-is asked for. ``rebuild`` recomputes both from the cases.
+receipt, grid, category and handler, and ``GridRollup`` by month and grid alone; and its
+receipt to one row of ``ChannelRollup``, by month, grid and channel. Every service that
+changes a case moves its facts from the old rows to the new (``apply``), inside the same
+transaction, so the roll-ups are always exact: a street's year sums at most its grids × 12
+rows of ``GridRollup``, or a few thousand of ``CaseRollup`` when a category or a handler is
+asked for. ``rebuild`` recomputes them all from the cases.
 
 Definitions (each rate is shown with its denominator):
 
@@ -27,9 +28,10 @@ from dataclasses import dataclass
 from django.db import connection
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from wangge.cases.choices import Rating, State
-from wangge.cases.models import Case, CaseRollup, GridRollup
+from wangge.cases.models import Case, CaseRollup, ChannelRollup, GridRollup
 from wangge.core.errors import ValidationError
 from wangge.core.scope import get_scope
 
@@ -48,12 +50,14 @@ COUNTS = [
 ]
 KEY = ["month", "grid_id", "category_id", "handler_id"]
 GRID_KEY = ["month", "grid_id"]
+CHANNEL_KEY = ["month", "grid_id", "channel"]
 
 
 @dataclass(frozen=True)
 class Facts:
     key: tuple
     counts: tuple
+    channel: str = ""
 
 
 def month_of(moment: datetime.datetime) -> datetime.date:
@@ -84,50 +88,57 @@ def facts(case: Case) -> Facts | None:
         if done and case.accepted_at and case.done_at >= case.accepted_at
         else 0,
     )
-    return Facts(key, counts)
+    return Facts(key, counts, case.channel)
 
 
 def apply(before: Facts | None, after: Facts | None) -> None:
     """Move a case's contribution from ``before`` to ``after`` (same transaction)."""
     if before == after:
         return
-    if before is not None and after is not None and before.key == after.key:
-        _add(after.key, [a - b for a, b in zip(after.counts, before.counts, strict=True)])
+    if before and after and (before.key, before.channel) == (after.key, after.channel):
+        deltas = [a - b for a, b in zip(after.counts, before.counts, strict=True)]
+        _add(after.key, deltas, after.channel)
         return
     if before is not None:
-        _add(before.key, [-value for value in before.counts])
+        _add(before.key, [-value for value in before.counts], before.channel)
     if after is not None:
-        _add(after.key, list(after.counts))
+        _add(after.key, list(after.counts), after.channel)
 
 
-def _upsert(model, key_names: list[str]) -> str:
+def _upsert(model, key_names: list[str], counts: list[str] = COUNTS) -> str:
     table = connection.ops.quote_name(model._meta.db_table)
-    columns = ", ".join([*key_names, *COUNTS])
-    marks = ", ".join(["%s"] * (len(key_names) + len(COUNTS)))
-    updates = ", ".join(f"{name} = {table}.{name} + excluded.{name}" for name in COUNTS)
+    columns = ", ".join([*key_names, *counts])
+    marks = ", ".join(["%s"] * (len(key_names) + len(counts)))
+    updates = ", ".join(f"{name} = {table}.{name} + excluded.{name}" for name in counts)
     return (
         f"INSERT INTO {table} ({columns}) VALUES ({marks}) "
         f"ON CONFLICT ({', '.join(key_names)}) DO UPDATE SET {updates}"
     )
 
 
-def _add(key: tuple, deltas: list[int]) -> None:
+def _add(key: tuple, deltas: list[int], channel: str) -> None:
     with connection.cursor() as cursor:
         cursor.execute(_upsert(CaseRollup, KEY), [*key, *deltas])
         cursor.execute(_upsert(GridRollup, GRID_KEY), [*key[:2], *deltas])
+        if deltas[0]:  # only receipts are counted by channel; most moves leave them be
+            sql = _upsert(ChannelRollup, CHANNEL_KEY, ["received"])
+            cursor.execute(sql, [*key[:2], channel, deltas[0]])
 
 
 def rebuild() -> int:
     """Recompute every roll-up row from the cases (after an import of history, or to check)."""
     CaseRollup.objects.all().delete()
     GridRollup.objects.all().delete()
+    ChannelRollup.objects.all().delete()
     totals: dict[tuple, list[int]] = {}
+    received: dict[tuple, int] = {}
     for case in Case.objects.only(
         "state",
         "created_at",
         "grid_id",
         "category_id",
         "handler_id",
+        "channel",
         "accepted_at",
         "respond_by",
         "done_at",
@@ -142,6 +153,8 @@ def rebuild() -> int:
         row = totals.setdefault(fact.key, [0] * len(COUNTS))
         for index, value in enumerate(fact.counts):
             row[index] += value
+        place = (*fact.key[:2], fact.channel)
+        received[place] = received.get(place, 0) + fact.counts[0]
     CaseRollup.objects.bulk_create(
         [
             CaseRollup(**dict(zip(KEY, key, strict=True)), **dict(zip(COUNTS, counts, strict=True)))
@@ -160,6 +173,13 @@ def rebuild() -> int:
                 **dict(zip(GRID_KEY, key, strict=True)), **dict(zip(COUNTS, counts, strict=True))
             )
             for key, counts in per_grid.items()
+        ],
+        batch_size=2000,
+    )
+    ChannelRollup.objects.bulk_create(
+        [
+            ChannelRollup(**dict(zip(CHANNEL_KEY, key, strict=True)), received=count)
+            for key, count in received.items()
         ],
         batch_size=2000,
     )
@@ -209,7 +229,7 @@ def parse_month(value: str | None, field: str) -> datetime.date | None:
             day=1
         )
     except ValueError as exc:
-        raise ValidationError({field: "应为年月，如 2026-01"}) from exc
+        raise ValidationError({field: gettext("Should be a month, like 2026-01")}) from exc
 
 
 def top_nodes(user, inside):

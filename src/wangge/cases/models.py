@@ -1,5 +1,7 @@
+from django.apps import apps
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from wangge.cases.choices import (
@@ -16,7 +18,7 @@ from wangge.cases.choices import (
 )
 from wangge.core.crypto import mask_phone
 from wangge.core.fields import EncryptedCharField
-from wangge.core.scope import ScopedQuerySet
+from wangge.core.scope import ScopedQuerySet, get_scope, permission_name, subtree_q
 
 USER = settings.AUTH_USER_MODEL
 
@@ -221,13 +223,40 @@ class RoutingRule(models.Model):
 
 
 class CaseQuerySet(ScopedQuerySet):
+    # Up to this many cases given to someone outside their places are named by their ids;
+    # beyond, by a subquery (slower to count over: the database cannot use an index for it).
+    GIVEN_BY_ID = 2000
+
     def restrict(self, user, action: str = "view"):
         """Scope as everywhere, and besides: the cases whose tasks are assigned to ``user``
-        (a property office or a police officer sees what it was given to do)."""
+        (a property office or a police officer sees what it was given to do).
+
+        The grids in scope are named by their ids, so the database estimates how many cases
+        they hold from its statistics (it cannot from a subquery on paths, and would plan a
+        street's list as if it held a few). Only the tasks outside the user's places add
+        anything; they are few, so they are looked up first, from the tasks alone (each
+        knows its case's grid). With none, the condition is the scope's alone, which the
+        database answers from its indexes: an ``OR`` with a subquery would have it read
+        every case to count a page.
+        """
         scoped = super().restrict(user, action)
-        if action in {"view", "handle"} and user is not None and user.is_authenticated:
-            return scoped | self.filter(pk__in=Task.objects.filter(assignee=user).values("case"))
-        return scoped
+        if not scoped.query.has_filters():  # every case
+            return scoped
+        paths = get_scope(user).paths(permission_name(self.model, action))
+        grids = []
+        if paths:
+            Node = apps.get_model("territory", "Node")
+            grids = list(Node.objects.filter(subtree_q(paths)).values_list("pk", flat=True))
+            scoped = self.filter(grid_id__in=grids)
+        if action not in {"view", "handle"} or user is None or not user.is_authenticated:
+            return scoped
+        given = Task.objects.filter(assignee=user).exclude(grid_id__in=grids).order_by()
+        ids = list(given.values_list("case_id", flat=True).distinct()[: self.GIVEN_BY_ID + 1])
+        if not ids:
+            return scoped
+        if len(ids) > self.GIVEN_BY_ID:
+            return scoped | self.filter(pk__in=given.values("case"))
+        return self.filter(Q(grid_id__in=grids) | Q(pk__in=ids))
 
 
 class TaskQuerySet(ScopedQuerySet):
@@ -370,6 +399,10 @@ class Case(models.Model):
             models.Index(fields=["category", "created_at"]),
             models.Index(fields=["handler", "state"]),
             models.Index(fields=["stage_deadline"]),
+            # The list's counts by state and category within a place, from the index alone.
+            models.Index(fields=["grid", "state", "category"]),
+            # Marked cases (yellow, red) are a few open ones: the late queue and the dashboard.
+            models.Index(fields=["mark", "grid"], condition=~Q(mark=""), name="cases_case_marked"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -387,6 +420,17 @@ class Task(models.Model):
     """A work order inside a case: one party's part of the work."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="tasks")
+    # The case's grid, copied when the task is made (a case never moves): work given to
+    # someone outside their own places is found from the tasks alone (``Case.restrict``).
+    grid = models.ForeignKey(
+        "territory.Node",
+        null=True,
+        blank=True,
+        editable=False,
+        db_index=False,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     assignee = models.ForeignKey(
         USER,
         verbose_name=_("assignee"),
@@ -415,10 +459,18 @@ class Task(models.Model):
         verbose_name = _("task")
         verbose_name_plural = _("tasks")
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["assignee", "state"])]
+        indexes = [
+            models.Index(fields=["assignee", "state"]),
+            models.Index(fields=["assignee", "grid", "case"]),
+        ]
 
     def __str__(self):
         return f"{self.case.number} → {self.assignee or self.team}"
+
+    def save(self, *args, **kwargs):
+        if self.grid_id is None and self.case_id is not None:
+            self.grid_id = self.case.grid_id
+        super().save(*args, **kwargs)
 
 
 class CaseEvent(models.Model):
@@ -601,6 +653,27 @@ class GridRollup(RollupCounts):
 
     def __str__(self):
         return f"{self.month:%Y-%m} grid {self.grid_id}"
+
+
+class ChannelRollup(models.Model):
+    """Cases received per month of receipt × grid × channel (merged and void ones count
+    nowhere, as in the other roll-ups): a place's channels over a period sum a few hundred
+    rows instead of reading every case it received."""
+
+    month = models.DateField()
+    grid_id = models.BigIntegerField()
+    channel = models.CharField(max_length=16)
+    received = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["grid_id", "month", "channel"], name="cases_channelrollup_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} grid {self.grid_id} {self.channel}"
 
 
 class Open311Client(models.Model):

@@ -24,6 +24,7 @@ from django.http.multipartparser import MultiPartParserError
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext, gettext_noop, pgettext
 from django.views.decorators.csrf import csrf_exempt
 
 from wangge.accounts.services import client_ip
@@ -43,8 +44,10 @@ from wangge.territory.locate import get_index
 from wangge.territory.models import Building, Node
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
-DEFAULT_CONTACT = "请联系本平台的管理员"
-DEFAULT_KEY_SERVICE = "api_key 由平台管理员用 wangge open311-key 命令发放"
+DEFAULT_CONTACT = gettext_noop("Ask the administrators of this platform")
+DEFAULT_KEY_SERVICE = gettext_noop(
+    "The platform's administrators issue an api_key with the command wangge open311-key"
+)
 
 MAX_BODY = 256 * 1024  # bytes; a report is a few kilobytes of text
 MAX_FIELDS = 200
@@ -62,7 +65,9 @@ SERVICE_TYPES = ["cases.category", "cases.categorytree", "core.form", "core.ques
 _ATTRIBUTE = re.compile(r"^attribute\[([^\[\]]+)\](\[\])?$")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)[ -]?(\d{4})[ -]?(\d{4})(?!\d)")
-_BAD_DATE = "时间格式不正确（应为带时区的 ISO 8601，如 2026-01-31T14:00:00+08:00）"
+_BAD_DATE = gettext_noop(
+    "not a valid time (ISO 8601 with the time zone, like 2026-01-31T14:00:00+08:00)"
+)
 
 
 class Open311Error(Exception):
@@ -72,6 +77,11 @@ class Open311Error(Exception):
         super().__init__(*descriptions)
         self.status = status
         self.descriptions = descriptions
+
+
+def _about(name: str, message) -> str:
+    """A problem with one of the request's fields: ``name：message``."""
+    return gettext("%(where)s: %(message)s") % {"where": name, "message": message}
 
 
 def _zone() -> ZoneInfo:
@@ -93,12 +103,16 @@ def open311_view(*methods: str):
         @functools.wraps(view)
         def inner(request, fmt: str, **kwargs):
             if fmt not in FORMATS:
-                return errors(DEFAULT_FORMAT, 404, f"不支持的格式“.{fmt}”（可用 .xml 或 .json）")
+                return errors(
+                    DEFAULT_FORMAT,
+                    404,
+                    gettext("Unknown format “.%(fmt)s” (there are .xml and .json)") % {"fmt": fmt},
+                )
             if request.method not in methods:
                 return errors(
                     fmt,
                     405,
-                    f"不支持 {request.method} 方法",
+                    gettext("Method %(method)s is not supported") % {"method": request.method},
                     headers={"Allow": ", ".join(methods)},
                 )
             with translation.override(settings.LANGUAGE_CODE):
@@ -118,7 +132,7 @@ READ = ("GET", "HEAD")
 @csrf_exempt
 def not_found(request, path: str = ""):
     """Anything else under ``/open311/v2/`` (no or an unknown format suffix)."""
-    return errors(DEFAULT_FORMAT, 404, "没有这个资源（路径应以 .xml 或 .json 结尾）")
+    return errors(DEFAULT_FORMAT, 404, gettext("No such resource (paths end in .xml or .json)"))
 
 
 # --- Reading: what is offered, and the public cases ---------------------------------------------
@@ -164,8 +178,8 @@ def discovery(request, fmt):
     url = url[: -len(suffix)].rstrip("/") if url.endswith(suffix) else url
     body = {
         "changeset": changeset,
-        "contact": settings.WANGGE_OPEN311_CONTACT or DEFAULT_CONTACT,
-        "key_service": settings.WANGGE_OPEN311_KEY_SERVICE or DEFAULT_KEY_SERVICE,
+        "contact": settings.WANGGE_OPEN311_CONTACT or gettext(DEFAULT_CONTACT),
+        "key_service": settings.WANGGE_OPEN311_KEY_SERVICE or gettext(DEFAULT_KEY_SERVICE),
         "endpoints": [
             {
                 "specification": SPECIFICATION,
@@ -201,7 +215,7 @@ def services_list(request, fmt):
 def service_definition(request, fmt, code):
     category = offered_categories().filter(code=code).first()
     if category is None:
-        raise Open311Error(404, f"没有服务“{code}”")
+        raise Open311Error(404, gettext("No service “%(code)s”") % {"code": code})
     body = {"service_code": category.code, "attributes": open311_attributes(category.form)}
     return render(fmt, "service_definition", body)
 
@@ -217,17 +231,21 @@ def requests_view(request, fmt):
 def request_detail(request, fmt, request_id):
     cases = list(_for_output(public_cases().filter(number=request_id)))
     if not cases:
-        raise Open311Error(404, f"没有编号为 {request_id} 的公开案件")
+        raise Open311Error(
+            404, gettext("No public case numbered %(number)s") % {"number": request_id}
+        )
     return render(fmt, "service_requests", _present(cases, extensions=_flag(request.GET)))
 
 
 @open311_view(*READ)
 def token(request, fmt, token):
     if not ratelimit.hit(f"open311:token:{client_ip(request)}", limit=TOKEN_LIMIT_PER_MINUTE):
-        raise Open311Error(429, "查询过于频繁，请稍后再试")
+        raise Open311Error(429, gettext("Too many look-ups: try again later"))
     case = public_cases().filter(tracking_code=token.strip().upper()).first()
     if case is None:
-        raise Open311Error(404, f"没有查询码为 {token} 的公开案件")
+        raise Open311Error(
+            404, gettext("No public case with tracking code %(code)s") % {"code": token}
+        )
     return render(fmt, "service_requests", [{"service_request_id": case.number, "token": token}])
 
 
@@ -250,9 +268,9 @@ def _moment(query, name: str) -> datetime.datetime | None:
     except ValueError:
         moment = None
     if moment is None:
-        raise Open311Error(400, f"{name}：{_BAD_DATE}")
+        raise Open311Error(400, _about(name, gettext(_BAD_DATE)))
     if timezone.is_naive(moment):
-        raise Open311Error(400, f"{name}：须带时区（如 +08:00 或 Z）")
+        raise Open311Error(400, _about(name, gettext("give the time zone (like +08:00 or Z)")))
     return moment
 
 
@@ -266,9 +284,12 @@ def _window(query) -> tuple[datetime.datetime, datetime.datetime]:
     elif end is None:
         end = start + WINDOW
     if start > end:
-        raise Open311Error(400, "start_date 不能晚于 end_date")
+        raise Open311Error(400, gettext("start_date may not be after end_date"))
     if end - start > WINDOW:
-        raise Open311Error(400, f"start_date 与 end_date 相隔不能超过 {WINDOW.days} 天")
+        raise Open311Error(
+            400,
+            gettext("start_date and end_date may be at most %(n)s days apart") % {"n": WINDOW.days},
+        )
     return start, end
 
 
@@ -277,9 +298,11 @@ def _positive(query, name: str, default: int, maximum: int | None = None) -> int
     if not value:
         return default
     if not (value.isascii() and value.isdigit()) or int(value) < 1:
-        raise Open311Error(400, f"{name}：应为正整数")
+        raise Open311Error(400, _about(name, gettext("should be a whole number above 0")))
     if maximum is not None and int(value) > maximum:
-        raise Open311Error(400, f"{name}：不能大于 {maximum}")
+        raise Open311Error(
+            400, _about(name, gettext("may not be more than %(n)s") % {"n": maximum})
+        )
     return int(value)
 
 
@@ -290,7 +313,10 @@ def _list(request, fmt):
     if ids:
         # Asked by number: overrides the other filters, and shows merged and void cases too.
         if len(ids) > MAX_IDS:
-            raise Open311Error(400, f"service_request_id：一次最多 {MAX_IDS} 个")
+            raise Open311Error(
+                400,
+                _about("service_request_id", gettext("at most %(n)s at a time") % {"n": MAX_IDS}),
+            )
         cases = cases.filter(number__in=ids)
     else:
         cases = cases.exclude(state__in=[State.MERGED, State.VOID])
@@ -302,7 +328,11 @@ def _list(request, fmt):
         statuses = {status.lower() for status in _split(query.get("status"))}
         unknown = statuses - {"open", "closed"}
         if unknown:
-            raise Open311Error(400, f"status：只能是 open 或 closed（收到 {'、'.join(unknown)}）")
+            got = pgettext("list separator", ", ").join(unknown)
+            raise Open311Error(
+                400,
+                _about("status", gettext("only open or closed (not %(got)s)") % {"got": got}),
+            )
         if statuses == {"open"}:
             cases = cases.filter(state__in=OPEN_STATES)
         elif statuses == {"closed"}:
@@ -349,10 +379,10 @@ def _status_notes(case: Case) -> str | None:
     if case.state == State.MERGED:
         target = case.merged_into
         if target is not None and target.public:
-            return f"已并入案件 {target.number}"
-        return "已与其他案件合并处理"
+            return gettext("Merged into case %(number)s") % {"number": target.number}
+        return gettext("Handled together with another case")
     if case.state == State.VOID:
-        return "已作废"
+        return gettext("Voided")
     for event in reversed(case.public_events):
         if event.action != "reported" and event.note:
             return _scrub(event.note, case)
@@ -364,9 +394,15 @@ def _notice(case: Case) -> str:
     words = str(RESIDENT_STATE.get(case.state) or State(case.state).label)
     local = _zone()
     if case.state == State.REPORTED and case.respond_by:
-        return f"{words}（{timezone.localtime(case.respond_by, local):%Y-%m-%d %H:%M} 前受理）"
+        return gettext("%(words)s (taken up by %(time)s)") % {
+            "words": words,
+            "time": f"{timezone.localtime(case.respond_by, local):%Y-%m-%d %H:%M}",
+        }
     if case.state in OPEN_STATES and case.due_at:
-        return f"{words}（承诺 {timezone.localtime(case.due_at, local):%Y-%m-%d %H:%M} 前办结）"
+        return gettext("%(words)s (promised by %(time)s)") % {
+            "words": words,
+            "time": f"{timezone.localtime(case.due_at, local):%Y-%m-%d %H:%M}",
+        }
     return words
 
 
@@ -439,7 +475,10 @@ def _read_body(request) -> tuple[dict[str, str], dict]:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         length = 0
-    too_big = Open311Error(413, f"请求内容过大（不能超过 {MAX_BODY // 1024} KB）")
+    too_big = Open311Error(
+        413,
+        gettext("The request is too large (at most %(n)s KB)") % {"n": MAX_BODY // 1024},
+    )
     if length > MAX_BODY:
         raise too_big
     pairs: list[tuple[str, object]] = []
@@ -449,7 +488,7 @@ def _read_body(request) -> tuple[dict[str, str], dict]:
         except RequestDataTooBig as exc:
             raise too_big from exc
         except MultiPartParserError as exc:
-            raise Open311Error(400, "请求内容无法解析") from exc
+            raise Open311Error(400, gettext("The request cannot be read")) from exc
     else:
         try:
             raw = request.body
@@ -460,7 +499,7 @@ def _read_body(request) -> tuple[dict[str, str], dict]:
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise Open311Error(400, "请求内容须为 UTF-8 编码") from exc
+            raise Open311Error(400, gettext("The request must be in UTF-8")) from exc
         if request.content_type == "application/json":
             pairs = _json_pairs(text)
         else:
@@ -473,15 +512,15 @@ def _read_body(request) -> tuple[dict[str, str], dict]:
                     max_num_fields=MAX_FIELDS,
                 )
             except UnicodeDecodeError as exc:
-                raise Open311Error(400, "请求内容须为 UTF-8 编码") from exc
+                raise Open311Error(400, gettext("The request must be in UTF-8")) from exc
             except ValueError as exc:
-                raise Open311Error(400, f"字段过多（最多 {MAX_FIELDS} 个）") from exc
+                raise Open311Error(400, _too_many_fields()) from exc
     params: dict[str, str] = {}
     answers: dict[str, list] = {}
     many: set[str] = set()
     for key, value in pairs:
         if any(isinstance(item, str) and "\x00" in item for item in _items(value)):
-            raise Open311Error(400, f"{key}：含有无效字符")
+            raise Open311Error(400, _about(key, gettext("has characters that are not valid")))
         match = _ATTRIBUTE.match(key)
         if match:
             code, brackets = match.groups()
@@ -504,6 +543,10 @@ def _read_body(request) -> tuple[dict[str, str], dict]:
     return params, attributes
 
 
+def _too_many_fields() -> str:
+    return gettext("Too many fields (at most %(n)s)") % {"n": MAX_FIELDS}
+
+
 def _items(value) -> list:
     return list(value) if isinstance(value, list) else [value]
 
@@ -512,7 +555,7 @@ def _scalar(key: str, value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dict | list):
-        raise Open311Error(400, f"{key}：应为文字或数字")
+        raise Open311Error(400, _about(key, gettext("should be text or a number")))
     return str(value)
 
 
@@ -520,11 +563,11 @@ def _json_pairs(text: str) -> list[tuple[str, object]]:
     try:
         data = json.loads(text)
     except ValueError as exc:
-        raise Open311Error(400, "JSON 格式不正确") from exc
+        raise Open311Error(400, gettext("Not valid JSON")) from exc
     if not isinstance(data, dict):
-        raise Open311Error(400, "JSON 请求体应为对象")
+        raise Open311Error(400, gettext("The JSON body should be an object"))
     if len(data) > MAX_FIELDS:
-        raise Open311Error(400, f"字段过多（最多 {MAX_FIELDS} 个）")
+        raise Open311Error(400, _too_many_fields())
     pairs = []
     for key, value in data.items():
         if key == "attribute" and isinstance(value, dict):
@@ -538,7 +581,7 @@ def _json_pairs(text: str) -> list[tuple[str, object]]:
 def _client(params: dict) -> Open311Client:
     key = (params.get("api_key") or "").strip()
     if not key:
-        raise Open311Error(403, "缺少 api_key")
+        raise Open311Error(403, gettext("No api_key"))
     key_hash = services.open311_key_hash(key)
     client = memo.kept(
         ("open311.client", key_hash),
@@ -549,7 +592,7 @@ def _client(params: dict) -> Open311Client:
         ),
     )
     if client is None:
-        raise Open311Error(403, "api_key 无效或已停用")
+        raise Open311Error(403, gettext("The api_key is not valid or switched off"))
     return client
 
 
@@ -557,7 +600,7 @@ def _full_name(first: str, last: str) -> str:
     if not (first and last):
         return first or last
     if _CJK.search(first + last):
-        return f"{last}{first}"  # 姓在前
+        return f"{last}{first}"  # the family name first
     return f"{first} {last}"
 
 
@@ -582,27 +625,48 @@ def _place(params: dict, client: Open311Client, problems: list[str]) -> dict:
     address = (params.get("address_string") or "").strip()
     address_id = (params.get("address_id") or "").strip()
     if crs not in CRS.values:
-        problems.append(f"crs：不支持的坐标系“{crs}”（可用 wgs84、gcj02、bd09）")
+        problems.append(
+            _about(
+                "crs",
+                gettext("unknown coordinate system “%(crs)s” (there are wgs84, gcj02, bd09)")
+                % {"crs": crs},
+            )
+        )
     if len(address) > MAX_ADDRESS:
-        problems.append(f"address_string：地址不能超过{MAX_ADDRESS}字")
+        problems.append(
+            _about(
+                "address_string",
+                gettext("the address may have at most %(n)s characters") % {"n": MAX_ADDRESS},
+            )
+        )
     building = None
     if address_id:
         if not address_id.isdigit():
-            problems.append("address_id：应为楼栋编号（整数）")
+            problems.append(_about("address_id", gettext("should be a building's number")))
         else:
             building = Building.objects.filter(pk=int(address_id)).select_related("grid").first()
             if building is None:
-                problems.append(f"address_id：没有编号为 {address_id} 的楼栋")
+                problems.append(
+                    _about(
+                        "address_id",
+                        gettext("no building numbered %(number)s") % {"number": address_id},
+                    )
+                )
     lng = lat = None
     if lat_text or lng_text:
         lat, lng = _coordinate(lat_text), _coordinate(lng_text)
         if not (lat_text and lng_text):
-            problems.append("lat/long：纬度 lat 与经度 long 须同时提供")
+            problems.append(
+                _about("lat/long", gettext("give both the latitude lat and the longitude long"))
+            )
         elif lat is None or lng is None or not (-90 <= lat <= 90 and -180 <= lng <= 180):
-            problems.append("lat/long：经纬度无效")
+            problems.append(_about("lat/long", gettext("not a valid latitude and longitude")))
     elif not address and not address_id:
         problems.append(
-            "请提供位置：纬度 lat 与经度 long，或地址 address_string，或楼栋 address_id"
+            gettext(
+                "Give the place: latitude lat and longitude long, or the address address_string,"
+                " or the building address_id"
+            )
         )
     if problems:
         raise Open311Error(400, *problems)
@@ -612,7 +676,13 @@ def _place(params: dict, client: Open311Client, problems: list[str]) -> dict:
         lng, lat = (float(value) for value in geo.to_wgs84(lng, lat, crs))
         grid = _located(lng, lat)
         if grid is None:
-            raise Open311Error(400, "lat/long：该位置不在本平台的任何网格内，无法受理")
+            raise Open311Error(
+                400,
+                _about(
+                    "lat/long",
+                    gettext("the place is in none of this platform's grids: it cannot be taken"),
+                ),
+            )
         place.update(lng=lng, lat=lat)
     elif building is not None:
         grid = building.grid
@@ -632,11 +702,20 @@ def _place(params: dict, client: Open311Client, problems: list[str]) -> dict:
         else:
             raise Open311Error(
                 400,
-                "address_string：仅凭地址无法确定所在网格，"
-                "请同时提供经纬度（lat/long）或楼栋编号（address_id）",
+                _about(
+                    "address_string",
+                    gettext(
+                        "the address alone does not tell the grid: give the latitude and"
+                        " longitude (lat/long) or the building (address_id) too"
+                    ),
+                ),
             )
     if client.node is not None and not grid.path.startswith(client.node.path):
-        raise Open311Error(403, f"该位置不在本客户端的服务范围（{client.node.name}）内")
+        raise Open311Error(
+            403,
+            gettext("The place is outside this client's area (%(place)s)")
+            % {"place": client.node.name},
+        )
     return place
 
 
@@ -660,7 +739,7 @@ def _describe(exc: ValidationError) -> list[str]:
             name = f"attribute[{field.removeprefix('attributes.')}]"
         else:
             name = _FIELD_NAMES.get(field, field)
-        described += [f"{name}：{message}" for message in messages]
+        described += [_about(name, message) for message in messages]
     return described
 
 
@@ -671,36 +750,50 @@ def _create(request, fmt):
     if not ratelimit.hit(
         f"open311:post:{client.pk}", limit=settings.WANGGE_OPEN311_POSTS_PER_MINUTE
     ):
-        raise Open311Error(429, "提交过于频繁，请稍后再试")
+        raise Open311Error(429, gettext("Too many requests sent: try again later"))
     idempotency = request.headers.get("Idempotency-Key", "").strip()
     problems: list[str] = []
     if len(idempotency) > MAX_IDEMPOTENCY_KEY:
-        problems.append(f"Idempotency-Key：不能超过{MAX_IDEMPOTENCY_KEY}个字符")
+        problems.append(
+            _about(
+                "Idempotency-Key",
+                gettext("at most %(n)s characters") % {"n": MAX_IDEMPOTENCY_KEY},
+            )
+        )
     code = (params.get("service_code") or "").strip()
     category = offered_by_code().get(code) if code else None
     if not code:
-        problems.append("service_code：必填")
+        problems.append(_about("service_code", gettext("required")))
     elif category is None:
-        problems.append(f"service_code：没有服务“{code}”")
+        problems.append(_about("service_code", gettext("no service “%(code)s”") % {"code": code}))
     else:
         _answers, answer_errors = clean_answers(category.form, attributes)
-        problems += [f"attribute[{key}]：{message}" for key, message in answer_errors.items()]
+        problems += [_about(f"attribute[{key}]", message) for key, message in answer_errors.items()]
     description = (params.get("description") or "").strip()
     if len(description) > services.MAX_DESCRIPTION:
         problems.append(
-            f"description：描述不能超过{services.MAX_DESCRIPTION}字（现为{len(description)}字）"
+            _about(
+                "description",
+                gettext("at most %(n)s characters (it has %(has)s)")
+                % {"n": services.MAX_DESCRIPTION, "has": len(description)},
+            )
         )
     name = _full_name(
         (params.get("first_name") or "").strip(), (params.get("last_name") or "").strip()
     )
     if len(name) > MAX_NAME:
-        problems.append(f"first_name/last_name：姓名不能超过{MAX_NAME}字")
+        problems.append(
+            _about(
+                "first_name/last_name",
+                gettext("the name may have at most %(n)s characters") % {"n": MAX_NAME},
+            )
+        )
     phone = (params.get("phone") or "").strip()
     if phone:
         try:
             phone = phones.validate(phone)
         except phones.InvalidPhone as exc:
-            problems.append(f"phone：{exc}")
+            problems.append(_about("phone", exc))
     place = _place(params, client, problems)  # raises with the problems found so far
 
     try:
@@ -720,10 +813,16 @@ def _create(request, fmt):
         )
     except ValidationError as exc:
         raise Open311Error(400, *_describe(exc)) from exc
-    notice = "已收到您反映的问题"
-    if case.respond_by:
-        notice += f"，将于 {timezone.localtime(case.respond_by, _zone()):%Y-%m-%d %H:%M} 前受理"
     track = request.build_absolute_uri(reverse("case-track", kwargs={"code": case.tracking_code}))
-    notice += f"。查询码 {case.tracking_code}，可在 {track} 查询办理进度。"
+    said = {"code": case.tracking_code, "url": track}
+    if case.respond_by:
+        said["time"] = f"{timezone.localtime(case.respond_by, _zone()):%Y-%m-%d %H:%M}"
+        notice = gettext(
+            "We have your report; it will be taken up by %(time)s. Tracking code %(code)s: see"
+            " how it goes at %(url)s."
+        )
+    else:
+        notice = gettext("We have your report. Tracking code %(code)s: see how it goes at %(url)s.")
+    notice %= said
     body = [{"service_request_id": case.number, "service_notice": notice, "account_id": None}]
     return render(fmt, "service_requests", body, status=201)

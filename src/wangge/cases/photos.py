@@ -20,6 +20,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from wangge.cases.machine import Refused
@@ -40,7 +41,7 @@ _FORMATS = {
     "WEBP": ("WEBP", "image/webp", ".webp"),
 }
 _GPS_IFD = 0x8825
-_NOT_A_PHOTO = "只能上传 JPEG、PNG 或 WebP 格式的照片"
+_NOT_A_PHOTO = gettext_noop("Only JPEG, PNG or WebP photos can be uploaded")
 
 
 def _max_bytes() -> int:
@@ -74,17 +75,18 @@ def prepare_photo(upload) -> PreparedPhoto:
     if isinstance(upload, PreparedPhoto):
         return upload
     if upload is None:
-        raise ValidationError({"file": "请上传照片"})
+        raise ValidationError({"file": gettext("Upload a photo")})
     limit = _max_bytes()
+    too_big = gettext("A photo may be at most %(size)s") % {"size": _megabytes(limit)}
     if getattr(upload, "size", None) is not None and upload.size > limit:
-        raise ValidationError({"file": f"照片不能超过 {_megabytes(limit)}"})
+        raise ValidationError({"file": too_big})
     if hasattr(upload, "seek"):
         upload.seek(0)
     data = upload.read(limit + 1)  # never more than the limit, whatever the size claimed
     if not data:
-        raise ValidationError({"file": "请上传照片"})
+        raise ValidationError({"file": gettext("Upload a photo")})
     if len(data) > limit:
-        raise ValidationError({"file": f"照片不能超过 {_megabytes(limit)}"})
+        raise ValidationError({"file": too_big})
     return _reencode(data)
 
 
@@ -93,11 +95,13 @@ def _megabytes(size: int) -> str:
 
 
 def _reencode(data: bytes) -> PreparedPhoto:
-    too_many = f"照片像素过多（不超过 {_max_pixels() // 10000} 万像素）"
+    too_many = gettext("The photo has too many pixels (at most %(n)s megapixels)") % {
+        "n": f"{_max_pixels() / 1_000_000:g}"
+    }
     try:
         image = Image.open(io.BytesIO(data), formats=["JPEG", "PNG", "WEBP"])
         if image.format not in _FORMATS:
-            raise ValidationError({"file": _NOT_A_PHOTO})
+            raise ValidationError({"file": gettext(_NOT_A_PHOTO)})
         width, height = image.size
         if width < 1 or height < 1 or width * height > _max_pixels():
             raise ValidationError({"file": too_many})
@@ -113,9 +117,10 @@ def _reencode(data: bytes) -> PreparedPhoto:
     except Image.DecompressionBombError:  # beyond even Pillow's own limit
         raise ValidationError({"file": too_many}) from None
     except UnidentifiedImageError:
-        raise ValidationError({"file": _NOT_A_PHOTO}) from None
+        raise ValidationError({"file": gettext(_NOT_A_PHOTO)}) from None
     except (OSError, ValueError, SyntaxError, EOFError):  # truncated or damaged
-        raise ValidationError({"file": "照片文件已损坏，无法读取"}) from None
+        damaged = gettext("The photo is damaged and cannot be read")
+        raise ValidationError({"file": damaged}) from None
     return PreparedPhoto(
         data=stored,
         thumbnail=thumbnail,
@@ -274,9 +279,9 @@ def add_photo(
         allowed(actor, Photo, "add", path=case.grid.path)
         or case.tasks.filter(assignee=actor).exists()  # a unit given the work shows it done
     ):
-        raise Refused("您没有为该案件添加照片的权限")
+        raise Refused(gettext("You may not add photos to this case"))
     if event is not None and event.case_id != case.pk:
-        raise ValidationError({"event": "该记录不属于这个案件"})
+        raise ValidationError({"event": gettext("That step is not one of this case")})
     prepared = prepare_photo(upload)
     names = _write(prepared)
     try:
@@ -326,7 +331,7 @@ def _create(*, actor, case, prepared, names, public, event) -> Photo:
         from_state=case.state,
         to_state=case.state,
         actor=actor,
-        actor_name=actor.label if actor is not None else "系统",
+        actor_name=actor.label if actor is not None else "",  # the system: shown as such
         at=at,
         public=public,
         data={"photo": photo.pk, **({"event": event.pk} if event is not None else {})},

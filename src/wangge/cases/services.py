@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from wangge.cases import machine, metrics
 from wangge.cases.calendar import WorkCalendar
@@ -36,6 +37,7 @@ from wangge.core.errors import ValidationError
 from wangge.core.formspec import clean_answers
 from wangge.core.models import Notification
 from wangge.core.services import check_scope, idempotent, replay
+from wangge.core.words import stored
 from wangge.territory import geo
 from wangge.territory.choices import COMMUNITY_KINDS, CRS
 from wangge.territory.locate import get_index
@@ -148,7 +150,7 @@ def _record(
         from_state=before_state,
         to_state=case.state,
         actor=actor,
-        actor_name=actor.label if actor is not None else "系统",
+        actor_name=actor.label if actor is not None else "",  # the system: shown as such
         at=at,
         note=note,
         public=public,
@@ -183,19 +185,21 @@ def _place(*, grid, lng, lat, crs, building):
             return building.grid, None, None
     elif lng is not None and lat is not None:
         if not (-180 <= lng <= 180 and -90 <= lat <= 90):
-            raise ValidationError({"lng": "经纬度超出范围"})
+            raise ValidationError({"lng": gettext("The coordinates are out of range")})
         lng, lat = (float(v) for v in geo.to_wgs84(lng, lat, crs))
     if lng is not None and lat is not None:
         located = int(get_index().locate_many([lng], [lat])[0])
         if located >= 0:
             point_grid = grid_by_id(located)
             if grid is not None and not point_grid.path.startswith(grid.path):
-                raise ValidationError({"lng": f"该位置不在“{grid.name}”内"})
+                raise ValidationError(
+                    {"lng": gettext("The place is not in “%(grid)s”") % {"grid": grid.name}}
+                )
             return point_grid, lng, lat
         if grid is None:
-            raise ValidationError({"lng": "该位置不在任何网格内"})
+            raise ValidationError({"lng": gettext("The place is in no grid")})
     if grid is None:
-        raise ValidationError({"grid": "请给出位置、楼栋或网格"})
+        raise ValidationError({"grid": gettext("Give the place, the building or the grid")})
     return grid, lng, lat
 
 
@@ -235,17 +239,19 @@ def report(
         return earlier
     errors = {}
     if channel not in Channel.values:
-        errors["channel"] = "未知的来源"
+        errors["channel"] = gettext("Unknown channel")
     if not category.is_active:
-        errors["category"] = "该分类已停用"
+        errors["category"] = gettext("This category is no longer in use")
     description = (description or "").strip()
     if not description and not title:
-        errors["description"] = "请描述问题"
+        errors["description"] = gettext("Describe the problem")
     if len(description) > MAX_DESCRIPTION:
-        errors["description"] = f"描述不能超过{MAX_DESCRIPTION}字"
+        errors["description"] = gettext("The description may have at most %(n)s characters") % {
+            "n": MAX_DESCRIPTION
+        }
     kind = kind or category.default_kind
     if kind not in Kind.values:
-        errors["kind"] = "未知的办理类型"
+        errors["kind"] = gettext("Unknown kind of case")
     answers, answer_errors = clean_answers(category.form, attributes)
     errors.update({f"attributes.{code}": message for code, message in answer_errors.items()})
     if reporter_phone:
@@ -263,10 +269,14 @@ def report(
         external_id
         and Case.objects.filter(external_source=external_source, external_id=external_id).exists()
     ):
-        raise ValidationError({"external_id": f"外部编号 {external_id} 已登记"})
+        raise ValidationError(
+            {"external_id": gettext("External number %(n)s is in already") % {"n": external_id}}
+        )
     at = received_at or timezone.now()
     if due_at is not None and due_at <= at:
-        raise ValidationError({"due_at": "承诺办结时间应晚于受理时间"})
+        raise ValidationError(
+            {"due_at": gettext("The promised time must come after the time received")}
+        )
 
     # Everything that needs no lock is done before the transaction: on SQLite the write lock is
     # held from its first statement to its last, and every other writer waits meanwhile.
@@ -392,7 +402,7 @@ def act(
     move = machine.check(case, action, actor, task=task)
     note = (note or "").strip()
     if move.needs_note and not note:
-        raise ValidationError({"note": "请填写说明"})
+        raise ValidationError({"note": gettext("Write a note")})
     at = at or timezone.now()
     cal = WorkCalendar()
     before, before_state = case_snapshot(case), case.state
@@ -470,7 +480,7 @@ def _accept(case, *, actor, at, cal, dispatch=True):
             assignees=[found.user] if found.user else [],
             team=found.team,
             at=at,
-            note="按分派规则派遣",
+            note=stored(gettext_noop("Dispatched by the routing rules")),
         )
         case.refresh_from_db()
 
@@ -490,7 +500,9 @@ def _on_dispatch(*, case, actor, at, assignees, team, note, **_):
         assignees = [found.user] if found.user else []
         team = found.team
     if not assignees and team is None:
-        raise ValidationError({"assignees": "请指定承办人或班组（没有匹配的分派规则）"})
+        raise ValidationError(
+            {"assignees": gettext("Choose the people or the team (no routing rule matches)")}
+        )
     case.tasks.exclude(state__in=[TaskState.DONE, TaskState.CANCELLED]).update(
         state=TaskState.CANCELLED
     )
@@ -574,7 +586,7 @@ def _reopen(case, *, note, at, cal):
 
 def _on_close(*, case, rating, note, at, cal, **_):
     if rating and rating not in Rating.values:
-        raise ValidationError({"rating": "未知的评价"})
+        raise ValidationError({"rating": gettext("Unknown rating")})
     if rating:
         case.rating, case.rating_comment, case.rated_at = rating, note, at
     if rating == Rating.DISSATISFIED:
@@ -586,7 +598,9 @@ def _on_close(*, case, rating, note, at, cal, **_):
 
 def _on_rate(*, case, rating, note, at, cal, **_):
     if rating not in Rating.values:
-        raise ValidationError({"rating": "请选择满意、基本满意或不满意"})
+        raise ValidationError(
+            {"rating": gettext("Choose satisfied, fairly satisfied or dissatisfied")}
+        )
     case.rating, case.rating_comment, case.rated_at = rating, note, at
     if rating == Rating.DISSATISFIED:
         _reopen(case, note=note, at=at, cal=cal)
@@ -610,7 +624,7 @@ def _on_park(*, case, parked_until, **_):
 
 def _on_transfer(*, case, agency, **_):
     if agency is None or not agency.is_active:
-        raise ValidationError({"agency": "请选择转办单位"})
+        raise ValidationError({"agency": gettext("Choose the agency")})
     case.agency = agency
     case.tasks.exclude(state__in=[TaskState.DONE, TaskState.CANCELLED]).update(
         state=TaskState.CANCELLED
@@ -636,13 +650,21 @@ def _on_escalate(*, case, **_):
     current = case.level or case.grid
     above = level_above(current)
     if above is None:
-        raise Refused("已是最高一级，不能再上报")
+        raise Refused(gettext("This is the highest level: there is none above to escalate to"))
     case.level = above
     case.escalations += 1
     case.tasks.exclude(state__in=[TaskState.DONE, TaskState.CANCELLED]).update(
         state=TaskState.CANCELLED
     )
-    _notify_level(case, f"案件 {case.number}“{case.title}”已上报至{above.name}，请研究处理")
+    _notify_level(
+        case,
+        stored(
+            gettext_noop("Case %(number)s “%(title)s” was escalated to %(place)s: please decide"),
+            number=case.number,
+            title=case.title,
+            place=above.name,
+        ),
+    )
     return {"level": above.pk}
 
 
@@ -654,10 +676,15 @@ def _on_decide(*, case, project_ref, **_):
 
 def _on_merge(*, case, target, at, **_):
     if target is None or target.pk == case.pk:
-        raise ValidationError({"target": "请选择要合并到的案件"})
+        raise ValidationError({"target": gettext("Choose the case to merge it into")})
     target = Case.objects.select_for_update().get(pk=target.pk)
     if target.state in FINAL_STATES:
-        raise ValidationError({"target": f"案件 {target.number} 已{State(target.state).label}"})
+        raise ValidationError(
+            {
+                "target": gettext("Case %(number)s is “%(state)s”")
+                % {"number": target.number, "state": State(target.state).label}
+            }
+        )
     case.merged_into = target
     for follower in case.followers.all():
         Follower.objects.get_or_create(
@@ -672,7 +699,9 @@ def _on_merge(*, case, target, at, **_):
         from_state=target.state,
         to_state=target.state,
         at=at,
-        note=f"重复案件 {case.number} 已并入本案",
+        note=stored(
+            gettext_noop("Duplicate case %(number)s was merged into this one"), number=case.number
+        ),
         public=True,
         data={"duplicate": case.pk},
     )
@@ -696,12 +725,12 @@ def _on_solve_now(*, case, actor, at, note, **_):
 
 def _on_recategorize(*, case, category, kind, at, cal, note, **_):
     if category is None or not category.is_active:
-        raise ValidationError({"category": "请选择有效的分类"})
+        raise ValidationError({"category": gettext("Choose a category in use")})
     old = case.category
     case.category = category
     if kind:
         if kind not in Kind.values:
-            raise ValidationError({"kind": "未知的办理类型"})
+            raise ValidationError({"kind": gettext("Unknown kind of case")})
         case.kind = kind
     if case.accepted_at and case.done_at is None:
         _promise(case, case.accepted_at, cal)
@@ -729,11 +758,11 @@ def _on_recategorize(*, case, category, kind, at, cal, note, **_):
 
 def _on_request_extension(*, case, actor, amount, unit, note, **_):
     if amount is None or Decimal(str(amount)) <= 0:
-        raise ValidationError({"amount": "请填写延长的时间"})
+        raise ValidationError({"amount": gettext("Give the time to add")})
     if unit not in LimitUnit.values:
-        raise ValidationError({"unit": "未知的时间单位"})
+        raise ValidationError({"unit": gettext("Unknown unit of time")})
     if case.extensions.filter(state=ExtensionState.PENDING).exists():
-        raise ValidationError({"amount": "已有待审批的延期申请"})
+        raise ValidationError({"amount": gettext("A request for more time is waiting already")})
     extension = Extension.objects.create(
         case=case, requested_by=actor, amount=Decimal(str(amount)), unit=unit, reason=note
     )
@@ -742,11 +771,11 @@ def _on_request_extension(*, case, actor, amount, unit, note, **_):
 
 def _on_decide_extension(*, case, actor, extension, approve, note, at, cal, **_):
     if extension is None or extension.case_id != case.pk:
-        raise ValidationError({"extension": "没有这个延期申请"})
+        raise ValidationError({"extension": gettext("There is no such request for more time")})
     if extension.state != ExtensionState.PENDING:
-        raise ValidationError({"extension": "该申请已处理"})
+        raise ValidationError({"extension": gettext("The request was decided already")})
     if approve is None:
-        raise ValidationError({"approve": "请选择批准或不批准"})
+        raise ValidationError({"approve": gettext("Choose to approve or to refuse")})
     extension.state = ExtensionState.APPROVED if approve else ExtensionState.REJECTED
     extension.decided_by, extension.decided_at, extension.decision_note = actor, at, note
     extension.save()
@@ -862,8 +891,11 @@ def sweep(*, now: datetime.datetime | None = None) -> dict:
                     from_state=case.state,
                     to_state=case.state,
                     at=now,
-                    actor_name="系统",
-                    note=f"超时未办，已提级至{above.name}督办",
+                    actor_name="",  # the system
+                    note=stored(
+                        gettext_noop("Late: raised to %(place)s to be followed up"),
+                        place=above.name,
+                    ),
                     data={"level": above.pk},
                 )
                 audit.record(
@@ -875,7 +907,14 @@ def sweep(*, now: datetime.datetime | None = None) -> dict:
                     after=case_snapshot(case),
                     reason="time limit passed",
                 )
-                _notify_level(case, f"案件 {case.number}“{case.title}”已超时，请督办")
+                _notify_level(
+                    case,
+                    stored(
+                        gettext_noop("Case %(number)s “%(title)s” is late: please follow it up"),
+                        number=case.number,
+                        title=case.title,
+                    ),
+                )
                 continue
         if changed:
             case.save(update_fields=changed)
@@ -916,7 +955,7 @@ def create_open311_client(*, actor, name: str, key: str | None = None, node: Nod
     check_scope(actor, Open311Client(), "add", path=node.path if node else None)
     key = key or secrets.token_urlsafe(24)
     if Open311Client.objects.filter(key_hash=open311_key_hash(key)).exists():
-        raise ValidationError({"key": "该密钥已存在"})
+        raise ValidationError({"key": gettext("This key exists already")})
     client = Open311Client.objects.create(
         name=name, key_hash=open311_key_hash(key), prefix=key[:8], node=node
     )

@@ -7,10 +7,10 @@ import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -18,13 +18,14 @@ from django.views.decorators.http import require_POST
 from wangge.accounts.choices import Role
 from wangge.accounts.models import Membership
 from wangge.cases import actions, duplicates, machine, services
-from wangge.cases.choices import ExtensionState, Mark, Rating, State, TaskState
-from wangge.cases.filters import CaseFilter
+from wangge.cases.choices import OPEN_STATES, ExtensionState, Mark, Rating, State
+from wangge.cases.filters import CaseFilter, open_tasks_of
 from wangge.cases.forms import StaffCaseForm
 from wangge.cases.machine import Refused
 from wangge.cases.models import Agency, Case, Team
 from wangge.core.errors import ValidationError
 from wangge.core.formspec import answer_text, questions
+from wangge.core.paging import CappedPaginator
 from wangge.core.scope import get_scope
 from wangge.territory.models import Node
 
@@ -50,6 +51,11 @@ STEP_LABELS = {
     "duplicate_merged": gettext_lazy("A duplicate was merged into it"),
     "overdue_escalated": gettext_lazy("Late: escalated"),
     "photo_added": gettext_lazy("Photo added"),
+    # Lost and found (cases/lostfound.py): steps on a found item's case.
+    "claim_received": gettext_lazy("Someone claimed the item"),
+    "claim_verified": gettext_lazy("Claimant verified"),
+    "claim_rejected": gettext_lazy("Claim turned down"),
+    "handed_over": gettext_lazy("Handed to its owner"),
 }
 
 
@@ -65,7 +71,9 @@ def visible_cases(user):
 def queue_counts(user) -> list[dict]:
     """The count in each queue, from one query (the tasks one aside)."""
     cases = Case.objects.restrict(user, "view")
-    counts = cases.aggregate(
+    # Every queue holds open cases (a mark goes when a case is closed or parked): counted
+    # from those alone, a few in a hundred, found through the index on the state.
+    counts = cases.filter(state__in=OPEN_STATES).aggregate(
         reported=Count("pk", filter=Q(state=State.REPORTED)),
         to_dispatch=Count("pk", filter=Q(state__in=[State.ACCEPTED, State.RETURNED])),
         done=Count("pk", filter=Q(state=State.DONE)),
@@ -73,14 +81,7 @@ def queue_counts(user) -> list[dict]:
         yellow=Count("pk", filter=Q(mark=Mark.YELLOW)),
         late=Count("pk", filter=Q(mark=Mark.RED)),
     )
-    counts["mine"] = (
-        cases.filter(
-            tasks__assignee=user,
-            tasks__state__in=[TaskState.DISPATCHED, TaskState.SIGNED, TaskState.HANDLING],
-        )
-        .distinct()
-        .count()
-    )
+    counts["mine"] = cases.filter(pk__in=open_tasks_of(user)).count()
     return [
         {"key": key, "label": label, "count": counts[key], "query": query}
         for key, label, query in QUEUES
@@ -95,17 +96,100 @@ def case_list(request):
     cases = filterset.qs.order_by("-created_at", "-pk") if filterset.is_bound else None
     if cases is None:
         cases = visible_cases(request.user).order_by("-created_at", "-pk")
-    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    scope = get_scope(request.user)
+    can_bulk = scope.has_perm("cases.dispatch_case") or scope.has_perm("cases.accept_case")
     context = {
         "filterset": filterset,
         "page": page,
         "queues": queue_counts(request.user),
         "query": query.urlencode(),
-        "can_add": get_scope(request.user).has_perm("cases.add_case"),
+        "can_add": scope.has_perm("cases.add_case"),
+        "bulk": _bulk_choices(request.user) if can_bulk else None,
     }
     return render(request, "cases/console_list.html", context)
+
+
+# The moves the list may make on many cases at once.
+BULK_MOVES = ("accept", "dispatch")
+BULK_MAX = 200
+
+
+def _bulk_choices(user) -> dict:
+    """Who and which teams the list's bulk dispatch offers: the people working in the
+    user's scope (one line each), and its active teams."""
+    people, seen = [], set()
+    memberships = (
+        Membership.objects.restrict(user, "view")
+        .filter(is_active=True, user__is_active=True)
+        .exclude(role__in=[Role.VOLUNTEER, Role.PARTY_MEMBER])
+        .select_related("user", "node")
+        .order_by("node__path", "role", "user__username")
+    )
+    for membership in memberships:
+        if membership.user_id not in seen:
+            seen.add(membership.user_id)
+            people.append(membership)
+    return {
+        "moves": [(action, machine.MOVES[action].label) for action in BULK_MOVES],
+        "people": people,
+        "teams": Team.objects.restrict(user, "view").filter(is_active=True).order_by("name"),
+    }
+
+
+@login_required
+@require_POST
+def case_bulk(request):
+    """One move on the cases ticked in the list: accept them, or dispatch them to one person
+    or team (or each by its routing rules). Each case moves on its own, through the same
+    service as one at a time; the ones the machine refuses are listed with the reason."""
+    scope = get_scope(request.user)
+    if not (scope.has_perm("cases.dispatch_case") or scope.has_perm("cases.accept_case")):
+        raise Http404
+    back = reverse("case-console-list")
+    query = request.POST.get("query", "")
+    if query:
+        back = f"{back}?{query}"
+    action = request.POST.get("action", "")
+    if action not in BULK_MOVES:
+        messages.error(request, _("Choose what to do with the ticked cases."))
+        return redirect(back)
+    ids = [int(pk) for pk in request.POST.getlist("ids") if pk.isdigit()][: BULK_MAX + 1]
+    if not ids:
+        messages.error(request, _("Tick the cases first."))
+        return redirect(back)
+    if len(ids) > BULK_MAX:
+        messages.error(request, _("At most %(n)s cases at once.") % {"n": BULK_MAX})
+        return redirect(back)
+    data = request.POST.copy()
+    if action == "dispatch":
+        data.setlist("assignees", [request.POST.get("assignee", "")])
+    done, refused = [], []
+    cases = {case.pk: case for case in visible_cases(request.user).filter(pk__in=ids)}
+    for pk in ids:
+        case = cases.get(pk)
+        if case is None:  # gone or outside scope: the same answer
+            refused.append((str(pk), _("Not found")))
+            continue
+        try:
+            kwargs = actions.from_form(request.user, case, data)
+            services.act(actor=request.user, case=case, action=action, **kwargs)
+        except (Refused, ValidationError, Http404) as exc:
+            reason = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+            refused.append((case.number, reason))
+        else:
+            done.append(case.number)
+    label = machine.MOVES[action].label
+    if done:
+        messages.success(
+            request,
+            _("%(action)s: done for %(n)s cases.") % {"action": label, "n": len(done)},
+        )
+    for number, reason in refused:
+        messages.error(request, f"{number}: {reason}")
+    return redirect(back)
 
 
 def _case_for(request, pk: int) -> Case:

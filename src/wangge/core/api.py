@@ -8,6 +8,7 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext
 from ninja import File, Form, Query, Router, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -17,7 +18,7 @@ from ninja.security import HttpBearer, SessionAuth
 
 from wangge.core import exports
 from wangge.core.filters import AuditFilter, query_schema
-from wangge.core.imports import REGISTRY, save_upload, start_import
+from wangge.core.imports import REGISTRY, ExportFilterError, save_upload, start_import
 from wangge.core.models import AuditEvent, Job
 from wangge.core.scope import get_scope
 
@@ -49,7 +50,7 @@ def _field_errors(exc: DjangoValidationError) -> list[dict]:
 def install_error_handlers(api) -> None:
     @api.exception_handler(Http404)
     def not_found(request, exc):
-        return problem(404, "Not Found", "不存在，或不在您的管辖范围内")
+        return problem(404, "Not Found", gettext("Not found, or outside the places you work on"))
 
     @api.exception_handler(DjangoValidationError)
     def invalid(request, exc):
@@ -65,11 +66,11 @@ def install_error_handlers(api) -> None:
             }
             for error in exc.errors
         ]
-        return problem(400, "Bad Request", "请求参数不正确", errors=errors)
+        return problem(400, "Bad Request", gettext("The request is not valid"), errors=errors)
 
     @api.exception_handler(AuthenticationError)
     def unauthenticated(request, exc):
-        response = problem(401, "Unauthorized", "需要登录或有效的令牌")
+        response = problem(401, "Unauthorized", gettext("Sign in, or send a valid token"))
         response["WWW-Authenticate"] = "Bearer"
         return response
 
@@ -122,9 +123,9 @@ class Page(LimitOffsetPagination):
 
     def paginate_queryset(self, queryset, pagination, **params):
         if pagination.limit < 1 or pagination.limit > 500:
-            raise HttpError(400, "limit 应在 1 到 500 之间")
+            raise HttpError(400, gettext("limit must be from 1 to 500"))
         if pagination.offset < 0:
-            raise HttpError(400, "offset 不能为负数")
+            raise HttpError(400, gettext("offset may not be negative"))
         return super().paginate_queryset(queryset, pagination, **params)
 
 
@@ -263,7 +264,7 @@ def get_job(request, job_id: int):
 
 def _importer_for(request, kind: str, action: str):
     importer = REGISTRY.get(kind)
-    if importer is None:
+    if importer is None or (action == "import" and not importer.importable):
         raise Http404
     model = importer.model
     perm = f"{model._meta.app_label}.{action}_{model._meta.model_name}"
@@ -285,9 +286,9 @@ def create_import(request, kind: str, file: File[UploadedFile], dry_run: Form[bo
 
     importer = _importer_for(request, kind, "import")
     if not file.name.lower().endswith((".xlsx", ".csv")):
-        raise HttpError(400, "只支持 .xlsx 和 .csv 文件")
+        raise HttpError(400, gettext("Only .xlsx and .csv files can be read"))
     if file.size > settings.WANGGE_IMPORT_MAX_BYTES:
-        raise HttpError(413, "文件过大")
+        raise HttpError(413, gettext("The file is too large"))
     path = save_upload(file)
     job = start_import(
         actor=request.user, kind=importer.kind, path=path, filename=file.name, dry_run=dry_run
@@ -298,8 +299,15 @@ def create_import(request, kind: str, file: File[UploadedFile], dry_run: Form[bo
 @router.get("/exports/{kind}", response={200: None})
 def export(request, kind: str, format: str = "xlsx"):
     """The same columns as the import, for everything in the caller's scope, ID and phone
-    numbers masked. ``format`` is ``xlsx`` or ``csv``."""
+    numbers masked. ``format`` is ``xlsx`` or ``csv``; the other query parameters are the
+    filters of the kind's list (as on its page), e.g. ``grid=410102010003001``."""
     importer = _importer_for(request, kind, "view")
     if format not in {"xlsx", "csv"}:
-        raise HttpError(400, "format 应为 xlsx 或 csv")
-    return exports.respond(importer, importer.export_queryset(request.user), request.user, format)
+        raise HttpError(400, gettext("format must be xlsx or csv"))
+    try:
+        queryset = importer.filtered(
+            importer.export_queryset(request.user), request.GET, request=request
+        )
+    except ExportFilterError as error:
+        raise HttpError(400, str(error)) from None
+    return exports.respond(importer, queryset, request.user, format)

@@ -9,6 +9,7 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         from wangge.core import (
+            audit_export,  # noqa: F401  (registers the audit log's export)
             housekeeping,  # noqa: F401  (registers the hourly purge)
             memo,
         )

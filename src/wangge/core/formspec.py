@@ -10,6 +10,7 @@ import datetime
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext, pgettext
 
 from wangge.core.models import Form, Question
 
@@ -39,35 +40,36 @@ def _choice_keys(question: Question) -> dict[str, str]:
 
 
 def clean_answer(question: Question, value):
-    """The answer in its stored form, or ``ValueError`` with the reason in Chinese."""
+    """The answer in its stored form, or ``ValueError`` with the reason in words."""
     kind = question.kind
     if kind in (Kind.STRING, Kind.TEXT):
         text = str(value).strip()
         limit = MAX_STRING if kind == Kind.STRING else MAX_TEXT
         if len(text) > limit:
-            raise ValueError(f"不能超过{limit}字")
+            raise ValueError(gettext("may have at most %(n)s characters") % {"n": limit})
         return text
     if kind == Kind.NUMBER:
         try:
             number = float(value)
         except (TypeError, ValueError) as exc:
-            raise ValueError("应为数字") from exc
+            raise ValueError(gettext("should be a number")) from exc
         if question.minimum is not None and number < question.minimum:
-            raise ValueError(f"不能小于{question.minimum:g}")
+            raise ValueError(gettext("may not be less than %(n)s") % {"n": f"{question.minimum:g}"})
         if question.maximum is not None and number > question.maximum:
-            raise ValueError(f"不能大于{question.maximum:g}")
+            raise ValueError(gettext("may not be more than %(n)s") % {"n": f"{question.maximum:g}"})
         return int(number) if number.is_integer() else number
     if kind == Kind.DATETIME:
         moment = value if isinstance(value, datetime.datetime) else parse_datetime(str(value))
         if moment is None:
-            raise ValueError("时间格式不正确（应如 2026-01-31T14:00:00+08:00）")
+            raise ValueError(gettext("should be a time like 2026-01-31T14:00:00+08:00"))
         if timezone.is_naive(moment):
             moment = timezone.make_aware(moment)
         return moment.isoformat()
     if kind == Kind.SINGLE:
         keys = _choice_keys(question)
         if str(value) not in keys:
-            raise ValueError(f"不是可选项（{'、'.join(c['name'] for c in question.choices)}）")
+            names = pgettext("list separator", ", ").join(c["name"] for c in question.choices)
+            raise ValueError(gettext("is not one of the choices (%(names)s)") % {"names": names})
         return keys[str(value)]
     if kind == Kind.MULTI:
         items = value if isinstance(value, list | tuple) else str(value).split(",")
@@ -78,7 +80,7 @@ def clean_answer(question: Question, value):
             if not item:
                 continue
             if item not in keys:
-                raise ValueError(f"“{item}”不是可选项")
+                raise ValueError(gettext("“%(item)s” is not one of the choices") % {"item": item})
             chosen.append(keys[item])
         return sorted(set(chosen))
     if kind == Kind.BOOLEAN:
@@ -89,7 +91,7 @@ def clean_answer(question: Question, value):
             return True
         if word in _FALSE:
             return False
-        raise ValueError("应为“是”或“否”")
+        raise ValueError(gettext("should be yes or no"))
     raise ValueError(f"unknown question kind {kind}")
 
 
@@ -100,24 +102,29 @@ def clean_answers(form: Form | None, data: dict | None) -> tuple[dict, dict]:
     known = {question.code: question for question in questions(form)}
     for code in data:
         if code not in known:
-            errors[code] = "没有这个问题"
+            errors[code] = gettext("No such question")
     for code, question in known.items():
         value = data.get(code)
         if value in (None, "", []):
             if question.required:
-                errors[code] = f"“{question.label}”必填"
+                errors[code] = gettext("“%(question)s” must be answered") % {
+                    "question": question.label
+                }
             continue
         try:
             clean[code] = clean_answer(question, value)
         except ValueError as exc:
-            errors[code] = f"“{question.label}”{exc}"
+            errors[code] = gettext("“%(question)s” %(problem)s") % {
+                "question": question.label,
+                "problem": exc,
+            }
     return clean, errors
 
 
-def answer_text(question: Question, value, *, yes="是", no="否") -> str:
+def answer_text(question: Question, value, *, yes=None, no=None) -> str:
     """A stored answer in words: choices by their names, several joined with 、."""
     if isinstance(value, bool):
-        return str(yes if value else no)
+        return str((yes or gettext("Yes")) if value else (no or gettext("No")))
     names = {str(c["key"]): str(c.get("name", c["key"])) for c in question.choices or []}
     if isinstance(value, list):
         return "、".join(names.get(str(item), str(item)) for item in value)
@@ -139,7 +146,10 @@ def open311_attributes(form: Form | None) -> list[dict]:
             "description": question.label,
         }
         if question.kind == Kind.BOOLEAN:
-            entry["values"] = [{"key": "true", "name": "是"}, {"key": "false", "name": "否"}]
+            entry["values"] = [
+                {"key": "true", "name": gettext("Yes")},
+                {"key": "false", "name": gettext("No")},
+            ]
         elif question.kind in (Kind.SINGLE, Kind.MULTI):
             entry["values"] = [
                 {"key": str(c["key"]), "name": str(c.get("name", c["key"]))}

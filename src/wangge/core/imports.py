@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from wangge.core import audit
 from wangge.core.scope import get_scope, permission_name
@@ -94,6 +95,10 @@ class Importer:
     kind: str = ""
     spec: TableSpec
     model = None
+    # False for kinds that are only exported (the case list): they are not offered for import.
+    importable = True
+    # The FilterSet of the list page the export comes from, so "export" gives what it shows.
+    filterset_class = None
 
     def check(self, parsed: ParsedTable, actor) -> tuple[list[RowError], Plan]:
         """Check the parsed rows against the database and scope; return errors and a plan."""
@@ -110,8 +115,35 @@ class Importer:
     def export_queryset(self, actor):
         raise NotImplementedError
 
+    def filtered(self, queryset, params, request=None):
+        """``queryset`` narrowed by the list page's filters in ``params`` (a QueryDict).
+
+        Raises ``ExportFilterError`` with the form's errors when a value is bad, so an export
+        never silently gives more than the page showed.
+        """
+        if self.filterset_class is None:
+            return queryset
+        data = params.copy()
+        for key in list(data):
+            if key not in self.filterset_class.base_filters:
+                del data[key]
+        if not data:
+            return queryset
+        filterset = self.filterset_class(data, queryset, request=request)
+        if not filterset.is_valid():
+            raise ExportFilterError(filterset.errors)
+        return filterset.qs
+
     def export_rows(self, queryset, actor) -> Iterable[dict]:
         raise NotImplementedError
+
+
+class ExportFilterError(ValueError):
+    """The filters given to an export are not valid; ``errors`` maps field → messages."""
+
+    def __init__(self, errors):
+        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
+        self.errors = errors
 
 
 REGISTRY: dict[str, Importer] = {}
@@ -166,7 +198,13 @@ def _run_import(actor, kind, path, filename, dry_run, progress) -> ImportReport:
             progress(phase, done, total)
 
     if actor is not None and not get_scope(actor).has_perm(importer.permission):
-        report.add_errors([RowError(0, "", f"您无权导入{importer.spec.title}")])
+        report.add_errors(
+            [
+                RowError(
+                    0, "", gettext("You may not import %(what)s") % {"what": importer.spec.title}
+                )
+            ]
+        )
         return report
     parsed = parse_table(
         importer.spec, path, filename, on_progress=lambda done: tell("reading", done)

@@ -226,3 +226,28 @@ class RateLimitHit(models.Model):
 
     def __str__(self):
         return f"{self.key} {self.window:%H:%M} {self.count}"
+
+
+class SavedView(models.Model):
+    """A list's filters kept under a name by one user ("my late cases in grid 3"), shown
+    above that list. Only the query string is kept: what it shows is always read through
+    the user's scope of the day."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views"
+    )
+    page = models.CharField(_("list"), max_length=32)
+    name = models.CharField(_("name"), max_length=40)
+    query = models.CharField(_("filters"), max_length=1000, blank=True)
+    created_at = models.DateTimeField(_("saved at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("saved view")
+        verbose_name_plural = _("saved views")
+        ordering = ["page", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "page", "name"], name="saved_view_unique_name")
+        ]
+
+    def __str__(self):
+        return self.name

@@ -32,6 +32,8 @@ ACTION_LABELS = {
     "accounts.membership.ended": _("Role ended"),
     "core.import.completed": _("Spreadsheet imported"),
     "core.export.downloaded": _("Spreadsheet exported"),
+    "core.view.saved": _("List view saved"),
+    "core.view.deleted": _("List view deleted"),
 }
 REASON_LABELS = {"demo": _("demo data"), "import": _("import"), "admin": _("administration")}
 MAX_CHANGES = 8

@@ -2,7 +2,8 @@
 
 A ``TableSpec`` lists the columns of one kind of record. ``parse_table`` reads a file,
 maps its headers to columns and parses every cell, collecting a ``RowError`` (row, column,
-message in Chinese) for each bad one, so the whole file is judged before anything is written.
+message in words, through gettext) for each bad one, so the whole file is judged before
+anything is written.
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from django.utils.translation import gettext, pgettext
+
 ID_HEADER = "ID"
 
 
 class CellError(ValueError):
-    """A cell's value is wrong; the message says why, in Chinese."""
+    """A cell's value is wrong; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -30,10 +33,16 @@ class RowError:
     message: str
 
     def __str__(self):
-        where = f"第{self.row}行" if self.row else "文件"
-        if self.column:
-            where += f"，“{self.column}”列"
-        return f"{where}：{self.message}"
+        if self.row and self.column:
+            where = gettext("Row %(row)s, column “%(column)s”") % {
+                "row": self.row,
+                "column": self.column,
+            }
+        elif self.row:
+            where = gettext("Row %(row)s") % {"row": self.row}
+        else:
+            where = gettext("The file")
+        return gettext("%(where)s: %(message)s") % {"where": where, "message": self.message}
 
     def as_dict(self) -> dict:
         return {"row": self.row, "column": self.column, "message": self.message}
@@ -87,7 +96,12 @@ def text(value) -> str:
 def long_number_text(value) -> str:
     """Text for long digit strings (ID numbers), refusing what Excel has already mangled."""
     if isinstance(value, float | int) and not isinstance(value, bool):
-        raise CellError("长数字应以文本格式保存（Excel 会把18位数字改写成科学计数法）")
+        raise CellError(
+            gettext(
+                "Long numbers must be saved as text (Excel turns 18 digits into scientific"
+                " notation)"
+            )
+        )
     return text(value)
 
 
@@ -98,11 +112,11 @@ def integer(value, *, minimum: int | None = None, maximum: int | None = None) ->
     try:
         number = int(float(raw)) if re.fullmatch(r"-?\d+(\.0+)?", raw) else int(raw)
     except ValueError as exc:
-        raise CellError(f"应为整数，实为“{raw}”") from exc
+        raise CellError(gettext("Should be a whole number, not “%(raw)s”") % {"raw": raw}) from exc
     if minimum is not None and number < minimum:
-        raise CellError(f"不能小于{minimum}")
+        raise CellError(gettext("May not be less than %(n)s") % {"n": minimum})
     if maximum is not None and number > maximum:
-        raise CellError(f"不能大于{maximum}")
+        raise CellError(gettext("May not be more than %(n)s") % {"n": maximum})
     return number
 
 
@@ -113,7 +127,7 @@ def decimal_number(value) -> float | None:
     try:
         return float(raw)
     except ValueError as exc:
-        raise CellError(f"应为数字，实为“{raw}”") from exc
+        raise CellError(gettext("Should be a number, not “%(raw)s”") % {"raw": raw}) from exc
 
 
 _DATE_PATTERNS = [
@@ -137,12 +151,11 @@ def date(value) -> datetime.date | None:
                 return datetime.date(int(match[y]), int(match[m]), int(match[d]))
             except ValueError:
                 break
-    raise CellError(f"日期格式不正确：“{raw}”（应如 1990-01-31）")
+    raise CellError(gettext("Not a date: “%(raw)s” (write it like 1990-01-31)") % {"raw": raw})
 
 
 def choice(mapping: dict[str, str], what: str) -> Callable[[Any], str]:
     """A parser accepting the Chinese labels (and the codes) in ``mapping``."""
-    labels = "、".join(dict.fromkeys(k for k in mapping if not k.isascii()))
 
     def parse(value) -> str:
         raw = text(value)
@@ -150,7 +163,13 @@ def choice(mapping: dict[str, str], what: str) -> Callable[[Any], str]:
             return ""
         if raw in mapping:
             return mapping[raw]
-        raise CellError(f"未知的{what}“{raw}”（可填：{labels}）")
+        labels = pgettext("list separator", ", ").join(
+            dict.fromkeys(k for k in mapping if not k.isascii())
+        )
+        raise CellError(
+            gettext("Unknown %(what)s “%(raw)s” (it may be: %(labels)s)")
+            % {"what": what, "raw": raw, "labels": labels}
+        )
 
     return parse
 
@@ -168,7 +187,7 @@ def _decode(data: bytes) -> str:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise CellError("文件编码无法识别（请保存为 UTF-8 或 GBK 编码的 CSV）")
+    raise CellError(gettext("The file's encoding is not known (save the CSV as UTF-8 or GBK)"))
 
 
 def iter_file_rows(path: Path | str, filename: str = "") -> Iterator[tuple]:
@@ -180,7 +199,9 @@ def iter_file_rows(path: Path | str, filename: str = "") -> Iterator[tuple]:
         try:
             workbook = load_workbook(path, read_only=True, data_only=True)
         except Exception as exc:
-            raise CellError(f"无法读取 Excel 文件：{exc}") from exc
+            raise CellError(
+                gettext("The Excel file cannot be read: %(error)s") % {"error": exc}
+            ) from exc
         try:
             yield from workbook.worksheets[0].iter_rows(values_only=True)
         finally:
@@ -189,7 +210,7 @@ def iter_file_rows(path: Path | str, filename: str = "") -> Iterator[tuple]:
         content = _decode(Path(path).read_bytes())
         yield from (tuple(row) for row in csv.reader(io.StringIO(content)))
     else:
-        raise CellError("只支持 .xlsx 和 .csv 文件")
+        raise CellError(gettext("Only .xlsx and .csv files can be read"))
 
 
 def parse_table(
@@ -209,7 +230,7 @@ def parse_table(
         result.errors.append(RowError(0, "", str(exc)))
         return result
     if header is None:
-        result.errors.append(RowError(0, "", "文件是空的"))
+        result.errors.append(RowError(0, "", gettext("The file is empty")))
         return result
     by_header = {}
     for column in spec.columns:
@@ -223,7 +244,7 @@ def parse_table(
             result.present.add(column.key)
     for column in spec.columns:
         if column.required and column.key not in result.present:
-            result.errors.append(RowError(1, column.header, "缺少此列"))
+            result.errors.append(RowError(1, column.header, gettext("This column is missing")))
     if result.errors:
         return result
     cells = [
@@ -243,7 +264,7 @@ def parse_table(
                     result.errors.append(RowError(number, header, str(exc)))
                     continue
                 if required and (parsed == "" or parsed is None):
-                    result.errors.append(RowError(number, header, "不能为空"))
+                    result.errors.append(RowError(number, header, gettext("May not be empty")))
                     continue
                 row[key] = parsed
             result.rows.append((number, row))

@@ -1,18 +1,21 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
-from wangge.core import exports
+from wangge.core import exports, saved
+from wangge.core.errors import ValidationError
 from wangge.core.filters import AuditFilter
 from wangge.core.forms import ImportForm
-from wangge.core.imports import REGISTRY, save_upload, start_import
-from wangge.core.models import AuditEvent, Job
+from wangge.core.imports import REGISTRY, ExportFilterError, save_upload, start_import
+from wangge.core.models import AuditEvent, Job, SavedView
 from wangge.core.presenters import ACTION_LABELS, present
-from wangge.core.scope import get_scope
+from wangge.core.scope import get_scope, permission_name
 
 
 @never_cache
@@ -54,7 +57,8 @@ def importable_kinds(user):
     return [
         importer
         for importer in REGISTRY.values()
-        if scope.has_perm(
+        if importer.importable
+        and scope.has_perm(
             f"{importer.model._meta.app_label}.import_{importer.model._meta.model_name}"
         )
     ]
@@ -94,14 +98,59 @@ def import_template(request, kind):
     if importer is None or importer not in importable_kinds(request.user):
         return render(request, "core/forbidden.html", status=404)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = exports.disposition(f"{importer.spec.title}-模板.csv")
+    response["Content-Disposition"] = exports.disposition(
+        _("%(what)s-template.csv") % {"what": importer.spec.title}
+    )
     exports.write_csv(importer.spec, [], response)
     return response
 
 
 @login_required
 def export(request, kind, fmt):
+    """What a list page shows, as a spreadsheet: the list's own filters (its query string)
+    applied to the user's scope."""
     importer = REGISTRY.get(kind)
-    if importer is None or fmt not in {"csv", "xlsx"}:
+    if (
+        importer is None
+        or fmt not in {"csv", "xlsx"}
+        or not get_scope(request.user).has_perm(permission_name(importer.model, "view"))
+    ):
         return render(request, "core/forbidden.html", status=404)
-    return exports.respond(importer, importer.export_queryset(request.user), request.user, fmt)
+    try:
+        queryset = importer.filtered(
+            importer.export_queryset(request.user), request.GET, request=request
+        )
+    except ExportFilterError as error:
+        return render(request, "core/export_error.html", {"errors": error.errors}, status=400)
+    return exports.respond(importer, queryset, request.user, fmt)
+
+
+@login_required
+@require_POST
+def saved_view_save(request):
+    """Keep the list's current filters under a name, then show the list through it."""
+    page = request.POST.get("page", "")
+    if page not in saved.LISTS:
+        return render(request, "core/forbidden.html", status=404)
+    query = request.POST.get("query", "")
+    try:
+        view = saved.save_view(
+            actor=request.user, page=page, name=request.POST.get("name", ""), query=query
+        )
+    except ValidationError as exc:
+        for problem in exc.messages:
+            messages.error(request, problem)
+        target = f"{saved.reverse(saved.LISTS[page])}?{saved.clean_query(query)}"
+        return redirect(target)
+    messages.success(request, _("View “%(name)s” saved.") % {"name": view.name})
+    return redirect(saved.url(view))
+
+
+@login_required
+@require_POST
+def saved_view_delete(request, pk):
+    view = get_object_or_404(SavedView, pk=pk, user=request.user)
+    page, name = view.page, view.name
+    saved.delete_view(actor=request.user, view=view)
+    messages.success(request, _("View “%(name)s” deleted.") % {"name": name})
+    return redirect(saved.LISTS[page])

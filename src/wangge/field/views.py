@@ -66,7 +66,13 @@ def tasks(request):
     return render(
         request,
         "field/tasks.html",
-        {"tasks": mine, "reported": reported, "now": now, "can_report": _may_report(user)},
+        {
+            "tasks": mine,
+            "reported": reported,
+            "now": now,
+            "can_report": _may_report(user),
+            "can_record_found": get_scope(user).has_perm("cases.add_founditem"),
+        },
     )
 
 

@@ -7,6 +7,7 @@ in the database. Six decimals are about 0.1 m: more would only make the payload 
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -65,6 +66,26 @@ def point(position: list[float]) -> dict:
 
 def collection(features: list[dict]) -> dict:
     return {"type": "FeatureCollection", "features": features}
+
+
+def text(value: str) -> str:
+    """A string as JSON (UTF-8 kept, as in the layers' answers)."""
+    return _encode_string(value)
+
+
+def points_text(positions: list[list[float]], properties: list[str]) -> str:
+    """A FeatureCollection of points as JSON text, from positions and each point's
+    properties already written as JSON: a layer of thousands of points is written without
+    a dictionary per point (which costs more to build, encode and collect than the text)."""
+    features = ",".join(
+        f'{{"type":"Feature","geometry":{{"type":"Point","coordinates":[{lng!r},{lat!r}]}},'
+        f'"properties":{props}}}'
+        for (lng, lat), props in zip(positions, properties, strict=True)
+    )
+    return f'{{"type":"FeatureCollection","features":[{features}]}}'
+
+
+_encode_string = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def parse_bbox(value: str | None, crs: str) -> tuple[float, float, float, float] | None:

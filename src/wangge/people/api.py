@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db.models import Count, Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext
 from ninja import Header, Query, Router, Status
 from ninja.errors import HttpError
 from ninja.pagination import paginate
@@ -135,7 +136,7 @@ def get_coverage(request, node: int | None = None, days: int | None = None):
     household, and households visited within ``days`` (default 90)."""
     days = settings.WANGGE_VISIT_WINDOW_DAYS if days is None else days
     if not 1 <= days <= 3650:
-        raise HttpError(400, "days 应在 1 到 3650 之间")
+        raise HttpError(400, gettext("days must be from 1 to 3650"))
     if not get_scope(request.user).has_perm("people.view_household"):
         raise Http404
     # Rows are nodes inside the caller's scope: an ancestor shown for context would be a

@@ -4,6 +4,8 @@ import datetime
 import operator
 import re
 
+from django.utils.translation import gettext
+
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
 _SHAPE = re.compile(r"^\d{17}[\dX]$")
@@ -29,16 +31,21 @@ def validate(value: str) -> str:
     """Return the normalized number, or raise ``InvalidIdNumber`` with a reason in Chinese."""
     number = normalize(value)
     if len(number) != 18:
-        raise InvalidIdNumber(f"身份证号应为18位，实为{len(number)}位")
+        raise InvalidIdNumber(
+            gettext("An ID number has 18 characters, not %(n)s") % {"n": len(number)}
+        )
     if not _SHAPE.match(number):
-        raise InvalidIdNumber("身份证号前17位应为数字，末位为数字或X")
+        raise InvalidIdNumber(gettext("An ID number is 17 digits and then a digit or X"))
     try:
         birth_date(number)
     except ValueError as exc:
-        raise InvalidIdNumber("身份证号中的出生日期无效") from exc
+        raise InvalidIdNumber(gettext("The date of birth in the ID number is not valid")) from exc
     expected = check_digit(number[:17])
     if number[17] != expected:
-        raise InvalidIdNumber(f"身份证号校验位错误（应为{expected}）")
+        raise InvalidIdNumber(
+            gettext("The ID number's check character is wrong (it should be %(c)s)")
+            % {"c": expected}
+        )
     return number
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 
 from django.db.models import Prefetch
+from django.utils.translation import gettext, pgettext_lazy
 
 from wangge.core import crypto
 from wangge.core.imports import Importer, Plan, changed_values, register
@@ -32,9 +33,12 @@ from wangge.people.choices import (
     ResidenceType,
     Sex,
 )
+from wangge.people.filters import HouseholdFilter, PersonFilter
 from wangge.people.models import CareTag, Household, Person, PersonTag
+from wangge.territory.importers import OUT_OF_REACH
 from wangge.territory.models import Building, Dwelling, Node, common_ancestor_id
 
+NO_TAGS_WORDS = ["无"]  # a care tags cell saying "none"
 RELATION_SYNONYMS = {
     "本人": Relation.HEAD,
     "妻": Relation.SPOUSE,
@@ -107,12 +111,13 @@ def _in_chunks(values: list, size: int = 5000):
 class HouseholdImporter(Importer):
     kind = "households"
     model = Household
+    filterset_class = HouseholdFilter
 
     @cached_property
     def spec(self) -> TableSpec:
         return TableSpec(
             kind=self.kind,
-            title="户",
+            title=pgettext_lazy("spreadsheet", "Households"),
             columns=[
                 Column(ID_HEADER, "id", parse=record_id),
                 Column("户编号", "number"),
@@ -156,23 +161,38 @@ class HouseholdImporter(Importer):
             if row.get("id"):
                 household = existing.get(row["id"])
                 if household is None:
-                    bad(ID_HEADER, f"ID 为 {row['id']} 的户不存在或不在您的管辖范围内")
+                    bad(
+                        ID_HEADER,
+                        gettext("No household with ID %(id)s in the places you work on")
+                        % {"id": row["id"]},
+                    )
                     continue
             if row.get("number"):
                 owner = taken.get(row["number"])
                 if owner is not None and (household is None or owner != household.pk):
-                    bad("户编号", f"户编号 {row['number']} 已被其他户使用")
+                    bad(
+                        "户编号",
+                        gettext("Household number %(number)s is another household's")
+                        % {"number": row["number"]},
+                    )
                 if row["number"] in seen_numbers:
-                    bad("户编号", f"户编号与第{seen_numbers[row['number']]}行重复")
+                    bad(
+                        "户编号",
+                        gettext("The same household number as row %(row)s")
+                        % {"row": seen_numbers[row["number"]]},
+                    )
                 seen_numbers[row["number"]] = number
             grid = household.grid if household is not None else None
             if row.get("grid_code"):
                 grid = grids.get(row["grid_code"])
                 if grid is None:
-                    bad("网格编码", f"网格 {row['grid_code']} 不存在")
+                    bad(
+                        "网格编码",
+                        gettext("There is no grid %(code)s") % {"code": row["grid_code"]},
+                    )
                     continue
             if grid is None:
-                bad("网格编码", "新增户须填写网格编码")
+                bad("网格编码", gettext("A new household needs its grid code"))
                 continue
             dwelling = None
             if row.get("building"):
@@ -180,24 +200,34 @@ class HouseholdImporter(Importer):
                 if building is None:
                     bad(
                         "楼栋",
-                        f"网格“{grid.name}”内没有楼栋“{row.get('compound', '')}{row['building']}”",
+                        gettext("Grid “%(grid)s” has no building “%(building)s”")
+                        % {
+                            "grid": grid.name,
+                            "building": f"{row.get('compound', '')}{row['building']}",
+                        },
                     )
                     continue
                 dwelling = dwellings.get((building.pk, row.get("unit"), row.get("room", "")))
                 if dwelling is None:
                     bad(
                         "房号",
-                        f"楼栋“{building}”没有"
-                        f" {row.get('unit') or ''}-{row.get('room', '')} 这户房屋",
+                        gettext("Building “%(building)s” has no home %(home)s")
+                        % {
+                            "building": building,
+                            "home": f"{row.get('unit') or ''}-{row.get('room', '')}",
+                        },
                     )
                     continue
                 grid = building.grid
             elif household is not None and household.dwelling_id and grid != household.grid:
-                bad("楼栋", "换到其他网格时请同时填写新的楼栋、单元和房号")
+                bad(
+                    "楼栋",
+                    gettext("Moving to another grid, give the new building, unit and room too"),
+                )
                 continue
             action = "change" if household is not None else "add"
             if not allowed(actor, Household, action, path=grid.path):
-                bad("网格编码", f"网格“{grid.name}”不在您的管辖范围内")
+                bad("网格编码", gettext(OUT_OF_REACH) % {"grid": grid.name})
                 continue
             # In an update, a blank cell keeps what is stored.
             values = {"grid": grid}
@@ -281,12 +311,21 @@ class HouseholdImporter(Importer):
 class PersonImporter(Importer):
     kind = "persons"
     model = Person
+    filterset_class = PersonFilter
+
+    def filtered(self, queryset, params, request=None):
+        # As on the page and in the API: a care tag filter covers only the grids where the
+        # caller may see care tags, so it never tells who carries a tag elsewhere.
+        if params.get("care_tag"):
+            seen = Person.objects.restrict(getattr(request, "user", None), "view_care")
+            queryset = queryset.filter(pk__in=seen.values("pk"))
+        return super().filtered(queryset, params, request=request)
 
     @cached_property
     def spec(self) -> TableSpec:
         return TableSpec(
             kind=self.kind,
-            title="人员",
+            title=pgettext_lazy("spreadsheet", "Persons"),
             columns=[
                 Column(ID_HEADER, "id", parse=record_id),
                 Column("姓名", "name", required=True),
@@ -353,31 +392,35 @@ class PersonImporter(Importer):
         if row.get("id"):
             person = context.by_id.get(row["id"])
             if person is None:
-                problems["id"] = f"ID 为 {row['id']} 的人员不存在或不在您的管辖范围内"
+                problems["id"] = gettext("No person with ID %(id)s in the places you work on") % {
+                    "id": row["id"]
+                }
                 return None
         values: dict = {}
         raw_id = row.get("id_number", "")
         if "*" in raw_id:
             if person is None or raw_id != crypto.mask_id_number(person.id_number):
-                problems["id_number"] = "身份证号为脱敏值，请填写完整号码"
+                problems["id_number"] = gettext("The ID number is masked: write it in full")
         elif raw_id:
             values["id_number"] = raw_id
             digest = context.digest(raw_id)
             values["id_number_hash"] = digest
             earlier = context.first_row.setdefault(digest, number)
             if earlier != number:
-                problems["id_number"] = f"身份证号与第{earlier}行重复"
+                problems["id_number"] = gettext("The same ID number as row %(row)s") % {
+                    "row": earlier
+                }
             owner = context.owner_of(digest)
             if owner is not None and person is None:
                 person = owner if context.may("people.change_person", owner.grid.path) else None
                 if person is None:
-                    problems["id_number"] = "该身份证号已在其他网格登记"
+                    problems["id_number"] = gettext("This ID number is registered in another grid")
             elif owner is not None and owner.pk != person.pk:
-                problems["id_number"] = "该身份证号已登记为其他人员"
+                problems["id_number"] = gettext("This ID number is another person's")
         raw_phone = row.get("phone", "")
         if "*" in raw_phone:
             if person is None or raw_phone != crypto.mask_phone(person.phone):
-                problems["phone"] = "手机号为脱敏值，请填写完整号码"
+                problems["phone"] = gettext("The phone number is masked: write it in full")
         elif raw_phone:
             values["phone"] = raw_phone
         for key in ("name", "sex", "birth_date", "relation", "status", "note"):
@@ -400,38 +443,44 @@ class PersonImporter(Importer):
         if row.get("household"):
             household = context.households.get(row["household"])
             if household is None:
-                problems["household"] = f"户编号 {row['household']} 不存在"
+                problems["household"] = gettext("There is no household %(number)s") % {
+                    "number": row["household"]
+                }
             else:
                 values["household_id"] = household[0]
         grid = household[1] if household is not None else None
         if grid is None and row.get("grid_code"):
             grid = context.grids.get(row["grid_code"])
             if grid is None:
-                problems["grid_code"] = f"网格 {row['grid_code']} 不存在"
+                problems["grid_code"] = gettext("There is no grid %(code)s") % {
+                    "code": row["grid_code"]
+                }
         if person is not None and household is None and person.household_id:
             if grid is not None and grid.pk != person.grid_id:
-                problems["grid_code"] = "此人所在的户不在该网格，请同时填写新的户编号"
+                problems["grid_code"] = gettext(
+                    "The person's household is not in that grid: give the new household number too"
+                )
             grid = person.grid
         if grid is None and person is not None:
             grid = person.grid
         if grid is None:
             if not problems.keys() & {"household", "grid_code"}:
-                problems["grid_code"] = "须填写户编号或网格编码"
+                problems["grid_code"] = gettext("Give the household number or the grid code")
             return None
         values["grid"] = grid
         action = "people.change_person" if person is not None else "people.add_person"
         if not context.may(action, grid.path):
             key = "household" if household is not None else "grid_code"
-            problems[key] = f"网格“{grid.name}”不在您的管辖范围内"
+            problems[key] = gettext(OUT_OF_REACH) % {"grid": grid.name}
 
         tags = None
         names = row.get("care_tags") or []
         if names:
             tags = []
-            for name in names if names != ["无"] else []:
+            for name in names if names != NO_TAGS_WORDS else []:
                 tag = context.tags.get(name)
                 if tag is None:
-                    problems["care_tags"] = f"未知的关爱标签“{name}”"
+                    problems["care_tags"] = gettext("Unknown care tag “%(name)s”") % {"name": name}
                     continue
                 spec = services.TagSpec(tag=tag)
                 if tag.has_disability_detail:
@@ -440,7 +489,7 @@ class PersonImporter(Importer):
                 tags.append(spec)
             services.check_tags(tags, problems)
             if not context.may("people.view_care_person", grid.path):
-                problems["care_tags"] = "您无权设置关爱标签"
+                problems["care_tags"] = gettext("You may not set care tags")
         if person is None:
             values.setdefault("status", PersonStatus.ACTIVE)
         return person, values, tags

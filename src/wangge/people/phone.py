@@ -2,6 +2,8 @@
 
 import re
 
+from django.utils.translation import gettext
+
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
 
@@ -26,4 +28,6 @@ def validate(value: str) -> str:
     number = normalize(value)
     if _MOBILE.match(number) or _LANDLINE.match(number):
         return number
-    raise InvalidPhone("电话号码格式不正确（手机11位，座机如0371-12345678）")
+    raise InvalidPhone(
+        gettext("Not a phone number (a mobile has 11 digits, a landline is like 0371-12345678)")
+    )

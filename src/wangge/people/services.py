@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from wangge.core import audit, bulk, crypto
 from wangge.core.errors import ValidationError
@@ -40,7 +41,7 @@ PERSON_DEFAULTS = [
     ("updated_at", None),
 ]
 PERSON_COLUMNS = [key.removesuffix("_id") for key, _default in PERSON_DEFAULTS]
-REVEALABLE = {"id_number": "身份证号", "phone": "手机号"}
+REVEALABLE = {"id_number", "phone"}
 
 
 @dataclass
@@ -69,9 +70,13 @@ def clean_identity(data: dict, errors: dict) -> dict:
             born = idnumber.birth_date(number)
             sex = Sex.MALE if idnumber.is_male(number) else Sex.FEMALE
             if data.get("birth_date") and data["birth_date"] != born:
-                errors["birth_date"] = f"出生日期与身份证号不一致（身份证号为{born:%Y-%m-%d}）"
+                errors["birth_date"] = gettext(
+                    "The date of birth does not match the ID number (which says %(date)s)"
+                ) % {"date": f"{born:%Y-%m-%d}"}
             if data.get("sex") and data["sex"] != sex:
-                errors["sex"] = f"性别与身份证号不一致（身份证号为{Sex(sex).label}）"
+                errors["sex"] = gettext(
+                    "The sex does not match the ID number (which says %(sex)s)"
+                ) % {"sex": Sex(sex).label}
             data["birth_date"] = born
             data["sex"] = sex
     if data.get("phone"):
@@ -82,11 +87,11 @@ def clean_identity(data: dict, errors: dict) -> dict:
     if "name" in data:
         data["name"] = (data["name"] or "").strip()
         if not data["name"]:
-            errors["name"] = "姓名不能为空"
+            errors["name"] = gettext("The name may not be empty")
         elif len(data["name"]) > 64:
-            errors["name"] = "姓名过长"
+            errors["name"] = gettext("The name is too long")
     if data.get("birth_date") and data["birth_date"] > _today():
-        errors["birth_date"] = "出生日期不能晚于今天"
+        errors["birth_date"] = gettext("The date of birth cannot be after today")
     return data
 
 
@@ -126,9 +131,11 @@ def check_tags(tags: Iterable[TagSpec], errors: dict) -> list[TagSpec]:
         if spec.tag.has_disability_detail and not (
             spec.disability_category and spec.disability_grade
         ):
-            errors["care_tags"] = f"“{spec.tag.name}”需填写残疾类别和等级"
+            errors["care_tags"] = gettext(
+                "“%(tag)s” needs the category and the grade of the disability"
+            ) % {"tag": spec.tag.name}
     if len({spec.tag.pk for spec in tags}) != len(tags):
-        errors["care_tags"] = "关爱标签重复"
+        errors["care_tags"] = gettext("A care tag comes twice")
     return tags
 
 
@@ -146,9 +153,9 @@ def _household_grid(grid: Node | None, dwelling: Dwelling | None) -> Node:
     if dwelling is not None:
         return dwelling.building.grid
     if grid is None:
-        raise ValidationError({"grid": "请指定网格或房屋"})
+        raise ValidationError({"grid": gettext("Give the grid or the home")})
     if not grid.is_grid:
-        raise ValidationError({"grid": "户必须登记在网格内"})
+        raise ValidationError({"grid": gettext("A household must be registered in a grid")})
     return grid
 
 
@@ -167,7 +174,7 @@ def create_household(
     grid = _household_grid(grid, dwelling)
     check_scope(actor, Household(), "add", path=grid.path)
     if residence_type not in ResidenceType.values:
-        raise ValidationError({"residence_type": "未知的居住类型"})
+        raise ValidationError({"residence_type": gettext("Unknown kind of residence")})
 
     def create():
         household = Household.objects.create(
@@ -188,7 +195,9 @@ def create_household(
         return household
 
     if number and Household.objects.filter(number=number).exists():
-        raise ValidationError({"number": f"户编号 {number} 已存在"})
+        raise ValidationError(
+            {"number": gettext("Household number %(number)s exists already") % {"number": number}}
+        )
     household, _created = idempotent(
         key=idempotency_key,
         actor=actor,
@@ -205,9 +214,9 @@ def update_household(*, actor, household: Household, reason: str = "", **changes
     before = audit.snapshot(household)
     allowed = {"dwelling", "residence_type", "note", "grid"}
     if unknown := set(changes) - allowed:
-        raise ValidationError({key: "不能修改此字段" for key in unknown})
+        raise ValidationError({key: gettext("This field cannot be changed") for key in unknown})
     if "residence_type" in changes and changes["residence_type"] not in ResidenceType.values:
-        raise ValidationError({"residence_type": "未知的居住类型"})
+        raise ValidationError({"residence_type": gettext("Unknown kind of residence")})
     for key, value in changes.items():
         setattr(household, key, value)
     household.grid = _household_grid(household.grid, household.dwelling)
@@ -251,7 +260,7 @@ def create_person(
     """Register a person in a household (or, without one, directly in a grid)."""
     grid = household.grid if household is not None else grid
     if grid is None:
-        raise ValidationError({"grid": "请指定网格或户"})
+        raise ValidationError({"grid": gettext("Give the grid or the household")})
     check_scope(actor, Person(), "add", path=grid.path)
     errors: dict = {}
     data = clean_identity(
@@ -265,14 +274,14 @@ def create_person(
         errors,
     )
     if relation and relation not in Relation.values:
-        errors["relation"] = "未知的与户主关系"
+        errors["relation"] = gettext("Unknown relation to the head of the household")
     tags = check_tags(care_tags, errors)
     if (
         data.get("id_number")
         and "id_number" not in errors
         and Person.objects.filter(id_number_hash=id_hash(data["id_number"])).exists()
     ):
-        errors["id_number"] = "该身份证号已登记"
+        errors["id_number"] = gettext("This ID number is registered already")
     if errors:
         raise ValidationError(errors)
 
@@ -329,7 +338,7 @@ def update_person(*, actor, person: Person, reason: str = "", **changes) -> Pers
     before = person_snapshot(person)
     allowed = PERSON_FIELDS | {"household", "grid"}
     if unknown := set(changes) - allowed:
-        raise ValidationError({key: "不能修改此字段" for key in unknown})
+        raise ValidationError({key: gettext("This field cannot be changed") for key in unknown})
     errors: dict = {}
     identity = {
         k: changes[k] for k in ("name", "id_number", "phone", "sex", "birth_date") if k in changes
@@ -338,15 +347,15 @@ def update_person(*, actor, person: Person, reason: str = "", **changes) -> Pers
         identity.setdefault("id_number", person.id_number)
     clean_identity(identity, errors)
     if "relation" in changes and changes["relation"] and changes["relation"] not in Relation.values:
-        errors["relation"] = "未知的与户主关系"
+        errors["relation"] = gettext("Unknown relation to the head of the household")
     if "status" in changes and changes["status"] not in PersonStatus.values:
-        errors["status"] = "未知的状态"
+        errors["status"] = gettext("Unknown status")
     if identity.get("id_number") and "id_number" not in errors:
         clash = Person.objects.filter(id_number_hash=id_hash(identity["id_number"])).exclude(
             pk=person.pk
         )
         if clash.exists():
-            errors["id_number"] = "该身份证号已登记"
+            errors["id_number"] = gettext("This ID number is registered already")
     if errors:
         raise ValidationError(errors)
     changes.update(identity)
@@ -401,10 +410,10 @@ def reveal(*, actor, person: Person, field: str, purpose: str) -> str:
     check_scope(actor, person, "view", path=person.grid.path)
     check_scope(actor, person, "reveal", path=person.grid.path)
     if field not in REVEALABLE:
-        raise ValidationError({"field": "只能查看身份证号或手机号"})
+        raise ValidationError({"field": gettext("Only the ID number or the phone can be shown")})
     purpose = (purpose or "").strip()
     if len(purpose) < 4:
-        raise ValidationError({"purpose": "请说明查看原因（至少4个字）"})
+        raise ValidationError({"purpose": gettext("Say why you look (at least 4 characters)")})
     audit.record(
         actor=actor,
         action="people.person.revealed",
@@ -436,9 +445,9 @@ def record_visit(
         visited_at = timezone.make_aware(visited_at)  # a phone's local time: Asia/Shanghai
     errors = {}
     if kind not in VisitKind.values:
-        errors["kind"] = "未知的走访方式"
+        errors["kind"] = gettext("Unknown kind of visit")
     if visited_at > timezone.now() + datetime.timedelta(minutes=5):
-        errors["visited_at"] = "走访时间不能晚于现在"
+        errors["visited_at"] = gettext("The visit's time cannot be later than now")
     if errors:
         raise ValidationError(errors)
 

@@ -1,6 +1,7 @@
 from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext
 from ninja import Query, Router
 from ninja.errors import HttpError
 from ninja.pagination import paginate
@@ -83,7 +84,7 @@ def locate(request, lng: float, lat: float, crs: CRS = CRS.WGS84):
     A point in no grid, or in a grid outside the caller's scope, is a 404.
     """
     if not (-180 <= lng <= 180 and -90 <= lat <= 90):
-        raise HttpError(400, "经纬度超出范围")
+        raise HttpError(400, gettext("The coordinates are out of range"))
     w_lng, w_lat = (float(v) for v in geo.to_wgs84(lng, lat, crs))
     hits = get_index().locate(w_lng, w_lat)
     nodes = visible_nodes(request).in_bulk([hit.node_id for hit in hits])

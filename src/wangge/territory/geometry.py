@@ -7,6 +7,7 @@ import re
 
 import numpy as np
 import shapely
+from django.utils.translation import gettext
 from shapely.geometry.base import BaseGeometry
 
 from wangge.territory.geo import in_china, metres_per_degree
@@ -23,19 +24,27 @@ class GeometryError(ValueError):
 def parse_polygon(geometry: dict | None) -> BaseGeometry:
     """A valid Polygon or MultiPolygon from GeoJSON, or ``GeometryError`` saying why not."""
     if not isinstance(geometry, dict) or "type" not in geometry:
-        raise GeometryError("缺少边界（geometry）")
+        raise GeometryError(gettext("No boundary (geometry)"))
     if geometry["type"] not in {"Polygon", "MultiPolygon"}:
-        raise GeometryError(f"边界应为 Polygon 或 MultiPolygon，实为 {geometry['type']}")
+        raise GeometryError(
+            gettext("The boundary should be a Polygon or a MultiPolygon, not %(type)s")
+            % {"type": geometry["type"]}
+        )
     try:
         shape = shapely.geometry.shape(geometry)
     except Exception as exc:
-        raise GeometryError(f"边界坐标无法解析：{exc}") from exc
+        raise GeometryError(
+            gettext("The boundary's coordinates cannot be read: %(error)s") % {"error": exc}
+        ) from exc
     if shape.is_empty:
-        raise GeometryError("边界为空")
+        raise GeometryError(gettext("The boundary is empty"))
     min_lng, min_lat, max_lng, max_lat = shape.bounds
     if not (in_china(min_lng, min_lat) and in_china(max_lng, max_lat)):
         raise GeometryError(
-            "边界坐标超出中国范围（应为 WGS-84 经纬度，经度在前；是否颠倒了经纬度？）"
+            gettext(
+                "The boundary lies outside China (WGS-84 longitude first, then latitude: are they"
+                " the wrong way round?)"
+            )
         )
     if not shape.is_valid:
         raise GeometryError(explain_invalid(shapely.is_valid_reason(shape)))
@@ -46,19 +55,22 @@ def explain_invalid(reason: str) -> str:
     where = ""
     match = re.search(r"\[([-\d.]+) ([-\d.]+)\]", reason)
     if match:
-        where = f"（位置 {float(match.group(1)):.6f}, {float(match.group(2)):.6f}）"
+        where = gettext(" (at %(lng)s, %(lat)s)") % {
+            "lng": f"{float(match.group(1)):.6f}",
+            "lat": f"{float(match.group(2)):.6f}",
+        }
     lowered = reason.lower()
     if "self-intersection" in lowered or "ring self-intersection" in lowered:
-        return f"边界自相交{where}"
+        return gettext("The boundary crosses itself") + where
     if "too few points" in lowered:
-        return f"边界点数太少{where}"
+        return gettext("The boundary has too few points") + where
     if "hole lies outside shell" in lowered:
-        return f"内环位于外环之外{where}"
+        return gettext("A hole lies outside the outer ring") + where
     if "nested shells" in lowered or "nested holes" in lowered:
-        return f"边界环相互嵌套{where}"
+        return gettext("The boundary's rings are nested") + where
     if "duplicate" in lowered or "repeated" in lowered:
-        return f"边界有重复点{where}"
-    return f"边界无效：{reason}"
+        return gettext("The boundary repeats a point") + where
+    return gettext("The boundary is not valid: %(reason)s") % {"reason": reason}
 
 
 def area_m2(shape: BaseGeometry) -> float:

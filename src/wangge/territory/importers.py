@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 
 from django.db.models import Count
+from django.utils.translation import gettext, gettext_noop, pgettext_lazy
 
 from wangge.core.imports import Importer, Plan, changed_values, register
 from wangge.core.services import BulkResult, allowed
@@ -20,6 +21,7 @@ from wangge.core.tabular import (
 )
 from wangge.territory import geo, services
 from wangge.territory.choices import CRS
+from wangge.territory.filters import BuildingFilter
 from wangge.territory.locate import get_index
 from wangge.territory.models import (
     Building,
@@ -29,6 +31,14 @@ from wangge.territory.models import (
     Unit,
     common_ancestor_id,
 )
+
+# Row errors several importers give.
+OUTSIDE_GRIDS = gettext_noop(
+    "These coordinates are in no grid (check the coordinate system, and that longitude comes"
+    " before latitude)"
+)
+OTHER_GRID = gettext_noop("The coordinates are in grid “%(grid)s”, not in the grid of the code")
+OUT_OF_REACH = gettext_noop("Grid “%(grid)s” is outside the places you work on")
 
 CRS_NAMES = {
     "WGS-84": CRS.WGS84,
@@ -53,12 +63,13 @@ CRS_NAMES = {
 class BuildingImporter(Importer):
     kind = "buildings"
     model = Building
+    filterset_class = BuildingFilter
 
     @cached_property
     def spec(self) -> TableSpec:
         return TableSpec(
             kind=self.kind,
-            title="楼栋",
+            title=pgettext_lazy("spreadsheet", "Buildings"),
             columns=[
                 Column(ID_HEADER, "id", parse=lambda v: integer(v, minimum=1)),
                 Column("网格编码", "grid_code"),
@@ -124,43 +135,54 @@ class BuildingImporter(Importer):
             if row.get("id"):
                 building = existing.get(row["id"])
                 if building is None:
-                    bad(ID_HEADER, f"ID 为 {row['id']} 的楼栋不存在或不在您的管辖范围内")
+                    bad(
+                        ID_HEADER,
+                        gettext("No building with ID %(id)s in the places you work on")
+                        % {"id": row["id"]},
+                    )
                     continue
             if (row.get("lng") is None) != (row.get("lat") is None):
-                bad("经度" if row.get("lng") is None else "纬度", "经度和纬度须同时填写")
+                bad(
+                    "经度" if row.get("lng") is None else "纬度",
+                    gettext("Give both the longitude and the latitude"),
+                )
                 continue
             grid = grids.get(row.get("grid_code")) if row.get("grid_code") else None
             if row.get("grid_code") and grid is None:
-                bad("网格编码", f"网格 {row['grid_code']} 不存在")
+                bad("网格编码", gettext("There is no grid %(code)s") % {"code": row["grid_code"]})
                 continue
             lng = lat = None
             if number in located:
                 lng, lat, point_grid = located[number]
                 if point_grid is None:
-                    bad("经度", "该坐标不在任何网格内（请检查坐标系与经纬度顺序）")
+                    bad("经度", gettext(OUTSIDE_GRIDS))
                     continue
                 if grid is not None and not point_grid.path.startswith(grid.path):
-                    bad("经度", f"坐标位于网格“{point_grid.name}”，与网格编码不符")
+                    bad("经度", gettext(OTHER_GRID) % {"grid": point_grid.name})
                     continue
                 grid = point_grid
             if grid is None:
                 grid = building.grid if building else None
             if grid is None:
-                bad("网格编码", "须填写网格编码或坐标")
+                bad("网格编码", gettext("Give the grid code or the coordinates"))
                 continue
             action = "change" if building else "add"
             if not allowed(actor, Building, action, path=grid.path):
-                bad("网格编码", f"网格“{grid.name}”不在您的管辖范围内")
+                bad("网格编码", gettext(OUT_OF_REACH) % {"grid": grid.name})
                 continue
             key = (grid.pk, row.get("compound", ""), row["name"])
             if key in seen:
-                bad("楼栋名称", f"与第{seen[key]}行是同一网格内的同名楼栋")
+                bad(
+                    "楼栋名称",
+                    gettext("A building of the same name in the same grid as row %(row)s")
+                    % {"row": seen[key]},
+                )
                 continue
             seen[key] = number
             row_tags = []
             for name in row.get("tags") or []:
                 if name not in tags:
-                    bad("标签", f"未知的楼栋标签“{name}”")
+                    bad("标签", gettext("Unknown building tag “%(name)s”") % {"name": name})
                 else:
                     row_tags.append(tags[name])
             # In an update, a blank cell keeps what is stored.
@@ -177,7 +199,11 @@ class BuildingImporter(Importer):
             if building is not None:
                 clash = clash.exclude(pk=building.pk)
             if clash.exists():
-                bad("楼栋名称", f"网格内已有楼栋“{compound}{row['name']}”")
+                bad(
+                    "楼栋名称",
+                    gettext("The grid has a building “%(name)s” already")
+                    % {"name": f"{compound}{row['name']}"},
+                )
                 continue
             plan.paths.add(grid.path)
             if building is None:

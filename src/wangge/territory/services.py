@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import shapely
 from django.db import transaction
+from django.utils.translation import gettext, pgettext
 
 from wangge.core import audit
 from wangge.core.errors import ValidationError
@@ -79,9 +80,11 @@ def check_code(kind: str, code: str, parent: Node | None) -> str | None:
     """The reason ``code`` does not fit ``kind`` under ``parent``, or ``None``."""
     expected = CODE_LENGTHS[kind]
     if not code.isdigit() or len(code) != expected:
-        return f"编码应为{expected}位数字"
+        return gettext("The code should be %(n)s digits") % {"n": expected}
     if parent is not None and CODE_LENGTHS.get(parent.kind) and not code.startswith(parent.code):
-        return f"编码应以上级编码 {parent.code} 开头"
+        return gettext("The code should begin with its parent's code %(code)s") % {
+            "code": parent.code
+        }
     return None
 
 
@@ -89,9 +92,11 @@ def check_parent(kind: str, parent: Node | None) -> str | None:
     allowed = ALLOWED_PARENTS[kind]
     parent_kind = parent.kind if parent is not None else None
     if parent_kind not in allowed:
-        return (
-            f"{NodeKind(kind).label}不能位于{NodeKind(parent_kind).label if parent else '顶层'}之下"
-        )
+        above = NodeKind(parent_kind).label if parent else gettext("the top")
+        return gettext("A %(kind)s cannot be under %(above)s") % {
+            "kind": NodeKind(kind).label,
+            "above": above,
+        }
     return None
 
 
@@ -133,9 +138,9 @@ def create_node(
     if problem := check_code(kind, code, parent):
         errors["code"] = problem
     elif Node.objects.filter(code=code).exists():
-        errors["code"] = f"编码 {code} 已存在"
+        errors["code"] = gettext("Code %(code)s exists already") % {"code": code}
     if not name.strip():
-        errors["name"] = "名称不能为空"
+        errors["name"] = gettext("The name may not be empty")
     shape = None
     if geometry_json is not None:
         try:
@@ -143,7 +148,7 @@ def create_node(
         except geometry.GeometryError as exc:
             errors["geometry"] = str(exc)
     elif kind in GRID_KINDS:
-        errors["geometry"] = "网格必须有边界"
+        errors["geometry"] = gettext("A grid must have its boundary")
     if errors:
         raise ValidationError(errors)
     node = Node(kind=kind, parent=parent, code=code, name=name.strip(), description=description)
@@ -178,7 +183,7 @@ def update_node(
     before = node_snapshot(node)
     if name is not None:
         if not name.strip():
-            raise ValidationError({"name": "名称不能为空"})
+            raise ValidationError({"name": gettext("The name may not be empty")})
         node.name = name.strip()
     if description is not None:
         node.description = description
@@ -216,10 +221,11 @@ class FeatureProblem:
     message: str
 
     def __str__(self):
-        label = f"第{self.feature}个要素"
         if self.code:
-            label += f"（{self.code}）"
-        return f"{label}：{self.message}"
+            label = gettext("Feature %(n)s (%(code)s)") % {"n": self.feature, "code": self.code}
+        else:
+            label = gettext("Feature %(n)s") % {"n": self.feature}
+        return gettext("%(where)s: %(message)s") % {"where": label, "message": self.message}
 
 
 @dataclass
@@ -265,11 +271,13 @@ def _feature_kind(props: dict[str, str]) -> str | None:
 def _read_features(collection: dict, crs: str, report: GridImportReport) -> list[_Candidate]:
     """Parse each feature and find its parent: in the database, or earlier in the file."""
     if not isinstance(collection, dict) or collection.get("type") != "FeatureCollection":
-        report.problems.append(FeatureProblem(0, "", "文件应为 GeoJSON FeatureCollection"))
+        report.problems.append(
+            FeatureProblem(0, "", gettext("The file should be a GeoJSON FeatureCollection"))
+        )
         return []
     features = [f if isinstance(f, dict) else {} for f in collection.get("features") or []]
     if not features:
-        report.problems.append(FeatureProblem(0, "", "文件中没有要素"))
+        report.problems.append(FeatureProblem(0, "", gettext("The file has no features")))
     props_of = [_properties(feature) for feature in features]
     codes = {props["code"] for props in props_of}
     wanted = codes | {props["parent"] or props["code"][:-3] for props in props_of}
@@ -308,19 +316,30 @@ def _read_features(collection: dict, crs: str, report: GridImportReport) -> list
             report.problems.append(FeatureProblem(index, code, message))
 
         if not code:
-            problem("缺少编码（properties.code）")
+            problem(gettext("No code (properties.code)"))
             continue
         if code in seen:
-            problem("编码在文件中重复")
+            problem(gettext("The code comes twice in the file"))
             continue
         seen.add(code)
         kind = _feature_kind(props)
         if kind is None and not props["kind"]:
-            problem("编码位数不对（区6位、街道9位、社区12位、网格15位、微网格18位）")
+            problem(
+                gettext(
+                    "The code has the wrong length (district 6 digits, street 9, community 12,"
+                    " grid 15, micro-grid 18)"
+                )
+            )
             continue
         if kind is None:
             problem(
-                f"未知的类型“{props['kind']}”（可用：街道、社区、基础网格、专属网格、微网格等）"
+                gettext("Unknown kind “%(kind)s” (it may be: %(kinds)s)")
+                % {
+                    "kind": props["kind"],
+                    "kinds": pgettext("list separator", ", ").join(
+                        word for word in KIND_ALIASES if not word.isascii()
+                    ),
+                }
             )
             continue
         parent = None
@@ -328,13 +347,13 @@ def _read_features(collection: dict, crs: str, report: GridImportReport) -> list
             parent_code = props["parent"] or code[:-3]
             parent = find(parent_code)
             if parent is None:
-                problem(f"上级 {parent_code} 不存在")
+                problem(gettext("There is no parent %(code)s") % {"code": parent_code})
                 continue
         if message := check_parent(kind, parent) or check_code(kind, code, parent):
             problem(message)
             continue
         if not name:
-            problem("缺少名称（properties.name）")
+            problem(gettext("No name (properties.name)"))
             continue
         geometry_json = feature.get("geometry")
         shape = None
@@ -347,7 +366,9 @@ def _read_features(collection: dict, crs: str, report: GridImportReport) -> list
                         geometry_json, lambda lngs, lats: geo.to_wgs84(lngs, lats, crs)
                     )
                 except Exception as exc:
-                    problem(f"坐标转换失败：{exc}")
+                    problem(
+                        gettext("The coordinates cannot be converted: %(error)s") % {"error": exc}
+                    )
                     continue
             try:
                 shape = geometry.parse_polygon(geometry_json)
@@ -356,28 +377,20 @@ def _read_features(collection: dict, crs: str, report: GridImportReport) -> list
                 continue
         existing = stored.get(code)
         if existing is not None and existing.kind != kind:
-            problem(f"编码已被{NodeKind(existing.kind).label}“{existing.name}”使用")
+            problem(
+                gettext("The code is the %(kind)s “%(name)s”'s")
+                % {"kind": NodeKind(existing.kind).label, "name": existing.name}
+            )
             continue
         if existing is not None and existing.parent_id != getattr(parent, "pk", None):
-            problem("已有节点不能通过导入改变上级，请在系统中调整")
+            problem(
+                gettext("An import cannot move a place to another parent: change it in the system")
+            )
             continue
         candidates.append(
             _Candidate(index, code, name, kind, parent, geometry_json, shape, existing)
         )
     return candidates
-
-
-KIND_WORDS = {
-    "district": "区",
-    "street": "街道",
-    "town": "镇",
-    "township": "乡",
-    "community": "社区",
-    "village": "村",
-    "grid": "网格",
-    "dedicated_grid": "专属网格",
-    "micro_grid": "微网格",
-}
 
 
 def _check_placement(candidates: list[_Candidate], report: GridImportReport) -> None:
@@ -396,12 +409,16 @@ def _check_placement(candidates: list[_Candidate], report: GridImportReport) -> 
             continue
         outside = geometry.outside_m2(candidate.shape, parent_shape)
         if outside > geometry.AREA_TOLERANCE_M2:
-            where = KIND_WORDS[parent.kind]
+            where = NodeKind(parent.kind).label
             report.problems.append(
                 FeatureProblem(
                     candidate.index,
                     candidate.code,
-                    f"超出所属{where}“{parent.name}”边界约{outside:.0f}平方米",
+                    gettext(
+                        "Lies outside the boundary of its %(kind)s “%(name)s” by about"
+                        " %(area)s square metres"
+                    )
+                    % {"kind": where, "name": parent.name, "area": f"{outside:.0f}"},
                 )
             )
     # Siblings: the file's nodes against each other and against the stored ones they keep.
@@ -433,8 +450,16 @@ def _check_placement(candidates: list[_Candidate], report: GridImportReport) -> 
                         FeatureProblem(
                             candidate.index,
                             code,
-                            f"与{KIND_WORDS[kind]} {other_code}“{other_name}”"
-                            f"重叠约{area:.0f}平方米",
+                            gettext(
+                                "Overlaps the %(kind)s %(code)s “%(name)s” by about %(area)s"
+                                " square metres"
+                            )
+                            % {
+                                "kind": NodeKind(kind).label,
+                                "code": other_code,
+                                "name": other_name,
+                                "area": f"{area:.0f}",
+                            },
                         )
                     )
     report.problems.sort(key=lambda p: (p.feature, p.message))
@@ -456,7 +481,11 @@ def import_grids(
         parent_path = candidate.parent.path if candidate.parent is not None else None
         if not allowed(actor, Node, "import", path=parent_path):
             report.problems.append(
-                FeatureProblem(candidate.index, candidate.code, "上级不在您的管辖范围内")
+                FeatureProblem(
+                    candidate.index,
+                    candidate.code,
+                    gettext("The parent is outside the places you work on"),
+                )
             )
     _check_placement(candidates, report)
     if report.problems or dry_run:
@@ -512,15 +541,17 @@ def resolve_grid(*, lng: float | None, lat: float | None, grid: Node | None) -> 
     """The grid a point lies in (most specific), checked against ``grid`` when given."""
     if lng is None or lat is None:
         if grid is None:
-            raise ValidationError({"grid": "请指定网格或坐标"})
+            raise ValidationError({"grid": gettext("Give the grid or the coordinates")})
         return grid
     located = int(get_index().locate_many([lng], [lat])[0])
     if grid is None:
         if located < 0:
-            raise ValidationError({"lng": "该坐标不在任何网格内"})
+            raise ValidationError({"lng": gettext("The place is in no grid")})
         return Node.objects.get(pk=located)
     if located < 0 or not Node.objects.get(pk=located).path.startswith(grid.path):
-        raise ValidationError({"lng": f"坐标不在网格“{grid.name}”内"})
+        raise ValidationError(
+            {"lng": gettext("The place is not in “%(grid)s”") % {"grid": grid.name}}
+        )
     return Node.objects.get(pk=located)
 
 
@@ -548,9 +579,14 @@ def create_building(
     grid = resolve_grid(lng=lng, lat=lat, grid=grid)
     check_scope(actor, Building(), "add", path=grid.path)
     if not name.strip():
-        raise ValidationError({"name": "楼栋名称不能为空"})
+        raise ValidationError({"name": gettext("The building's name may not be empty")})
     if Building.objects.filter(grid=grid, compound=compound, name=name).exists():
-        raise ValidationError({"name": f"网格内已有楼栋“{compound}{name}”"})
+        raise ValidationError(
+            {
+                "name": gettext("The grid has a building “%(name)s” already")
+                % {"name": f"{compound}{name}"}
+            }
+        )
     building = Building.objects.create(
         grid=grid,
         name=name.strip(),
@@ -605,7 +641,7 @@ def update_building(*, actor, building: Building, reason: str = "", **changes) -
     allowed = {"name", "compound", "address", "lng", "lat", "floors", "built_year"}
     unknown = set(changes) - allowed
     if unknown:
-        raise ValidationError({key: "不能修改此字段" for key in unknown})
+        raise ValidationError({key: gettext("This field cannot be changed") for key in unknown})
     if "lng" in changes or "lat" in changes:
         lng = changes.get("lng", building.lng)
         lat = changes.get("lat", building.lat)

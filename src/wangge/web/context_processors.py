@@ -3,6 +3,9 @@ from django.utils.translation import gettext_lazy as _
 
 from wangge.core.scope import get_scope
 
+# The lost-and-found staff pages, under the one "Lost and found" item.
+FOUND_PAGES = {"found-new", "found-detail", "found-claim", "found-check", "found-hand-over"}
+
 
 def navigation(request):
     """The main navigation: only the pages this user may open."""
@@ -15,6 +18,10 @@ def navigation(request):
     items = [("home", reverse("home"), _("Home"))]
     if scope.has_perm("cases.view_case"):
         items.append(("case-console-list", reverse("case-console-list"), _("Cases")))
+    if scope.has_perm("cases.view_founditem"):
+        items.append(("found-list", reverse("found-list"), _("Lost and found")))
+    if scope.has_perm("people.view_person") or scope.has_perm("territory.view_building"):
+        items.append(("registry", reverse("registry"), _("Registry")))
     items.append(("map", reverse("map"), _("Map")))
     if scope.has_perm("cases.view_case"):
         items.append(("dashboard", reverse("dashboard"), _("Dashboard")))
@@ -29,6 +36,10 @@ def navigation(request):
     current = getattr(request.resolver_match, "url_name", None)
     if current and current.startswith("case-console-"):
         current = "case-console-list"
+    elif current and current.startswith("registry"):
+        current = "registry"
+    elif current in FOUND_PAGES:
+        current = "found-list"
     return {
         "navigation": [
             {"url": url, "label": label, "current": name == current} for name, url, label in items

@@ -44,3 +44,12 @@ document.addEventListener("DOMContentLoaded", () => {
     if (select.form.querySelector("fieldset[data-for-categories]")) showQuestionsFor(select);
   });
 });
+
+// A "tick all" box ticks or clears the boxes named by its data-check-all in its form.
+document.addEventListener("change", (event) => {
+  const box = event.target;
+  if (!box.matches("input[type=checkbox][data-check-all]")) return;
+  box.form.querySelectorAll(`input[type=checkbox][name="${box.dataset.checkAll}"]`).forEach((other) => {
+    other.checked = box.checked;
+  });
+});

@@ -32,7 +32,7 @@ def test_home_greets_in_chinese_and_names_my_places(as_user, user_named, persona
     assert response.status_code == 200
     page = response.content.decode()
     assert '<html lang="zh-hans">' in page
-    assert f"{user_named(persona).display_name}，您好" in page
+    assert f'<span translate="no">{user_named(persona).display_name}</span>，您好' in page
     assert "我的工作范围" in page and "辖区概况" in page
     role, places = PLACES[persona]
     for place in places:

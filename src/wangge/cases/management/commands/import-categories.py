@@ -5,6 +5,7 @@ from pathlib import Path
 from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils.translation import gettext, ngettext
 
 from wangge.cases.choices import Kind, LimitUnit, Stage
 from wangge.cases.models import CategoryTree
@@ -14,21 +15,24 @@ from wangge.core.models import Question
 
 
 def problems_in(data: dict) -> list[str]:
-    """Everything wrong with a category file, in Chinese; empty when it can be loaded."""
+    """Everything wrong with a category file, in words; empty when it can be loaded."""
     problems = []
     for key in ("version", "name", "categories"):
         if not data.get(key):
-            problems.append(f"缺少“{key}”")
+            problems.append(gettext("“%(key)s” is missing") % {"key": key})
     if data.get("version") and CategoryTree.objects.filter(version=data["version"]).exists():
-        problems.append(f"版本 {data['version']} 已存在")
+        problems.append(gettext("Version %(v)s exists already") % {"v": data["version"]})
     forms = {form.get("code") for form in data.get("forms", [])}
     for form in data.get("forms", []):
         for question in form.get("questions", []):
             if question.get("kind") not in Question.Kind.values:
-                problems.append(f"表单 {form.get('code')} 的问题 {question.get('code')} 类型无效")
+                problems.append(
+                    gettext("Form %(form)s: question %(question)s has no valid kind")
+                    % {"form": form.get("code"), "question": question.get("code")}
+                )
     for limit in data.get("defaults", []):
         if limit.get("stage") not in Stage.values or limit.get("unit") not in LimitUnit.values:
-            problems.append(f"默认时限 {limit} 无效")
+            problems.append(gettext("Default time limit %(limit)s is not valid") % {"limit": limit})
     seen = set()
 
     def walk(items, path):
@@ -36,17 +40,26 @@ def problems_in(data: dict) -> list[str]:
             code = item.get("code")
             where = "/".join([*path, str(code)])
             if not code or not item.get("name"):
-                problems.append(f"{where}：缺少编码或名称")
+                problems.append(gettext("%(where)s: no code or no name") % {"where": where})
             if code in seen:
-                problems.append(f"{where}：编码重复")
+                problems.append(gettext("%(where)s: the code comes twice") % {"where": where})
             seen.add(code)
             if item.get("kind") and item["kind"] not in Kind.values:
-                problems.append(f"{where}：办理类型 {item['kind']} 无效")
+                problems.append(
+                    gettext("%(where)s: kind %(kind)s is not valid")
+                    % {"where": where, "kind": item["kind"]}
+                )
             if item.get("form") and item["form"] not in forms:
-                problems.append(f"{where}：没有表单 {item['form']}")
+                problems.append(
+                    gettext("%(where)s: there is no form %(form)s")
+                    % {"where": where, "form": item["form"]}
+                )
             for stage, value in (item.get("limits") or {}).items():
                 if stage not in Stage.values or len(value) != 2 or value[1] not in LimitUnit.values:
-                    problems.append(f"{where}：时限 {stage}={value} 无效")
+                    problems.append(
+                        gettext("%(where)s: time limit %(limit)s is not valid")
+                        % {"where": where, "limit": f"{stage}={value}"}
+                    )
             walk(item.get("children", []), [*path, str(code)])
 
     walk(data.get("categories", []), [])
@@ -73,12 +86,21 @@ class Command(BaseCommand):
             raise CommandError(f"{file}: not valid JSON ({exc})") from exc
         problems = problems_in(data)
         if problems:
-            self.stderr.write(f"{file.name}：{len(problems)} 个问题，未导入。")
+            self.stderr.write(
+                ngettext(
+                    "%(file)s: %(n)s problem, nothing imported.",
+                    "%(file)s: %(n)s problems, nothing imported.",
+                    len(problems),
+                )
+                % {"file": file.name, "n": len(problems)}
+            )
             for problem in problems:
                 self.stderr.write(f"  {problem}")
             sys.exit(1)
         if dry_run:
-            self.stdout.write(f"{file.name}：检查通过（未写入）。")
+            self.stdout.write(
+                gettext("%(file)s: checked, all good (nothing written).") % {"file": file.name}
+            )
             return
         with transaction.atomic():
             tree = load_tree(apps, data)
@@ -89,5 +111,6 @@ class Command(BaseCommand):
                 after={"version": tree.version, "categories": tree.categories.count()},
             )
         self.stdout.write(
-            f"{file.name}：已发布分类体系 {tree.version}，共 {tree.categories.count()} 个分类。"
+            gettext("%(file)s: category tree %(version)s published, %(n)s categories.")
+            % {"file": file.name, "version": tree.version, "n": tree.categories.count()}
         )

@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext, pgettext
 
 from wangge.cases.services import create_open311_client
 from wangge.core.errors import ValidationError
@@ -19,16 +20,25 @@ class Command(BaseCommand):
     def handle(self, *args, name, area=None, **options):
         name = name.strip()
         if not name or len(name) > 100:
-            raise CommandError("名称不能为空，且不超过100字")
+            raise CommandError(gettext("The name may not be empty, nor longer than 100 characters"))
         node = None
         if area:
             node = Node.objects.filter(code=area).first()
             if node is None:
-                raise CommandError(f"没有编码为 {area} 的区划或网格")
+                raise CommandError(
+                    gettext("There is no division or grid with code %(code)s") % {"code": area}
+                )
         try:
             client, key = create_open311_client(actor=None, name=name, node=node)
         except ValidationError as exc:
-            raise CommandError("；".join(exc.messages)) from exc
-        where = f"（限 {node.name}）" if node else ""
-        self.stdout.write(f"已为“{client.name}”{where}发放 Open311 密钥（只显示这一次）：")
+            raise CommandError(pgettext("list separator", "; ").join(exc.messages)) from exc
+        if node:
+            said = gettext(
+                "Open311 key issued to “%(name)s” (for %(place)s only), shown this once:"
+            ) % {"name": client.name, "place": node.name}
+        else:
+            said = gettext("Open311 key issued to “%(name)s”, shown this once:") % {
+                "name": client.name
+            }
+        self.stdout.write(said)
         self.stdout.write(key)

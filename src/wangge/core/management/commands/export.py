@@ -10,8 +10,8 @@ from wangge.core.tabular import write_csv, write_xlsx
 
 class Command(BaseCommand):
     help = (
-        "Export buildings, households, persons or hotline work orders with the import's "
-        "columns (.xlsx or .csv)."
+        "Export buildings, households, persons, hotline work orders or cases (the import's "
+        "columns where there is an import; .xlsx or .csv)."
     )
 
     def add_arguments(self, parser):

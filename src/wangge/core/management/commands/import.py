@@ -3,6 +3,7 @@ from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext, ngettext
 
 from wangge.core.imports import REGISTRY, run_import
 
@@ -15,7 +16,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("kind", choices=sorted(REGISTRY))
+        parser.add_argument(
+            "kind", choices=sorted(k for k, importer in REGISTRY.items() if importer.importable)
+        )
         parser.add_argument("file", type=Path)
         parser.add_argument("--dry-run", action="store_true", help="Check only; write nothing.")
         parser.add_argument(
@@ -50,14 +53,34 @@ class Command(BaseCommand):
             progress=progress,
         )
         if not report.ok:
-            self.stderr.write(f"{file.name}：发现 {report.error_count} 个问题，未导入任何数据。")
+            self.stderr.write(
+                ngettext(
+                    "%(file)s: %(n)s problem found, nothing imported.",
+                    "%(file)s: %(n)s problems found, nothing imported.",
+                    report.error_count,
+                )
+                % {"file": file.name, "n": report.error_count}
+            )
             for error in report.errors:
                 self.stderr.write(f"  {error}")
             if report.error_count > len(report.errors):
-                self.stderr.write(f"  ……（仅列出前 {len(report.errors)} 个）")
+                self.stderr.write(
+                    "  " + gettext("… (only the first %(n)s shown)") % {"n": len(report.errors)}
+                )
             sys.exit(1)
-        verb = "检查通过（未写入）" if dry_run else "导入完成"
+        verb = gettext("checked, all good (nothing written)") if dry_run else gettext("imported")
         self.stdout.write(
-            f"{file.name}：{verb}，共 {report.rows} 行：新增 {report.created}，"
-            f"更新 {report.updated}，未变 {report.unchanged}（{report.seconds:.1f} 秒）。"
+            gettext(
+                "%(file)s: %(verb)s, %(rows)s rows: %(created)s new, %(updated)s updated,"
+                " %(unchanged)s unchanged (%(seconds)s seconds)."
+            )
+            % {
+                "file": file.name,
+                "verb": verb,
+                "rows": report.rows,
+                "created": report.created,
+                "updated": report.updated,
+                "unchanged": report.unchanged,
+                "seconds": f"{report.seconds:.1f}",
+            }
         )

@@ -3,6 +3,7 @@ import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext, ngettext
 
 from wangge.territory.choices import CRS
 from wangge.territory.services import import_grids
@@ -34,12 +35,28 @@ class Command(BaseCommand):
             raise CommandError(f"{file}: not valid GeoJSON ({exc})") from exc
         report = import_grids(actor=None, collection=collection, crs=crs, dry_run=dry_run)
         if not report.ok:
-            self.stderr.write(f"{file.name}：{len(report.problems)} 个问题，未导入任何网格。")
+            self.stderr.write(
+                ngettext(
+                    "%(file)s: %(n)s problem, no grid imported.",
+                    "%(file)s: %(n)s problems, no grid imported.",
+                    len(report.problems),
+                )
+                % {"file": file.name, "n": len(report.problems)}
+            )
             for problem in report.problems:
                 self.stderr.write(f"  {problem}")
             sys.exit(1)
-        verb = "检查通过（未写入）" if dry_run else "导入完成"
+        verb = gettext("checked, all good (nothing written)") if dry_run else gettext("imported")
         self.stdout.write(
-            f"{file.name}：{verb}：新增 {report.created} 个网格，更新 {report.updated} 个，"
-            f"楼栋重新归属 {report.buildings_moved} 栋。"
+            gettext(
+                "%(file)s: %(verb)s: %(created)s grids new, %(updated)s updated, %(moved)s"
+                " buildings moved to another grid."
+            )
+            % {
+                "file": file.name,
+                "verb": verb,
+                "created": report.created,
+                "updated": report.updated,
+                "moved": report.buildings_moved,
+            }
         )
