@@ -2,15 +2,16 @@
 
 The district has 10 streets × 10 communities × 10 grids (1,000 grids, boxes), made through
 ``territory.services.create_node``; a grid worker for every grid and a staff member for
-every community handle its cases. Cases are spread evenly over the last 365 days and over
-the grids, their categories drawn from the current tree's leaves with skewed weights (a few
-kinds of problem make most of the work), their channels mixed; each case's life is drawn
-(acceptance after about an hour against a 2-hour limit, finishing after about three days
-against a 5-day promise, verification, callback and rating), and cut at the present, so
-old cases are closed and recent ones open in every state; a few are parked, escalated,
-handed to an agency, sent back for rework, reopened, merged or void. They are written in
-bulk (``wangge.core.bulk.insert``), then ``metrics.rebuild()`` recomputes the roll-ups (timed
-and shown); sizes grow by adding cases, so each size holds the last one's cases too. On
+every community handle its cases. The cases are made by ``bench/caseload.py``: spread
+evenly over the last 365 days and over the grids, their categories drawn from the current
+tree's leaves with skewed weights (a few kinds of problem make most of the work), their
+channels mixed; each case's life is drawn (acceptance after about an hour against a 2-hour
+limit, finishing after about three days against a 5-day promise, verification, callback and
+rating), and cut at the present, so old cases are closed and recent ones open in every state
+(with the yellow or red mark the sweep would give); a few are parked, escalated, handed to
+an agency, sent back for rework, reopened, merged or void. They are written in bulk
+(``wangge.core.bulk.insert``), then ``metrics.rebuild()`` recomputes the roll-ups (timed and
+shown); sizes grow by adding cases, so each size holds the last one's cases too. On
 PostgreSQL the tables are then vacuumed and analysed, as autovacuum would after such a load.
 
 Timed at each size, warm, as the district's administrator (bearer token): (a) the product,
@@ -49,14 +50,14 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from caseload import CaseMaker, fill, vacuum
 from figures import Figure, Goal
 from wangge.accounts.choices import Role
 from wangge.accounts.models import User
 from wangge.accounts.services import add_membership, create_user, issue_token
 from wangge.cases import metrics
-from wangge.cases.choices import Channel, Kind, Rating, Stage, State
-from wangge.cases.models import Agency, Case, CaseRollup, Category, GridRollup
-from wangge.core import bulk
+from wangge.cases.choices import Rating, State
+from wangge.cases.models import Agency, Case, Category, GridRollup
 from wangge.territory import services as territory
 from wangge.territory.choices import NodeKind
 from wangge.territory.models import Node
@@ -66,37 +67,9 @@ RUNS, SCAN_BUDGET_SECONDS, MIN_SCAN_RUNS = 30, 20.0, 5
 STREETS, COMMUNITIES, GRIDS = 10, 10, 10
 DISTRICT = "410102"
 WEST, SOUTH, CELL = 113.55, 34.70, 0.002  # a grid is a CELL × CELL box
-CHUNK = 50_000
 SEED = 410102
 GOAL_MS = 300
 
-# The life of a case, in hours unless said otherwise.
-RESPOND_LIMIT_H = 2
-PROMISE_DAYS = 5
-CHANNELS = [
-    (Channel.PATROL, 30),
-    (Channel.GROUP_CHAT, 20),
-    (Channel.PHONE, 15),
-    (Channel.HOTLINE, 15),
-    (Channel.WEB, 8),
-    (Channel.WALK_IN, 5),
-    (Channel.HOME_VISIT, 4),
-    (Channel.OPEN311, 3),
-]
-PHRASES = [
-    "楼道堆放杂物影响通行",
-    "小区路灯损坏夜间不亮",
-    "垃圾桶满溢无人清运",
-    "楼上住户夜间噪音扰民",
-    "消防通道被私家车占用",
-    "电动车在楼道内飞线充电",
-    "下水道堵塞污水外溢",
-    "暖气不热室温过低",
-    "绿化带树木倒伏",
-    "人行道井盖缺失",
-    "外墙瓷砖脱落存在隐患",
-    "独居老人需要帮助办理业务",
-]
 STREET_NAMES = "棉纺秦岭三官庙林山寨建设桐柏中原西路汝河须水绿东"
 
 
@@ -170,253 +143,6 @@ def build_people(district: Node, community_of: dict[int, int]) -> tuple[str, dic
     workers = {grid: ids[f"grid{grid}"] for grid in community_of}
     staff = {community: ids[f"community{community}"] for community in set(community_of.values())}
     return key, workers, staff
-
-
-# --- The cases ----------------------------------------------------------------------------------
-
-FIELDS = [
-    "number",
-    "tracking_code",
-    "title",
-    "description",
-    "category",
-    "kind",
-    "channel",
-    "state",
-    "grid",
-    "level",
-    "lng",
-    "lat",
-    "address",
-    "attributes",
-    "reporter_name",
-    "reporter_phone",
-    "reporter_phone_hash",
-    "public",
-    "external_source",
-    "external_id",
-    "handler",
-    "agency",
-    "project_ref",
-    "stage",
-    "stage_started_at",
-    "stage_deadline",
-    "respond_by",
-    "due_at",
-    "mark",
-    "escalations",
-    "created_at",
-    "accepted_at",
-    "dispatched_at",
-    "signed_at",
-    "done_at",
-    "verified_at",
-    "closed_at",
-    "parked_until",
-    "reopen_count",
-    "rework_count",
-    "rating",
-    "rating_comment",
-    "rated_at",
-    "updated_at",
-]
-
-
-class CaseMaker:
-    """Rows of cases for ``bulk.insert``: the same for the same seed and present moment."""
-
-    def __init__(self, now, community_of, workers, staff, categories, agency_id, rng):
-        self.now = now
-        self.grids = np.array(sorted(community_of))
-        self.community_of, self.workers, self.staff = community_of, workers, staff
-        self.categories = categories  # (id, default kind, name), most frequent first
-        weights = 1 / np.arange(1, len(categories) + 1) ** 0.9
-        self.category_p = weights / weights.sum()
-        self.channels = [channel for channel, _w in CHANNELS]
-        channel_w = np.array([w for _c, w in CHANNELS], dtype=float)
-        self.channel_p = channel_w / channel_w.sum()
-        self.agency_id = agency_id
-        self.rng = rng
-        # Residents' phones (encrypted by ``bulk.insert``, as the import does).
-        self.phones = [f"139{n:08d}" for n in range(1000)]
-        self.epoch = int(now.timestamp())
-
-    def rows(self, start: int, count: int) -> list[tuple]:
-        rng, now = self.rng, self.epoch
-        created = now - rng.integers(60, 365 * 86400, count)
-        respond_after = (rng.exponential(1.2, count) * 3600).astype(np.int64)
-        handle_after = (rng.gamma(2.0, 1.5, count) * 86400).astype(np.int64)
-        verify_after = (rng.exponential(12, count) * 3600).astype(np.int64) + 600
-        close_after = (rng.exponential(24, count) * 3600).astype(np.int64) + 600
-        fate = rng.random(count)
-        rated = rng.random(count)
-        side = rng.random(count)
-        grids = rng.choice(self.grids, count)
-        categories = rng.choice(len(self.categories), count, p=self.category_p)
-        channels = rng.choice(len(self.channels), count, p=self.channel_p)
-        phrase = rng.integers(0, len(PHRASES), count)
-        out = []
-        stamp = datetime.datetime.fromtimestamp
-        utc = datetime.UTC
-        updated = stamp(now, utc)
-        for i in range(count):
-            index = start + i
-            c = int(created[i])
-            grid = int(grids[i])
-            category_id, default_kind, category_name = self.categories[categories[i]]
-            channel = self.channels[channels[i]]
-            phone = self.phones[index % 1000] if channel not in (Channel.PATROL,) else ""
-            kind = Kind.INSTANT if side[i] < 0.08 else default_kind
-            respond_by = c + RESPOND_LIMIT_H * 3600
-            accepted = c + int(respond_after[i])
-            due = accepted + PROMISE_DAYS * 86400
-            done = accepted + int(handle_after[i])
-            verified = done + int(verify_after[i])
-            closed = verified + int(close_after[i])
-            handler = self.staff[self.community_of[grid]] if side[i] > 0.85 else self.workers[grid]
-            level = agency = parked_until = None
-            rework = reopen = 0
-            rating = ""
-            times = {}
-            if fate[i] < 0.01:
-                state = State.VOID
-                times = {"closed_at": c + 1800}
-                handler = None
-            elif fate[i] < 0.03:
-                state, handler = State.MERGED, None
-                times = {"closed_at": c + 900}
-            elif accepted > now:
-                state, handler = State.REPORTED, None
-            elif fate[i] < 0.045 and done > now:
-                state = State.PARKED
-                parked_until = datetime.date.fromtimestamp(now + 30 * 86400)
-                times = {"accepted_at": accepted}
-            elif fate[i] < 0.055 and done > now:
-                state, level = State.ESCALATED, self.community_of[grid]
-                times = {"accepted_at": accepted}
-            elif fate[i] < 0.065:
-                state, agency, handler = State.TRANSFERRED, self.agency_id, None
-                times = {"accepted_at": accepted}
-            elif done > now:
-                state = (State.DISPATCHED, State.SIGNED, State.HANDLING)[index % 3]
-                times = {"accepted_at": accepted, "dispatched_at": accepted + 300}
-                if state != State.DISPATCHED:
-                    times["signed_at"] = accepted + 3600
-            else:
-                if fate[i] > 0.96:
-                    rework = 1
-                times = {
-                    "accepted_at": accepted,
-                    "dispatched_at": accepted + 300,
-                    "signed_at": accepted + 3600,
-                    "done_at": done,
-                }
-                if verified > now:
-                    state = State.DONE
-                elif closed > now:
-                    state = State.VERIFIED
-                    times["verified_at"] = verified
-                else:
-                    state = State.CLOSED
-                    times["verified_at"], times["closed_at"] = verified, closed
-                    if rated[i] < 0.75:
-                        r = rated[i] / 0.75
-                        rating = (
-                            Rating.SATISFIED
-                            if r < 0.72
-                            else Rating.FAIRLY
-                            if r < 0.93
-                            else Rating.DISSATISFIED
-                        )
-                        times["rated_at"] = closed
-                        if rating == Rating.DISSATISFIED and side[i] < 0.3:
-                            reopen = 1
-            if kind == Kind.INSTANT and "done_at" in times:
-                due = None
-            stage = {
-                State.REPORTED: Stage.ACCEPT,
-                State.DISPATCHED: Stage.SIGN,
-                State.SIGNED: Stage.HANDLE,
-                State.HANDLING: Stage.HANDLE,
-                State.DONE: Stage.VERIFY,
-                State.VERIFIED: Stage.CALLBACK,
-            }.get(state, "")
-            accepted_at = times.get("accepted_at")
-            out.append(
-                (
-                    f"B{index:011d}",
-                    f"T{index:09d}",
-                    f"{category_name}：{PHRASES[phrase[i]]}",
-                    f"{PHRASES[phrase[i]]}，{PHRASES[(phrase[i] + 5) % len(PHRASES)]}，请尽快处理。"
-                    f"居民反映已持续数日（第{index}号）。",
-                    category_id,
-                    kind,
-                    channel,
-                    state,
-                    grid,
-                    level,
-                    None,
-                    None,
-                    f"中原区{category_name}附近{index % 97 + 1}号楼",
-                    {},
-                    "" if not phone else "王女士",
-                    phone,
-                    "" if not phone else f"{index % 1000:040d}",
-                    channel != Channel.PATROL,
-                    "",
-                    "",
-                    handler,
-                    agency,
-                    "",
-                    stage,
-                    stamp(c, utc) if stage else None,
-                    stamp(due, utc) if stage == Stage.HANDLE and due else None,
-                    stamp(respond_by, utc),
-                    stamp(due, utc) if accepted_at and due else None,
-                    "",
-                    1 if level else 0,
-                    stamp(c, utc),
-                    stamp(accepted_at, utc) if accepted_at else None,
-                    _at(times, "dispatched_at", stamp),
-                    _at(times, "signed_at", stamp),
-                    _at(times, "done_at", stamp),
-                    _at(times, "verified_at", stamp),
-                    _at(times, "closed_at", stamp),
-                    parked_until,
-                    reopen,
-                    rework,
-                    rating,
-                    "",
-                    _at(times, "rated_at", stamp),
-                    updated,
-                )
-            )
-        return out
-
-
-def _at(times: dict, name: str, stamp):
-    value = times.get(name)
-    return None if value is None else stamp(value, datetime.UTC)
-
-
-def fill(maker: CaseMaker, have: int, want: int, log) -> float:
-    began = time.perf_counter()
-    for start in range(have, want, CHUNK):
-        count = min(CHUNK, want - start)
-        with transaction.atomic():
-            bulk.insert(Case, FIELDS, maker.rows(start, count))
-        if want - have > 4 * CHUNK and (start - have) % (4 * CHUNK) == 0:
-            log(f"  {start + count - have:,} of {want - have:,} cases written")
-    return time.perf_counter() - began
-
-
-def vacuum() -> None:
-    """PostgreSQL: what autovacuum does after a bulk load (visibility map, statistics)."""
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cursor:
-        for model in (Case, CaseRollup, GridRollup):
-            cursor.execute(f"VACUUM ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
 
 # --- The three ways -----------------------------------------------------------------------------

@@ -2,12 +2,12 @@
 
     python bench/run.py [--quick] [--postgres] [--only GROUP ...] [--profile] [--strict]
 
-GROUP is ``locate``, ``import``, ``intake``, ``rates`` or ``pages``. Everything runs against
-a throwaway ``WANGGE_VAR_DIR`` (keys, SQLite databases, the generated workbook) in a
-temporary directory, removed at the end; each benchmark that writes gets a fresh database of
-its own. ``--postgres`` makes those throwaway PostgreSQL databases instead, dropped at the
-end. A full run writes ``bench/results.json`` and ``bench/REPORT.md``; a quick one only
-prints its figures.
+GROUP is ``locate``, ``import``, ``intake``, ``rates``, ``pages`` or ``reads``. Everything
+runs against a throwaway ``WANGGE_VAR_DIR`` (keys, SQLite databases, the generated workbook)
+in a temporary directory, removed at the end; each benchmark that writes gets a fresh
+database of its own. ``--postgres`` makes those throwaway PostgreSQL databases instead,
+dropped at the end. A full run writes ``bench/results.json`` and ``bench/REPORT.md``; a quick
+one only prints its figures.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from pathlib import Path
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS = BENCH_DIR / "results.json"
 REPORT = BENCH_DIR / "REPORT.md"
-GROUPS = ("locate", "import", "intake", "rates", "pages")
+GROUPS = ("locate", "import", "intake", "rates", "pages", "reads")
 POSTGRES_ADMIN_URL = os.environ.get(
     "WANGGE_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
@@ -115,6 +115,7 @@ def measure(args, folder: Path, databases: Databases) -> tuple[list, dict, dict[
     import locate_bench
     import pages_bench
     import rates_bench
+    import reads_bench
     from machine import describe
 
     machine = describe()
@@ -137,6 +138,9 @@ def measure(args, folder: Path, databases: Databases) -> tuple[list, dict, dict[
     if "pages" in chosen:
         databases.fresh("pages")
         figures += pages_bench.run(quick=args.quick, log=log)
+    if "reads" in chosen:
+        databases.fresh("reads")
+        figures += reads_bench.run(quick=args.quick, log=log)
     # Every group's method, whether this run measured it or not: the report shows them all.
     methods = {
         "locate": locate_bench.__doc__,
@@ -144,6 +148,7 @@ def measure(args, folder: Path, databases: Databases) -> tuple[list, dict, dict[
         "intake": intake_bench.__doc__,
         "rates": rates_bench.__doc__,
         "pages": pages_bench.__doc__,
+        "reads": reads_bench.__doc__,
     }
     return figures, machine, methods
 
