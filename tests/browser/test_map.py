@@ -4,6 +4,7 @@ from the keyboard, the map fills the window below the top bar, and a grid worker
 their grid only; at phone and desktop size, without console errors."""
 
 import re
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -129,3 +130,50 @@ def test_layers_can_be_switched_off(new_page, base_url):
     assert page.locator("path.map-building").count() == 0
     page.get_by_role("checkbox", name="网格").uncheck()
     assert page.locator(GRIDS).count() == 0
+
+
+def test_the_servers_clusters_are_drawn_and_zoom_in_on_a_click(new_page, base_url):
+    """A district's map gets clusters from the server when its view holds too many cases
+    (``maps.views.MAX_POINTS``): here the answer is replaced by one cluster over the grids, and
+    the page draws it with its count, red for its late cases, and zooms in on a click, asking
+    again for what the new view holds."""
+    page = new_page(as_user="community_lvdu", viewport=DESKTOP)
+    asked = []
+
+    def one_cluster(route):
+        asked.append(route.request.url)
+        real = route.fetch().json()
+        lngs = [f["geometry"]["coordinates"][0] for f in real["features"]]
+        lats = [f["geometry"]["coordinates"][1] for f in real["features"]]
+        middle = [sum(lngs) / len(lngs), sum(lats) / len(lats)]
+        cluster = {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": middle},
+            "properties": {
+                "cluster": True,
+                "count": 4321,
+                "late": 12,
+                "bbox": [min(lngs), min(lats), max(lngs), max(lats)],
+            },
+        }
+        route.fulfill(json={"type": "FeatureCollection", "features": [cluster]})
+
+    page.route("**/map/cases.geojson*", one_cluster)
+    open_map(page, base_url)
+    assert page.locator("#map").get_attribute("data-cases") == "clusters"
+    assert len(asked) == 1 and "bbox=" in asked[0] and "zoom=" in asked[0]
+    cluster = page.locator(".map-cluster.is-late")
+    assert cluster.count() == 1 and cluster.inner_text() == "4321"
+    assert page.locator(".map-case").count() == 0
+
+    cluster.click()
+    for _ in range(50):  # the zoom animates, then the new view is asked for
+        if len(asked) > 1:
+            break
+        page.wait_for_timeout(100)
+    assert len(asked) == 2, "the zoomed view was not asked for"
+    assert zoom_of(asked[1]) > zoom_of(asked[0])
+
+
+def zoom_of(url):
+    return int(parse_qs(urlsplit(url).query)["zoom"][0])

@@ -121,17 +121,19 @@ def _bulk_choices(user) -> dict:
     """Who and which teams the list's bulk dispatch offers: the people working in the
     user's scope (one line each), and its active teams."""
     people, seen = [], set()
+    # Plain rows, not model instances: a district offers everyone who works in it.
     memberships = (
         Membership.objects.restrict(user, "view")
         .filter(is_active=True, user__is_active=True)
         .exclude(role__in=[Role.VOLUNTEER, Role.PARTY_MEMBER])
-        .select_related("user", "node")
         .order_by("node__path", "role", "user__username")
+        .values_list("user_id", "user__display_name", "user__username", "node__name")
     )
-    for membership in memberships:
-        if membership.user_id not in seen:
-            seen.add(membership.user_id)
-            people.append(membership)
+    for user_id, display_name, username, place in memberships:
+        if user_id not in seen:
+            seen.add(user_id)
+            who = f"{display_name} ({username})" if display_name else username
+            people.append((user_id, f"{who} · {place}"))
     return {
         "moves": [(action, machine.MOVES[action].label) for action in BULK_MOVES],
         "people": people,

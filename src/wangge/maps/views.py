@@ -9,7 +9,8 @@ import json
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.db.models import BooleanField, Count, ExpressionWrapper, Q
+from django.db.models import Avg, BooleanField, Count, ExpressionWrapper, F, Max, Min, Q
+from django.db.models.functions import Floor
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -212,13 +213,49 @@ def buildings(request):
     return _geojson(geojson.collection(features))
 
 
+# Above this many open cases in the view the server sends clusters, not points: a district's
+# thousands of open cases would cost more to write, send and draw than anyone can read.
+MAX_POINTS = 2000
+# A cluster covers a square of about this many screen pixels at the asked zoom.
+CLUSTER_PIXELS = 64
+DEFAULT_ZOOM = 12
+MAX_ZOOM = 22
+
+
+def _zoom(request):
+    """The optional ``?zoom=`` (0–22), or a problem+json 400 to return."""
+    value = request.GET.get("zoom", "").strip()
+    if not value:
+        return DEFAULT_ZOOM, None
+    if value.isdigit() and int(value) <= MAX_ZOOM:
+        return int(value), None
+    message = _("Should be a whole number from 0 to %(max)d") % {"max": MAX_ZOOM}
+    return None, problem(
+        400, "Bad Request", message, errors=[{"field": "zoom", "message": message}]
+    )
+
+
+def cell_degrees(zoom: int) -> float:
+    """The side of a cluster's square in degrees: CLUSTER_PIXELS of a 256-pixel Web
+    Mercator tile at ``zoom`` (a degree of longitude is as wide at every latitude there)."""
+    return 360 / (256 * 2**zoom) * CLUSTER_PIXELS
+
+
 @login_required
 @require_GET
 @never_cache
 @gzip_page
 def cases(request):
-    """The open cases the user may see that have a position: number, title, state, late."""
+    """The open cases the user may see that have a position: number, title, state, late.
+
+    The page asks for what it shows (``?bbox=`` and ``?zoom=``). When more than MAX_POINTS
+    cases lie in it, the answer is clusters made by the database, one per square of the map,
+    each with its count, its late count, its middle and its extent, so a district's map costs
+    the same at 10,000 open cases as at 100."""
     bbox, error = _bbox(request)
+    if error:
+        return error
+    zoom, error = _zoom(request)
     if error:
         return error
     rows = Case.objects.restrict(request.user, "view").filter(
@@ -227,20 +264,58 @@ def cases(request):
     rows = _inside_bbox(rows, bbox)
     # Lateness is decided by the database: a district's thousands of open cases need not be
     # read with their deadlines.
-    rows = list(
+    chosen = list(
         rows.annotate(is_late=ExpressionWrapper(_late(), output_field=BooleanField()))
         .order_by("id")
-        .values_list("id", "number", "title", "state", "is_late", "lng", "lat")
+        .values_list("id", "number", "title", "state", "is_late", "lng", "lat")[: MAX_POINTS + 1]
     )
-    positions = geojson.points([(lng, lat) for *_rest, lng, lat in rows], geojson.map_crs())
+    if len(chosen) > MAX_POINTS:
+        return _clusters(rows, zoom)
+    positions = geojson.points([(lng, lat) for *_rest, lng, lat in chosen], geojson.map_crs())
     # Each state's label translated and written as JSON once, not once per case.
     states = {value: geojson.text(str(label)) for value, label in State.choices}
     properties = [
         f'{{"id":{pk},"number":{geojson.text(number)},"title":{geojson.text(title)},'
         f'"state":{states.get(state) or geojson.text(state)},"late":{"true" if late else "false"}}}'
-        for pk, number, title, state, late, _lng, _lat in rows
+        for pk, number, title, state, late, _lng, _lat in chosen
     ]
     return HttpResponse(geojson.points_text(positions, properties), content_type=GEOJSON)
+
+
+def _clusters(rows, zoom: int) -> HttpResponse:
+    """The cases of ``rows`` grouped by squares of the map in one query: a point per square
+    at the mean of its cases, with ``cluster``, ``count``, ``late`` and ``bbox`` (WGS-84
+    corners converted like the points, so the page can zoom to it)."""
+    size = cell_degrees(zoom)
+    groups = list(
+        rows.annotate(
+            cell_x=Floor(F("lng") / size),
+            cell_y=Floor(F("lat") / size),
+        )
+        .values("cell_x", "cell_y")
+        .annotate(
+            count=Count("id"),
+            late=Count("id", filter=_late()),
+            mid_lng=Avg("lng"),
+            mid_lat=Avg("lat"),
+            west=Min("lng"),
+            south=Min("lat"),
+            east=Max("lng"),
+            north=Max("lat"),
+        )
+        .order_by("cell_y", "cell_x")
+    )
+    crs = geojson.map_crs()
+    middles = geojson.points([(g["mid_lng"], g["mid_lat"]) for g in groups], crs)
+    corners = geojson.points(
+        [(g[x], g[y]) for g in groups for x, y in (("west", "south"), ("east", "north"))], crs
+    )
+    properties = [
+        f'{{"cluster":true,"count":{group["count"]},"late":{group["late"]},'
+        f'"bbox":[{sw[0]!r},{sw[1]!r},{ne[0]!r},{ne[1]!r}]}}'
+        for group, sw, ne in zip(groups, corners[0::2], corners[1::2], strict=True)
+    ]
+    return HttpResponse(geojson.points_text(middles, properties), content_type=GEOJSON)
 
 
 def _inside_bbox(rows, bbox):

@@ -14,6 +14,7 @@ from wangge.accounts.models import Membership
 from wangge.cases.choices import FINAL_STATES, Mark
 from wangge.cases.models import Case
 from wangge.demo.district import GUANLAN, GUANLAN_GRID1, LVDU, LVDU_GRID1, LVDU_GRID2
+from wangge.maps import views
 from wangge.people.models import Household
 from wangge.territory.choices import GRID_KINDS
 from wangge.territory.geo import wgs84_to_gcj02
@@ -225,6 +226,67 @@ def test_grid_workers_listed_are_only_those_of_the_grid(as_user, node):
         )
     )
     assert set(grids[LVDU_GRID2]["properties"]["workers"]) == names
+
+
+# --- Clusters from the server -------------------------------------------------------------------
+
+
+def late_under(code):
+    cases = open_cases_under(code).filter(lng__isnull=False)
+    return (cases.filter(mark=Mark.RED) | cases.filter(stage_deadline__lt=timezone.now())).count()
+
+
+@pytest.mark.parametrize(("persona", "prefix"), [(COMMUNITY, LVDU), (WORKER, LVDU_GRID1)])
+@pytest.mark.parametrize("zoom", ["3", "14", "22"])
+def test_more_cases_than_points_are_sent_as_clusters_of_the_same_cases(
+    as_user, monkeypatch, persona, prefix, zoom
+):
+    monkeypatch.setattr(views, "MAX_POINTS", 2)
+    expected = open_cases_under(prefix).filter(lng__isnull=False)
+    assert expected.count() > 2
+    clusters = layer(as_user(persona), "cases", zoom=zoom)
+    assert clusters and all(f["properties"]["cluster"] for f in clusters)
+    # Every case in scope is counted once, in the square it lies in, and nothing else is.
+    assert sum(f["properties"]["count"] for f in clusters) == expected.count()
+    assert sum(f["properties"]["late"] for f in clusters) == late_under(prefix)
+    for feature in clusters:
+        west, south, east, north = feature["properties"]["bbox"]
+        lng, lat = feature["geometry"]["coordinates"]
+        assert west <= lng <= east and south <= lat <= north
+        assert east - west <= views.cell_degrees(int(zoom)) + 1e-6
+    # The squares shrink as the map zooms in.
+    if zoom == "3":
+        assert len(clusters) == 1
+
+
+def test_clusters_keep_to_the_bbox_and_the_scope(as_user, monkeypatch, node):
+    monkeypatch.setattr(views, "MAX_POINTS", 0)
+    far = node(GUANLAN_GRID1)
+    box = f"{far.min_lng},{far.min_lat},{far.max_lng},{far.max_lat}"
+    assert layer(as_user(WORKER), "cases", bbox=box, zoom=12) == []
+    mine = layer(as_user("gridworker_guanlan1"), "cases", bbox=box, zoom=12)
+    expected = open_cases_under(GUANLAN_GRID1).filter(
+        lng__gte=far.min_lng, lng__lte=far.max_lng, lat__gte=far.min_lat, lat__lte=far.max_lat
+    )
+    assert sum(f["properties"]["count"] for f in mine) == expected.count() > 0
+
+
+@pytest.mark.parametrize("zoom", [3, 16])
+def test_clusters_take_one_grouped_query(as_user, monkeypatch, django_assert_num_queries, zoom):
+    """The session, user and scope (6), the capped read of points that found too many, and
+    one grouped query, whatever the zoom."""
+    monkeypatch.setattr(views, "MAX_POINTS", 2)
+    client = as_user(COMMUNITY)
+    with django_assert_num_queries(8):
+        assert layer(client, "cases", zoom=zoom)
+
+
+@pytest.mark.parametrize("zoom", ["-1", "23", "1.5", "ten"])
+def test_a_bad_zoom_is_a_400_naming_the_field(as_user, zoom):
+    response = as_user(COMMUNITY).get("/map/cases.geojson", {"zoom": zoom})
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["errors"][0]["field"] == "zoom"
 
 
 # --- Input and coordinates ----------------------------------------------------------------------

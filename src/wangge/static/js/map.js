@@ -104,8 +104,9 @@
     return box;
   }
 
-  function load(url) {
+  function load(url, signal) {
     return fetch(url, {
+      signal,
       credentials: "same-origin",
       headers: { Accept: "application/geo+json" },
     }).then((response) => {
@@ -171,7 +172,10 @@
     overlays[labels.buildings] = buildings;
   }
 
+  // Open cases: points clustered in the page when the server sends points, and the server's
+  // own clusters when the view holds more cases than are worth sending one by one.
   let cases = null;
+  let serverClusters = null;
   if (config.layers.cases) {
     cases = L.markerClusterGroup({
       showCoverageOnHover: false,
@@ -185,8 +189,9 @@
           iconSize: L.point(36, 36),
         });
       },
-    }).addTo(map);
-    overlays[labels.openCases] = cases;
+    });
+    serverClusters = L.layerGroup();
+    overlays[labels.openCases] = L.layerGroup([cases, serverClusters]).addTo(map);
   }
 
   const layersControl = L.control.layers(null, overlays, { collapsed: narrow }).addTo(map);
@@ -251,26 +256,94 @@
     return features.length;
   }
 
-  function showCases(data) {
-    const markers = data.features.map((feature) => {
-      const [lng, lat] = feature.geometry.coordinates;
-      const properties = feature.properties;
-      const marker = L.marker([lat, lng], {
-        icon: L.divIcon({
-          className: `map-case${properties.late ? " is-late" : ""}`,
-          iconSize: L.point(14, 14),
-        }),
-        title: properties.title,
-        late: properties.late,
-      });
-      return marker.bindPopup(() => casePopup(properties));
+  function caseMarker(feature) {
+    const [lng, lat] = feature.geometry.coordinates;
+    const properties = feature.properties;
+    const marker = L.marker([lat, lng], {
+      icon: L.divIcon({
+        className: `map-case${properties.late ? " is-late" : ""}`,
+        iconSize: L.point(14, 14),
+      }),
+      title: properties.title,
+      late: properties.late,
     });
-    cases.addLayers(markers);
+    return marker.bindPopup(() => casePopup(properties));
+  }
+
+  // A cluster from the server: its count, red when some are late; a click (or Enter) zooms
+  // to the cases it holds.
+  function clusterMarker(feature) {
+    const [lng, lat] = feature.geometry.coordinates;
+    const { count, late, bbox } = feature.properties;
+    const marker = L.marker([lat, lng], {
+      icon: L.divIcon({
+        html: `<span>${count}</span>`,
+        className: `map-cluster${late ? " is-late" : ""}`,
+        iconSize: L.point(40, 40),
+      }),
+      title: `${labels.openCases} ${count}${late ? ` · ${labels.lateCases} ${late}` : ""}`,
+    });
+    return marker.on("click", () => {
+      const [west, south, east, north] = bbox;
+      if (west === east && south === north) {
+        map.setView([lat, lng], Math.min(map.getZoom() + 3, map.getMaxZoom()));
+      } else {
+        map.fitBounds([[south, west], [north, east]], { padding: [24, 24] });
+      }
+    });
+  }
+
+  // What was last asked for: points inside a box stay true when the view moves within it;
+  // clusters are redrawn whenever the zoom changes.
+  let loaded = null;
+  let pending = null; // { url, promise, controller }
+
+  function loadCases() {
+    const view = map.getBounds();
+    const zoom = map.getZoom();
+    if (loaded && loaded.bounds.contains(view) && (!loaded.clustered || loaded.zoom === zoom)) {
+      return Promise.resolve();
+    }
+    const wide = view.pad(0.25);
+    const clamp = (value, limit) => Math.max(-limit, Math.min(limit, value));
+    const bbox = [
+      clamp(wide.getWest(), 180),
+      clamp(wide.getSouth(), 90),
+      clamp(wide.getEast(), 180),
+      clamp(wide.getNorth(), 90),
+    ].map((value) => value.toFixed(6));
+    const url = `${config.layers.cases}?${new URLSearchParams({ bbox: bbox.join(","), zoom })}`;
+    if (pending && pending.url === url) return pending.promise;
+    if (pending) pending.controller.abort();
+    const controller = new AbortController();
+    const promise = load(url, controller.signal).then((data) => {
+      const clustered = data.features.some((feature) => feature.properties.cluster);
+      cases.clearLayers();
+      serverClusters.clearLayers();
+      if (clustered) {
+        data.features.forEach((feature) => serverClusters.addLayer(clusterMarker(feature)));
+      } else {
+        cases.addLayers(data.features.map(caseMarker));
+      }
+      loaded = { bounds: wide, zoom, clustered };
+      element.dataset.cases = clustered ? "clusters" : "points";
+    });
+    pending = { url, promise, controller };
+    return promise.finally(() => {
+      if (pending && pending.controller === controller) pending = null;
+    });
   }
 
   const loads = [load(config.layers.grids).then(showGrids)];
   if (buildings) loads.push(load(config.layers.buildings).then((data) => buildings.addData(data)));
-  if (cases) loads.push(load(config.layers.cases).then(showCases));
+  if (cases) {
+    loads[0] = loads[0].then((count) => loadCases().then(() => count));
+    map.on("moveend", () =>
+      loadCases().catch((error) => {
+        if (error.name !== "AbortError") say(labels.failed, true);
+      }),
+    );
+  }
   Promise.allSettled(loads).then(([gridResult, ...others]) => {
     const failed = [gridResult, ...others].some((result) => result.status === "rejected");
     if (failed) {
