@@ -27,6 +27,8 @@ from wangge.core import services as core
 from wangge.core.context import request_id_var
 from wangge.core.models import AuditEvent
 from wangge.demo.district import LVDU, LVDU_GRID1
+from wangge.notices import services as notices
+from wangge.notices.models import NoticeKind
 from wangge.people import idnumber
 from wangge.people import services as people
 from wangge.people.models import CareTag, Household, Person, Visit
@@ -40,6 +42,15 @@ NOT_WRITES = {
     "cases.lostfound": {"claim_place", "notice_text", "notice_code", "item_for_notice_code"},
     "cases": {"phone_hash", "case_snapshot", "level_above", "open311_key_hash", "grid_by_id"},
     "accounts": {"client_ip", "user_for_token"},
+    "notices": {
+        "notice_snapshot",
+        "public_url",
+        "notice_url",
+        "robot_key",
+        "find_follow",
+        "notices_for_grid",
+        "delivery_report",
+    },
     "core": {"allowed", "check_scope", "bump_counter", "read_counter", "idempotent", "replay"},
     "people": {
         "clean_identity",
@@ -347,6 +358,84 @@ def run_hand_over(actor):
     return "cases.claim.handed_over", claim
 
 
+def run_notice_from_found_item(actor):
+    notice = lostfound.notice_from_found_item(actor=actor, item=a_found_item(actor))
+    return "notices.notice.published", notice
+
+
+def a_notice(actor, *places, **options):
+    return notices.create_notice(
+        actor=actor,
+        kind=NoticeKind.objects.get(code="convenience"),
+        title="供暖报修",
+        body="暖气不热请拨打报修电话。",
+        nodes=list(places or [grid1()]),
+        **options,
+    )
+
+
+def run_create_notice(actor):
+    return "notices.notice.created", a_notice(actor)
+
+
+def run_update_notice(actor):
+    notice = notices.update_notice(actor=actor, notice=a_notice(actor), title="供暖报修电话")
+    return "notices.notice.updated", notice
+
+
+def run_publish_notice(actor):
+    return "notices.notice.published", notices.publish_notice(actor=actor, notice=a_notice(actor))
+
+
+def a_pending_notice():
+    street = User.objects.get(username="street_zyxl")
+    notice = a_notice(street, Node.objects.get(code="410102010"))
+    return notices.publish_notice(actor=street, notice=notice)
+
+
+def run_approve_notice(actor):
+    notice = notices.approve_notice(actor=actor, notice=a_pending_notice())
+    return "notices.notice.approved", notice
+
+
+def run_reject_notice(actor):
+    notice = notices.reject_notice(actor=actor, notice=a_pending_notice(), note="补充时间")
+    return "notices.notice.rejected", notice
+
+
+def run_withdraw_notice(actor):
+    _action, notice = run_publish_notice(actor)
+    return "notices.notice.withdrawn", notices.withdraw_notice(actor=actor, notice=notice)
+
+
+def run_add_notice_file(actor):
+    upload = io.BytesIO(b"%PDF-1.4 schedule")
+    upload.name = "schedule.pdf"
+    upload.size = len(upload.getvalue())
+    with override_settings(MEDIA_ROOT=tempfile.mkdtemp()):
+        added = notices.add_notice_file(actor=actor, notice=a_notice(actor), upload=upload)
+    return "notices.noticefile.added", added
+
+
+def run_create_robot(actor):
+    robot = notices.create_robot(actor=actor, grid=grid1(), name="新群", key="audit-robot-key-1")
+    return "notices.robot.created", robot
+
+
+def run_update_robot(actor):
+    _action, robot = run_create_robot(actor)
+    return "notices.robot.updated", notices.update_robot(actor=actor, robot=robot, name="改名")
+
+
+def run_follow(actor):
+    return "notices.follow.created", notices.follow(actor=actor, grid=grid1(), phone="13900001234")
+
+
+def run_unfollow(actor):
+    _action, followed = run_follow(actor)
+    return "notices.follow.ended", notices.unfollow(actor=actor, follow=followed)
+
+
 CASES = {
     "cases.photos": {"add_photo": run_add_photo},
     "cases.lostfound": {
@@ -354,6 +443,20 @@ CASES = {
         "claim_item": run_claim_item,
         "check_claim": run_check_claim,
         "hand_over": run_hand_over,
+        "notice_from_found_item": run_notice_from_found_item,
+    },
+    "notices": {
+        "create_notice": run_create_notice,
+        "update_notice": run_update_notice,
+        "publish_notice": run_publish_notice,
+        "approve_notice": run_approve_notice,
+        "reject_notice": run_reject_notice,
+        "withdraw_notice": run_withdraw_notice,
+        "add_notice_file": run_add_notice_file,
+        "create_robot": run_create_robot,
+        "update_robot": run_update_robot,
+        "follow": run_follow,
+        "unfollow": run_unfollow,
     },
     "cases": {
         "report": run_report,
@@ -401,6 +504,7 @@ MODULES = {
     "cases": cases,
     "cases.photos": photos,
     "cases.lostfound": lostfound,
+    "notices": notices,
 }
 
 

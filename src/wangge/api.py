@@ -9,6 +9,7 @@ from wangge.cases.lostfound_api import router as lostfound_router
 from wangge.cases.photos_api import router as photos_router
 from wangge.core.api import AUTH, install_error_handlers
 from wangge.core.api import router as core_router
+from wangge.notices.api import router as notices_router
 from wangge.people.api import router as people_router
 from wangge.territory.api import router as territory_router
 
@@ -40,4 +41,5 @@ api.add_router("", people_router)
 api.add_router("", cases_router)
 api.add_router("", photos_router)
 api.add_router("", lostfound_router)
+api.add_router("", notices_router)
 api.add_router("", core_router)

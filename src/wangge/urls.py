@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("wangge.core.urls")),
     path("", include("wangge.cases.urls")),
     path("", include("wangge.cases.lostfound_urls")),
+    path("", include("wangge.notices.urls")),
     path("m/", include("wangge.field.urls")),
     path("map/", include("wangge.maps.urls")),
     path("dashboard/", include("wangge.dashboards.urls")),

@@ -117,6 +117,8 @@ def main(argv=None) -> int:
                 )
                 page.goto(f"{base_url}/registry/persons/")
                 person_path = page.locator("table.persons tbody a").first.get_attribute("href")
+                page.goto(f"{base_url}/notices/?state=published")
+                notice_path = page.locator("table.notices tbody a").first.get_attribute("href")
             context.close()
 
         # (file name, persona, path)
@@ -138,6 +140,12 @@ def main(argv=None) -> int:
             ("registry-grid", "community_lvdu", "/registry/nodes/410102010003001/"),
             ("registry-household", "community_lvdu", household_path),
             ("registry-person", "community_lvdu", person_path),
+            ("notices", "community_lvdu", "/notices/"),
+            ("notice-new", "community_lvdu", "/notices/new/"),
+            ("notice-detail", "community_lvdu", notice_path),
+            ("notice-poster", "community_lvdu", f"{notice_path}poster/"),
+            ("notice-robots", "community_lvdu", "/notices/robots/"),
+            ("notice-public", None, notice_path.replace("/notices/", "/n/")),
             ("phone-tasks", "gridworker_lvdu1", "/m/"),
             ("phone-report", "gridworker_lvdu1", "/m/report/"),
             ("phone-grid", "gridworker_lvdu1", "/m/grid/"),

@@ -98,7 +98,7 @@ def test_resident_pages_in_english(new_page, base_url):
     category.select_option(index=1)
     page.get_by_label("What happened, and where exactly?").fill("楼道灯坏了，晚上很黑。")
     with page.expect_navigation():
-        page.get_by_role("button", name="Send").click()
+        page.get_by_role("button", name="Send", exact=True).click()
     assert re.search(r"/t/[A-Z0-9]+/$", page.url), page.url
     assert "Keep your tracking code" in page.locator(".messages").inner_text()
     assert_english(page)

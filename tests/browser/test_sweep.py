@@ -42,6 +42,7 @@ EXCLUDED = {
     "found-claim": "a POST",
     "found-check": "a POST",
     "found-hand-over": "a POST",
+    "found-publish": "a POST",
     "field-task-act": "a POST",
     "field-manifest": "the phone pages' web app manifest (JSON)",
     "field-sw": "the phone pages' service worker (JavaScript)",
@@ -49,6 +50,15 @@ EXCLUDED = {
     "map-buildings": "a layer of the map page (GeoJSON)",
     "map-cases": "a layer of the map page (GeoJSON)",
     "registry-person-reveal": "a POST",
+    "notice-publish": "a POST",
+    "notice-review": "a POST",
+    "notice-withdraw": "a POST",
+    "notice-file": "a POST (an upload)",
+    "notice-file-get": "a file (a notice's picture or attachment)",
+    "notice-public-file": "a file (a notice's picture or attachment)",
+    "notice-robot-switch": "a POST",
+    "notice-follow-grid": "a POST",
+    "notice-follow-case": "a POST",
 }
 
 GRIDS = [demo.LVDU_GRID1, demo.GUANLAN_GRID1, demo.LVDU_GRID2]
@@ -69,6 +79,10 @@ SAMPLES = {
     "registry-building": lambda d: [{"pk": pk} for pk in d.ids("buildings")],
     "registry-household": lambda d: [{"pk": pk} for pk in d.ids("households")],
     "registry-person": lambda d: [{"pk": pk} for pk in d.ids("persons")],
+    "notice-detail": lambda d: [{"pk": d.notice}],
+    "notice-poster": lambda d: [{"pk": d.notice}],
+    "notice-public": lambda d: [{"pk": d.notice}],
+    "notice-edit": lambda d: [{"pk": d.draft_notice}],
 }
 
 # Grid workers whose own cases, tasks and registers give the candidates: one in 绿都社区, one
@@ -175,6 +189,31 @@ class Demo:
         items = self.api("community_lvdu", "cases?state=verified&limit=1")["items"]
         case = items[0] if items else self.api("community_lvdu", "cases?limit=1")["items"][0]
         return self.api("community_lvdu", f"cases/{case['id']}")["tracking_code"]
+
+    @functools.cached_property
+    def notice(self):
+        """A notice the demo published for 绿都社区's grids (S1)."""
+        page = self.context("community_lvdu").new_page()
+        page.goto(f"{self.base_url}/notices/?state=published")
+        href = page.locator("table.notices a").first.get_attribute("href")
+        page.close()
+        return int(re.search(r"/notices/(\d+)/$", href).group(1))
+
+    @functools.cached_property
+    def draft_notice(self):
+        """A draft, written through the page as 绿都社区's staff would."""
+        page = self.context("community_lvdu").new_page()
+        page.goto(f"{self.base_url}/notices/new/")
+        page.get_by_label("类型", exact=True).select_option(index=1)
+        page.get_by_label("标题", exact=True).fill("草稿：楼道清理")
+        page.get_by_label("正文", exact=True).fill("本周六上午清理楼道杂物。")
+        page.get_by_label("辖区", exact=True).select_option(label="绿都社区 第1网格")
+        with page.expect_navigation():
+            page.get_by_role("button", name="存为草稿").click()
+        match = re.search(r"/notices/(\d+)/$", page.url)
+        assert match, page.url
+        page.close()
+        return int(match.group(1))
 
     @functools.cached_property
     def job(self):

@@ -32,6 +32,18 @@ _CASES_WORKER = {
 }
 _CASES_HELPER = {"cases.view_case", "cases.add_case", "cases.add_photo"}
 
+# Notices. Offices and grid leaders write, publish and approve them (approval counts at the
+# notice's level: a community cannot approve a street's), and set up the groups' robots;
+# grid workers write and publish notices to their own grids.
+_NOTICES_ALL = {"notices.*"}
+_NOTICES_WORKER = {
+    "notices.view_*",
+    "notices.add_notice",
+    "notices.change_notice",
+    "notices.publish_notice",
+    "notices.add_follow",
+}
+
 # Street and community offices keep the register and the map of their area.
 _OFFICE = frozenset(
     _TERRITORY_READ
@@ -42,6 +54,7 @@ _OFFICE = frozenset(
     | _REVEAL
     | {"core.view_auditevent", "accounts.view_membership"}
     | _CASES_ALL
+    | _NOTICES_ALL
 )
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -57,9 +70,17 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | _REVEAL
         | {"accounts.view_membership"}
         | _CASES_ALL
+        | _NOTICES_ALL
     ),
     Role.GRID_WORKER: frozenset(
-        _TERRITORY_READ | _PEOPLE_READ | _PEOPLE_WRITE | _CARE | _REVEAL | _VISITS | _CASES_WORKER
+        _TERRITORY_READ
+        | _PEOPLE_READ
+        | _PEOPLE_WRITE
+        | _CARE
+        | _REVEAL
+        | _VISITS
+        | _CASES_WORKER
+        | _NOTICES_WORKER
     ),
     # Helpers see the households of their building, masked, without care tags.
     Role.BUILDING_HEAD: frozenset(

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import datetime
 
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone, translation
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.formats import date_format
 from django.utils.translation import gettext, gettext_noop
@@ -29,6 +31,7 @@ from wangge.core.words import stored
 from wangge.people import phone as phones
 
 FOUND_ITEM_CATEGORY = "SW01"  # 拾到物品, in the current category tree
+NOTICE_KIND = "lost_found"  # 失物招领, in the notice kinds
 _PATROL_ROLES = {Role.GRID_WORKER, Role.GRID_LEADER}
 _FUTURE_SLACK = datetime.timedelta(minutes=10)  # a phone's clock may run a little fast
 
@@ -530,3 +533,42 @@ def item_for_notice_code(code: str) -> FoundItem | None:
     if item is None or not constant_time_compare(notice_code(item), f"{number}-{check}"):
         return None
     return item
+
+
+def notice_from_found_item(*, actor, item: FoundItem):
+    """Publish the item's lost-and-found notice (失物招领) to its grid — the grid's page and
+    its group's robot — with the words staff copy (never the finder's phone), in the site's
+    language. One notice per item: asked again, the first one."""
+    from wangge.notices import services as notices
+    from wangge.notices.models import Notice, NoticeKind
+    from wangge.notices.wording import absolute
+
+    with transaction.atomic():
+        item = _locked_item(item.pk)
+        check_scope(actor, item, "view", path=item.grid.path)
+        earlier = Notice.objects.filter(found_item=item).first()
+        if earlier is not None:
+            return earlier
+        kind = NoticeKind.objects.filter(code=NOTICE_KIND, is_active=True).first()
+        if kind is None:
+            raise ValidationError(
+                {
+                    "kind": gettext("No notice kind for lost and found (%(code)s) is in use")
+                    % {"code": NOTICE_KIND}
+                }
+            )
+        try:
+            url = absolute(reverse("found-notice", args=[notice_code(item)]))
+        except NoReverseMatch:  # the pages are not mounted (an API-only deployment)
+            url = ""
+        with translation.override(settings.LANGUAGE_CODE):
+            body = notice_text(item, url=url)
+        notice = notices.create_notice(
+            actor=actor,
+            kind=kind,
+            title=stored(gettext_noop("Found: %(what)s"), what=item.what)[:100],
+            body=body,
+            nodes=[item.grid],
+            found_item=item,
+        )
+        return notices.publish_notice(actor=actor, notice=notice)

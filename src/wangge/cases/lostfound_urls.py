@@ -17,6 +17,7 @@ urlpatterns = [
         lostfound_views.found_hand_over,
         name="found-hand-over",
     ),
+    path("found/<int:pk>/notice/", lostfound_views.found_publish, name="found-publish"),
     path("found/<int:pk>/poster/", lostfound_views.poster, name="found-poster"),
     # The public notice's code is "<number>-<check>", so it never matches the pages above.
     path("found/<str:code>/", lostfound_views.notice, name="found-notice"),

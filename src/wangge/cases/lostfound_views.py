@@ -26,6 +26,8 @@ from wangge.core.errors import ValidationError
 from wangge.core.imports import REGISTRY
 from wangge.core.scope import get_scope, subtree_q
 from wangge.core.services import allowed
+from wangge.notices.models import Notice
+from wangge.notices.services import Refused as NoticeRefused
 from wangge.territory.choices import COMMUNITY_KINDS, GRID_KINDS, STREET_KINDS
 from wangge.territory.models import Node
 
@@ -234,8 +236,11 @@ def _detail(request, item: FoundItem, *, claim_form=None, status=200):
         else None
     )
     notice = _public(item, request)
+    grid_notice = Notice.objects.restrict(user, "view").filter(found_item=item).first()
     context = {
         "item": item,
+        "grid_notice": grid_notice,
+        "may_publish": grid_notice is None and held and allowed(user, Notice, "publish", path=path),
         "community": item.grid.community,
         "case": case,
         "minutes": _minutes(case),
@@ -246,6 +251,26 @@ def _detail(request, item: FoundItem, *, claim_form=None, status=200):
         "claim_form": (claim_form or ClaimForm()) if may_claim else None,
     }
     return render(request, "cases/found_detail.html", context, status=status)
+
+
+@login_required
+@require_POST
+def found_publish(request, pk: int):
+    """Publish the item's notice to its grid's page and WeCom group (and the grid's SMS
+    followers) through the notices outbox; once per item."""
+    item = _item_for(request, pk)
+    if not allowed(request.user, Notice, "publish", path=item.grid.path):
+        raise Http404
+    try:
+        notice = lostfound.notice_from_found_item(actor=request.user, item=item)
+    except ValidationError as exc:
+        _refused(request, exc)
+        return redirect("found-detail", pk=item.pk)
+    except NoticeRefused as exc:
+        messages.error(request, str(exc))
+        return redirect("found-detail", pk=item.pk)
+    messages.success(request, _("The notice is out to the grid's page and group."))
+    return redirect("notice-detail", pk=notice.pk)
 
 
 def _minutes(case) -> int | None:

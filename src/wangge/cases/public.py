@@ -16,16 +16,20 @@ from wangge.accounts.choices import Role
 from wangge.accounts.models import Membership
 from wangge.accounts.services import client_ip
 from wangge.cases import services
-from wangge.cases.choices import Channel, State
+from wangge.cases.choices import FINAL_STATES, Channel, State
 from wangge.cases.forms import RatingForm, ResidentReportForm, TrackForm
 from wangge.cases.machine import Refused
 from wangge.cases.models import Case
 from wangge.core import ratelimit
+from wangge.notices.forms import FollowForm
+from wangge.notices.services import notices_for_grid
 from wangge.territory.choices import GRID_KINDS
 from wangge.territory.models import Node
 
 REPORTS_PER_10_MINUTES = 5
 LOOKUPS_PER_MINUTE = 30
+# The grid's page lists its newest notices.
+NOTICES_SHOWN = 5
 
 # What a resident reads for each state: plain words.
 RESIDENT_STATE = {
@@ -96,7 +100,13 @@ def report(request, grid_code):
                 return redirect("case-track", code=case.tracking_code)
         else:
             status = 400
-    return render(request, "cases/public_report.html", {"grid": grid, "form": form}, status=status)
+    context = {
+        "grid": grid,
+        "form": form,
+        "notices": list(notices_for_grid(grid)[:NOTICES_SHOWN]),
+        "follow_form": FollowForm(),
+    }
+    return render(request, "cases/public_report.html", context, status=status)
 
 
 @require_http_methods(["GET", "POST"])
@@ -140,6 +150,7 @@ def track(request, code=None):
             "state_text": RESIDENT_STATE[State(case.state)],
             "events": events,
             "rating_form": rating_form,
+            "follow_form": FollowForm() if case.state not in FINAL_STATES else None,
         },
     )
 

@@ -38,6 +38,7 @@ from wangge.core.formspec import clean_answers
 from wangge.core.models import Notification
 from wangge.core.services import check_scope, idempotent, replay
 from wangge.core.words import stored
+from wangge.notices import loop as messages
 from wangge.territory import geo
 from wangge.territory.choices import COMMUNITY_KINDS, CRS
 from wangge.territory.locate import get_index
@@ -165,6 +166,8 @@ def _record(
         after=case_snapshot(case),
         reason=reason or note[:500],
     )
+    # The reporter's SMS of the change goes into the outbox with the change itself.
+    messages.case_changed(case, event)
     return event
 
 

@@ -6,11 +6,12 @@ import datetime
 import logging
 import os
 import socket
+import threading
 import time
 import traceback
 from collections.abc import Callable
 
-from django.db import connection, transaction
+from django.db import close_old_connections, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -21,6 +22,7 @@ logger = logging.getLogger(__name__)
 
 HANDLERS: dict[str, Callable[[Job], dict]] = {}
 PERIODIC: dict[str, tuple[float, Callable[[], object]]] = {}
+DRAINERS: dict[str, Callable[[str], int]] = {}
 LEASE = datetime.timedelta(minutes=10)
 MAX_ATTEMPTS = 3
 
@@ -46,6 +48,39 @@ def periodic(seconds: float):
         return function
 
     return register
+
+
+def drainer(function):
+    """Register a function the worker calls over and over, beside its jobs, to send what is
+    due (the outbox's messages); it takes the worker's id, does a little, and says how much.
+
+    Drainers run in a thread of their own, so a message waits neither for a long import nor
+    for the poll's sleep: while one does something it is called again at once, and when none
+    does, the thread sleeps a moment (at most a second).
+    """
+    DRAINERS[f"{function.__module__}.{function.__name__}"] = function
+    return function
+
+
+def drain(owner: str) -> int:
+    """Call every drainer once; how much they did."""
+    done = 0
+    for name, function in DRAINERS.items():
+        try:
+            done += function(owner)
+        except Exception:  # one failing drainer must not stop the worker
+            logger.exception("drainer %s failed", name)
+    return done
+
+
+def _drain_loop(owner: str, stop: Callable[[], bool], idle_sleep: float) -> None:
+    try:
+        while not stop():
+            close_old_connections()  # a database that went away is connected to again
+            if not drain(owner):
+                time.sleep(min(idle_sleep, 1.0))
+    finally:
+        connection.close()
 
 
 def enqueue(*, kind: str, params: dict, actor=None, node=None, total: int = 0) -> Job:
@@ -165,20 +200,37 @@ def run_periodic(last_run: dict[str, float], now: float | None = None) -> list[s
 
 
 def work(*, once: bool = False, idle_sleep: float = 1.0, stop: Callable[[], bool] = lambda: False):
-    """The worker loop: claim, run, repeat; between jobs, the periodic functions that are due.
-    With ``once``, stop when nothing is waiting."""
+    """The worker loop: claim, run, repeat; between jobs, the periodic functions that are due;
+    beside them, in a thread, the drainers. With ``once``, stop when nothing is waiting (the
+    drainers' work included, done in this thread)."""
     owner = worker_id()
     done = 0
     last_run: dict[str, float] = {}
-    while not stop():
-        run_periodic(last_run)
-        job = claim_next(owner)
-        if job is None:
-            if once:
-                return done
-            time.sleep(idle_sleep)
-            continue
-        logger.info("running job %s (%s)", job.pk, job.kind)
-        run(job)
-        done += 1
+    drainers, halt = None, threading.Event()
+    if not once and DRAINERS:
+        drainers = threading.Thread(
+            target=_drain_loop,
+            args=(owner, lambda: halt.is_set() or stop(), idle_sleep),
+            name="drainers",
+            daemon=True,
+        )
+        drainers.start()
+    try:
+        while not stop():
+            run_periodic(last_run)
+            job = claim_next(owner)
+            if job is None:
+                if once:
+                    while drain(owner):
+                        pass
+                    return done
+                time.sleep(idle_sleep)
+                continue
+            logger.info("running job %s (%s)", job.pk, job.kind)
+            run(job)
+            done += 1
+    finally:
+        halt.set()
+        if drainers is not None:
+            drainers.join(timeout=60)  # a message being sent is finished, then recorded
     return done

@@ -60,6 +60,7 @@ STANDARD_MODELS = {
     "cases.Open311Client",
     "core.Form",
     "core.Question",
+    "notices.MessageTemplate",
 }
 STANDARDS = "standards"
 # Versions a service call may check: read together, in one query, once per ``steady()`` block.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import json
 import random
+import uuid
 from dataclasses import dataclass, field
 
 import shapely
@@ -47,6 +48,7 @@ class Stats:
     households: int = 0
     persons: int = 0
     visits: int = 0
+    notices: int = 0
     accounts: list[str] = field(default_factory=list)
 
 
@@ -520,6 +522,45 @@ class Builder:
             accounts.add_membership(actor=None, user=user, node=dedicated, role="grid_worker")
             self.workers[dedicated.pk] = user
 
+    def notices(self):
+        """S1: a WeCom robot for each grid of 绿都社区, and the community's notices published
+        to them. Their messages are delivered here without a network (the keys are made
+        up), so the demo's outbox starts empty. Run again, it adds nothing."""
+        from wangge.notices import outbox
+        from wangge.notices import services as notices
+        from wangge.notices.choices import Outcome
+        from wangge.notices.models import Notice, NoticeKind, NoticeTemplate, Robot
+        from wangge.notices.transport import Answer
+
+        grids = Node.objects.filter(parent__code=spec.ROBOT_COMMUNITY, kind=NodeKind.GRID)
+        for grid in grids.order_by("code"):
+            if not Robot.objects.filter(grid=grid).exists():
+                notices.create_robot(
+                    actor=None,
+                    grid=grid,
+                    name=spec.ROBOT_GROUP_NAME.format(grid=grid.name),
+                    key=str(uuid.uuid5(uuid.NAMESPACE_URL, f"wangge-demo-robot-{grid.code}")),
+                )
+        author = User.objects.get(username=spec.NOTICES_BY)
+        for item in spec.NOTICES:
+            template = NoticeTemplate.objects.filter(name=item.get("template", "")).first()
+            notice = notices.create_notice(
+                actor=author,
+                kind=NoticeKind.objects.get(code=item["kind"]),
+                template=template,
+                title=item.get("title", ""),
+                body=item.get("body", ""),
+                nodes=list(Node.objects.filter(code__in=item["places"])),
+                wecom_format=item["wecom_format"],
+                idempotency_key=item["key"],
+            )
+            if notice.state == "draft":
+                notices.publish_notice(actor=author, notice=notice)
+        delivered = Answer(Outcome.SENT, code="demo", text="demo: delivered without a network")
+        while outbox.drain(owner="demo", transport=lambda delivery: delivered):
+            pass
+        self.stats.notices = Notice.objects.count()
+
     def visits(self):
         """A year of home visits; how thorough a grid's worker is varies by grid."""
         rng = self.rng
@@ -583,6 +624,8 @@ def build(*, seed: int = DEFAULT_SEED, log=None) -> Stats:
         cases.create_open311_client(actor=None, name="演示客户端", key=spec.OPEN311_DEMO_KEY)
         builder.log("visits done")
         history.build_history(rng=builder.rng, today=builder.today, log=builder.log)
+        builder.notices()
+        builder.log("notices done")
     invalidate()
     return builder.stats
 
@@ -606,8 +649,11 @@ def reset() -> None:
         Team,
     )
     from wangge.core.models import Notification
+    from wangge.notices.models import Delivery, Follow, Notice, Robot
 
     with transaction.atomic():
+        for model in (Delivery, Notice, Follow, Robot):
+            model.objects.all().delete()
         for model in (Claim, FoundItem, Photo, Follower, Extension, CaseEvent, Task):
             model.objects.all().delete()
         Case.objects.filter(merged_into__isnull=False).delete()

@@ -215,3 +215,30 @@ STORY_CASES = {
 # the personas), and which grids get more of them (the personas' grids are busier).
 HISTORY_CASES = 1000
 HISTORY_BUSY = {LVDU: 2.5, GUANLAN: 1.5}
+
+# S1: every grid of 绿都社区 has a residents' group with a WeCom robot (the keys are made up:
+# real ones come from each group's settings), and the community's notices reach them.
+ROBOT_COMMUNITY = LVDU
+ROBOT_GROUP_NAME = "{grid}居民群"
+NOTICES = [
+    {
+        "key": "demo-notice-heating",
+        "kind": "convenience",
+        "title": "冬季供暖报修渠道",
+        "body": (
+            "各位居民：本年度供暖已开始。家中暖气不热、漏水，请拨打热力公司报修电话"
+            " 0371-67170000，或在本群告诉网格员，我们帮您跟进到底。\n"
+            "报修时请说明小区、楼号、单元和户号。"
+        ),
+        "places": [LVDU],
+        "wecom_format": "text",
+    },
+    {
+        "key": "demo-notice-charging",
+        "kind": "safety",
+        "template": "电动车安全充电提示",
+        "places": [LVDU_GRID1, LVDU_GRID2],
+        "wecom_format": "markdown",
+    },
+]
+NOTICES_BY = "community_lvdu"

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "wangge.territory",
     "wangge.people",
     "wangge.cases",
+    "wangge.notices",
     "wangge.field",
     "wangge.maps",
     "wangge.dashboards",
@@ -197,6 +198,38 @@ WANGGE_VISIT_WINDOW_DAYS = 90
 # Tianditu): ``wgs84``.
 WANGGE_MAP_TILES = os.environ.get("WANGGE_MAP_TILES", "").strip()
 WANGGE_MAP_TILES_CRS = os.environ.get("WANGGE_MAP_TILES_CRS", "wgs84").strip().lower()
+
+# Notices and the outbox. Links in messages start with WANGGE_SITE_URL (the address residents
+# open, e.g. https://wangge.example.gov.cn); empty: the path alone.
+WANGGE_SITE_URL = os.environ.get("WANGGE_SITE_URL", "").strip().rstrip("/")
+# WeCom group robots post here (an intranet proxy, or a fake server in tests); at most
+# WANGGE_WECOM_PER_WINDOW messages per robot in WANGGE_WECOM_WINDOW_SECONDS (WeCom: 20/min).
+WANGGE_WECOM_WEBHOOK_URL = os.environ.get(
+    "WANGGE_WECOM_WEBHOOK_URL", "https://qyapi.weixin.qq.com/cgi-bin/webhook/send"
+)
+WANGGE_WECOM_PER_WINDOW = int(os.environ.get("WANGGE_WECOM_PER_WINDOW", "20"))
+WANGGE_WECOM_WINDOW_SECONDS = float(os.environ.get("WANGGE_WECOM_WINDOW_SECONDS", "60"))
+# SMS: "log" (a line per message in the worker's log, nothing sent) or "http" (a JSON
+# gateway at WANGGE_SMS_URL, with a bearer token if WANGGE_SMS_TOKEN is set).
+WANGGE_SMS_PROVIDER = os.environ.get("WANGGE_SMS_PROVIDER", "log").strip().lower()
+WANGGE_SMS_URL = os.environ.get("WANGGE_SMS_URL", "").strip()
+WANGGE_SMS_TOKEN = os.environ.get("WANGGE_SMS_TOKEN", "").strip()
+WANGGE_SMS_MAX_CHARS = int(os.environ.get("WANGGE_SMS_MAX_CHARS", "300"))
+# A delivery's send waits this long for an answer; its lease (how long before another worker
+# takes over a row whose worker died) must be longer. Failures are retried after the base
+# delay, doubling, until the maximum number of attempts.
+WANGGE_DELIVERY_TIMEOUT_SECONDS = float(os.environ.get("WANGGE_DELIVERY_TIMEOUT_SECONDS", "10"))
+WANGGE_DELIVERY_LEASE_SECONDS = float(os.environ.get("WANGGE_DELIVERY_LEASE_SECONDS", "60"))
+WANGGE_DELIVERY_RETRY_SECONDS = float(os.environ.get("WANGGE_DELIVERY_RETRY_SECONDS", "30"))
+WANGGE_DELIVERY_MAX_ATTEMPTS = int(os.environ.get("WANGGE_DELIVERY_MAX_ATTEMPTS", "6"))
+# E-mail (Django's EMAIL_* settings): the sender, and the domain of the messages' ids.
+DEFAULT_FROM_EMAIL = os.environ.get("WANGGE_MAIL_FROM", "wangge@localhost")
+WANGGE_MAIL_DOMAIN = os.environ.get("WANGGE_MAIL_DOMAIN", "wangge.local")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_flag("EMAIL_USE_TLS")
 
 LOGGING = {
     "version": 1,

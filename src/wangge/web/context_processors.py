@@ -18,6 +18,8 @@ def navigation(request):
     items = [("home", reverse("home"), _("Home"))]
     if scope.has_perm("cases.view_case"):
         items.append(("case-console-list", reverse("case-console-list"), _("Cases")))
+    if scope.has_perm("notices.view_notice"):
+        items.append(("notice-list", reverse("notice-list"), _("Notices")))
     if scope.has_perm("cases.view_founditem"):
         items.append(("found-list", reverse("found-list"), _("Lost and found")))
     if scope.has_perm("people.view_person") or scope.has_perm("territory.view_building"):
@@ -40,6 +42,8 @@ def navigation(request):
         current = "registry"
     elif current in FOUND_PAGES:
         current = "found-list"
+    elif current and current.startswith("notice-"):
+        current = "notice-list"
     return {
         "navigation": [
             {"url": url, "label": label, "current": name == current} for name, url, label in items

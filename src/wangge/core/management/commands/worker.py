@@ -9,7 +9,8 @@ from wangge.core import jobs
 class Command(BaseCommand):
     help = (
         "Run queued jobs (large imports) and the periodic ones (the cases' time-limit sweep "
-        "every minute, the hourly purge of expired rows) until stopped."
+        "every minute, the hourly purge of expired rows) until stopped; beside them, send "
+        "the outbox's messages as they fall due."
     )
 
     def add_arguments(self, parser):

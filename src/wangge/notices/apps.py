@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class NoticesConfig(AppConfig):
+    name = "wangge.notices"
+    label = "notices"
+    verbose_name = _("Notices")
+
+    def ready(self):
+        # Registers the outbox's drainer and the late-case reminders with the worker.
+        from wangge.notices import jobs  # noqa: F401

@@ -1,0 +1,41 @@
+"""Filter sets of notices, shared by the API's lists and the console's pages."""
+
+import django_filters
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from wangge.core.filters import NodeSubtreeFilter
+from wangge.notices.choices import NoticeState
+from wangge.notices.models import Notice, Robot
+
+
+class NoticeFilter(django_filters.FilterSet):
+    state = django_filters.ChoiceFilter(choices=NoticeState.choices, label=_("State"))
+    kind = django_filters.CharFilter(field_name="kind__code", label=_("Kind (code)"))
+    node = NodeSubtreeFilter(node_field="node", label=_("Place (its whole subtree)"))
+    q = django_filters.CharFilter(field_name="title", lookup_expr="icontains", label=_("Title"))
+    since = django_filters.DateFilter(
+        field_name="created_at",
+        lookup_expr="date__gte",
+        label=_("Written from"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    until = django_filters.DateFilter(
+        field_name="created_at",
+        lookup_expr="date__lte",
+        label=_("Written until"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    class Meta:
+        model = Notice
+        fields = []
+
+
+class RobotFilter(django_filters.FilterSet):
+    grid = NodeSubtreeFilter(label=_("Grid or division"))
+    is_active = django_filters.BooleanFilter(label=_("Active"))
+
+    class Meta:
+        model = Robot
+        fields = []

@@ -1,0 +1,214 @@
+"""The notices pages as the demo's people meet them: 绿都社区's staff write a notice for a grid
+and publish it, its WeCom group gets it (a fake server on loopback) and the delivery report says
+so; a street-wide notice waits for the district's approval; nothing of it reaches 观澜社区; the
+grid's public page lists it and residents follow the grid by SMS; bad input is a 400 naming the
+field, and nothing is written."""
+
+import re
+
+import pytest
+
+from wangge.demo.district import GUANLAN, LVDU, LVDU_GRID1
+from wangge.notices import outbox
+from wangge.notices.choices import Channel, DeliveryState, NoticeState
+from wangge.notices.models import Delivery, Follow, Notice, NoticeKind, Robot
+from wangge.territory.models import Node
+
+pytestmark = pytest.mark.django_db
+
+
+STREET = LVDU[:9]
+COMMUNITY = "community_lvdu"
+
+
+def kind(code="convenience"):
+    return NoticeKind.objects.filter(code=code).first() or NoticeKind.objects.first()
+
+
+def form(**changes):
+    data = {
+        "kind": kind().pk,
+        "title": "明日停水",
+        "body": "因管网维修，明天 8:00—12:00 停水，请提前储水。",
+        "to_web": "on",
+        "to_wecom": "on",
+        "wecom_format": "text",
+        "key": "page-test-1",
+        "publish": "1",
+    }
+    data.update(changes)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def test_community_publishes_to_a_grid_and_its_group_gets_it(as_user, node, wecom):
+    client = as_user(COMMUNITY)
+    page = client.get("/notices/new/").content.decode()
+    assert "第1网格" in page and "观澜社区" not in page
+    grid = node(LVDU_GRID1)
+    response = client.post("/notices/new/", form(nodes=[grid.pk]))
+    assert response.status_code == 302
+    notice = Notice.objects.get(title="明日停水")
+    assert response["Location"] == f"/notices/{notice.pk}/"
+    assert notice.state == NoticeState.PUBLISHED
+    robot = Robot.objects.get(grid=grid)
+    queued = Delivery.objects.filter(notice=notice, channel=Channel.WECOM)
+    assert list(queued.values_list("robot", flat=True)) == [robot.pk]
+
+    while outbox.drain(owner="test"):
+        pass
+    (request,) = wecom.for_key(robot.key)
+    assert "明日停水" in request.content
+    detail = client.get(f"/notices/{notice.pk}/").content.decode()
+    assert "已发送" in detail or "Sent" in detail
+    row = re.search(r'<tr data-channel="wecom">(.*?)</tr>', detail, re.S).group(1)
+    assert re.findall(r'<td class="num">(\d+)</td>', row)[0] == "1"  # sent
+    # The same form sent again makes no second notice.
+    client.post("/notices/new/", form(nodes=[grid.pk]))
+    assert Notice.objects.filter(title="明日停水").count() == 1
+
+
+def test_the_grid_page_lists_it_and_the_public_page_shows_it(as_user, node, client):
+    grid = node(LVDU_GRID1)
+    as_user(COMMUNITY).post("/notices/new/", form(nodes=[grid.pk], to_wecom=""))
+    notice = Notice.objects.get(title="明日停水")
+    client.logout()
+    page = client.get(f"/r/{grid.code}/").content.decode()
+    assert f'href="/n/{notice.pk}/"' in page
+    public = client.get(f"/n/{notice.pk}/")
+    assert public.status_code == 200 and "提前储水" in public.content.decode()
+    # Not on 观澜社区's grids' pages.
+    far = Node.objects.filter(code__startswith=GUANLAN, kind="grid").first()
+    assert f"/n/{notice.pk}/" not in client.get(f"/r/{far.code}/").content.decode()
+
+
+def test_a_draft_and_a_withdrawn_notice_are_not_public(as_user, node, client):
+    staff = as_user(COMMUNITY)
+    staff.post("/notices/new/", form(nodes=[node(LVDU_GRID1).pk], publish=None, save="1"))
+    notice = Notice.objects.get(title="明日停水")
+    assert notice.state == NoticeState.DRAFT
+    assert client.get(f"/n/{notice.pk}/").status_code == 404
+    staff.post(f"/notices/{notice.pk}/publish/")
+    assert client.get(f"/n/{notice.pk}/").status_code == 200
+    staff.post(f"/notices/{notice.pk}/withdraw/", {"note": "时间改了"})
+    notice.refresh_from_db()
+    assert notice.state == NoticeState.WITHDRAWN
+    assert client.get(f"/n/{notice.pk}/").status_code == 404
+
+
+def test_a_street_notice_waits_for_the_districts_approval(as_user, node):
+    street = node(STREET)
+    writer = as_user("street_zyxl")
+    writer.post("/notices/new/", form(nodes=[street.pk], to_wecom=""))
+    notice = Notice.objects.get(title="明日停水")
+    assert notice.state == NoticeState.PENDING
+    assert "审核" in writer.get(f"/notices/{notice.pk}/").content.decode()
+    district = as_user("district")
+    listing = district.get("/notices/").content.decode()
+    assert "?state=pending" in listing
+    # Sending it back needs a reason.
+    district.post(f"/notices/{notice.pk}/review/", {"approve": "false", "note": ""})
+    notice.refresh_from_db()
+    assert notice.state == NoticeState.PENDING
+    district.post(f"/notices/{notice.pk}/review/", {"approve": "true", "note": "同意"})
+    notice.refresh_from_db()
+    assert notice.state == NoticeState.PUBLISHED and notice.approved_by.username == "district"
+
+
+def test_community_staff_cannot_approve_the_streets_notice(as_user, node):
+    as_user("street_zyxl").post("/notices/new/", form(nodes=[node(STREET).pk], to_wecom=""))
+    notice = Notice.objects.get(title="明日停水")
+    client = as_user(COMMUNITY)
+    client.post(f"/notices/{notice.pk}/review/", {"approve": "true"})
+    notice.refresh_from_db()
+    assert notice.state == NoticeState.PENDING
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/notices/{pk}/", "/notices/{pk}/poster/", "/notices/{pk}/edit/"],
+)
+def test_another_communitys_notice_is_not_found(as_user, node, path):
+    as_user(COMMUNITY).post("/notices/new/", form(nodes=[node(LVDU_GRID1).pk], publish=None))
+    notice = Notice.objects.get(title="明日停水")
+    far = as_user("gridworker_guanlan1")
+    assert far.get(path.format(pk=notice.pk)).status_code == 404
+    assert far.post(f"/notices/{notice.pk}/publish/").status_code == 404
+    assert "明日停水" not in far.get("/notices/").content.decode()
+
+
+def test_a_place_outside_scope_is_refused_and_nothing_written(as_user):
+    far = Node.objects.filter(code__startswith=GUANLAN, kind="grid").first()
+    response = as_user(COMMUNITY).post("/notices/new/", form(nodes=[far.pk]))
+    assert response.status_code == 400
+    assert not Notice.objects.filter(title="明日停水").exists()
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [({"title": ""}, "title"), ({"nodes": []}, "nodes"), ({"kind": "999999"}, "kind")],
+)
+def test_bad_input_is_a_400_on_its_field(as_user, node, changes, field):
+    data = form(**{"nodes": [node(LVDU_GRID1).pk], **changes})
+    response = as_user(COMMUNITY).post("/notices/new/", data)
+    assert response.status_code == 400
+    assert response.context["form"].errors.get(field) or response.context["form"].errors.get(
+        "__all__"
+    ), response.context["form"].errors
+    assert not Notice.objects.filter(title=data["title"] or "明日停水").exists()
+
+
+def test_robots_are_listed_with_their_keys_masked(as_user, node):
+    client = as_user(COMMUNITY)
+    page = client.get("/notices/robots/").content.decode()
+    robots = Robot.objects.filter(grid__code__startswith=LVDU)
+    assert robots.exists()
+    for robot in robots:
+        assert robot.name in page
+        assert robot.key not in page
+    assert not Robot.objects.filter(grid__code__startswith=GUANLAN).exists() or all(
+        robot.name not in page for robot in Robot.objects.filter(grid__code__startswith=GUANLAN)
+    )
+
+
+def test_a_robot_is_set_up_and_a_bad_key_refused(as_user, node):
+    client = as_user(COMMUNITY)
+    grid = Node.objects.filter(code__startswith=LVDU, kind="grid").order_by("code").last()
+    bad = client.post("/notices/robots/", {"grid": grid.pk, "name": "测试群", "key": "短"})
+    assert bad.status_code == 400 and "key" in bad.context["form"].errors
+    key = "0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+    url = f"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key={key}"
+    good = client.post("/notices/robots/", {"grid": grid.pk, "name": "测试群", "key": url})
+    assert good.status_code == 302
+    robot = Robot.objects.get(name="测试群")
+    assert robot.key == key and robot.grid == grid
+    assert key not in client.get("/notices/robots/").content.decode()
+    # A grid worker sees their robots but sets up none.
+    worker = as_user("gridworker_lvdu1")
+    assert worker.get("/notices/robots/").status_code == 200
+    assert (
+        worker.post("/notices/robots/", {"grid": grid.pk, "name": "x", "key": key}).status_code
+        == 404
+    )
+
+
+def test_residents_follow_a_grid_by_sms_and_stop(client, node):
+    grid = node(LVDU_GRID1)
+    client.post(f"/r/{grid.code}/follow/", {"phone": "12345"})
+    assert not Follow.objects.filter(grid=grid).exists()
+    response = client.post(f"/r/{grid.code}/follow/", {"phone": "13800138000"})
+    assert response.status_code == 302 and response["Location"].endswith("#follow")
+    follow = Follow.objects.get(grid=grid, case=None, is_active=True)
+    assert follow.phone == "13800138000"
+    client.post(f"/r/{grid.code}/follow/", {"phone": "13800138000", "stop": "true"})
+    follow.refresh_from_db()
+    assert not follow.is_active
+    assert client.post("/r/no-such-grid/follow/", {"phone": "13800138000"}).status_code == 404
+
+
+def test_followers_of_the_grid_get_its_next_notice_by_sms(client, as_user, node):
+    grid = node(LVDU_GRID1)
+    client.post(f"/r/{grid.code}/follow/", {"phone": "13800138001"})
+    as_user(COMMUNITY).post("/notices/new/", form(nodes=[grid.pk], to_wecom=""))
+    notice = Notice.objects.get(title="明日停水")
+    sms = Delivery.objects.filter(notice=notice, channel=Channel.SMS)
+    assert sms.count() == 1 and sms.get().state == DeliveryState.PENDING
