@@ -66,15 +66,15 @@ openapi: install
 	$(WANGGE) export_openapi > tests/snapshots/openapi.json
 
 ## bench: the benchmark suite; writes bench/results.json and bench/REPORT.md
-## (import, intake, rates and reads again on PostgreSQL when a server answers on 127.0.0.1:5432)
+## (locate, import, intake, pages on SQLite; import, intake, rates, reads on PostgreSQL if it answers)
 bench: install
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py --only locate import intake pages
 	@if pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then \
 		$(BIN)/python bench/run.py --only import intake rates reads --postgres; \
 	else echo "bench: no PostgreSQL on 127.0.0.1:5432; its figures were not measured"; fi
 
 bench-quick: install
-	$(BIN)/python bench/run.py --quick
+	$(BIN)/python bench/run.py --quick --only locate import intake rates pages
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -38,7 +38,7 @@ from wangge.people.models import Person
 from wangge.territory import services as territory
 from wangge.territory.choices import NodeKind
 
-SIZES = {"full": {"persons": 100_000}, "quick": {"persons": 10_000}}
+SIZES = {"full": {"persons": 100_000}, "quick": {"persons": 5_000}}
 SEED = 410102
 DISTRICT, STREET, COMMUNITY = "410102", "410102001", "410102001001"
 # A 5 × 4 block of grids inside the community.

@@ -4,13 +4,15 @@ The database holds a district, a street, a community and its 20 grids (the impor
 benchmark's territory), the category tree of the data migration and one Open311 client.
 gunicorn serves the app as deployed (``wangge.wsgi``, 4 sync workers, ``WANGGE_DEBUG``
 unset), with the per-client limit on posts per minute raised out of the way
-(``WANGGE_OPEN311_POSTS_PER_MINUTE``). 16 clients, threads of this process, each send one
-request at a time over a fresh connection (sync workers close every connection) for a fixed
-time: first ``GET /healthz`` (the floor: Django, the middleware and one ``SELECT 1``), then
-``POST /open311/v2/requests.json`` — form-encoded, the client's ``api_key``, one of ten
+(``WANGGE_OPEN311_POSTS_PER_MINUTE``). 16 clients, then 64, threads of this process, each
+send one request at a time over a fresh connection (sync workers close every connection) for
+a fixed time: first ``GET /healthz`` (the floor: Django, the middleware and one ``SELECT 1``),
+then ``POST /open311/v2/requests.json`` — form-encoded, the client's ``api_key``, one of ten
 service codes without questions, a point inside one of the grids (a different one every
-time), a description and a unique ``Idempotency-Key``. Each phase starts with an untimed
-warm-up, so every worker has loaded its code and its grid index.
+time), a description and a unique ``Idempotency-Key`` — then ``POST /api/v1/cases`` — JSON
+with a district administrator's bearer token, the same categories and points, and a unique
+``Idempotency-Key``. Each phase starts with an untimed warm-up, so every worker has loaded
+its code and its grid index.
 
 Every answer that is not a 2xx counts as an error and is shown; afterwards the number of
 cases must equal the number of 201 answers. Latencies are from sending the request to the
@@ -27,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import cProfile
 import io
+import json
 import os
 import pstats
 import random
@@ -54,8 +57,10 @@ from wangge.cases.models import Case
 from wangge.cases.open311 import offered_categories
 from wangge.cases.services import create_open311_client
 
-SIZES = {"full": {"seconds": 20.0, "warmup": 2.0}, "quick": {"seconds": 5.0, "warmup": 1.0}}
-CLIENTS = 16
+SIZES = {"full": {"seconds": 15.0, "warmup": 2.0}, "quick": {"seconds": 2.0, "warmup": 0.5}}
+# Concurrent clients: 16, and 64 (four for every worker: requests wait in gunicorn's queue).
+CLIENT_COUNTS = (16, 64)
+CLIENTS = CLIENT_COUNTS[0]
 WORKERS = 4
 API_KEY = "bench-key"
 SERVICE_CODES = ["SJ01", "SJ02", "SJ03", "SJ04", "BJ01", "BJ02", "BJ03", "MS02", "MS03", "BM03"]
@@ -73,6 +78,9 @@ PROBLEMS = [
 ]
 HEALTHZ = "/healthz"
 POST_PATH = "/open311/v2/requests.json"
+API_PATH = "/api/v1/cases"
+API_USER = "bench_api"
+JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
 SEED = 410102
 
@@ -178,11 +186,13 @@ def machine_busy() -> tuple[float, float]:
 # --- The clients --------------------------------------------------------------------------------
 
 
-def request_bytes(method: str, path: str, port: int, body: bytes = b"", headers=()) -> bytes:
+def request_bytes(
+    method: str, path: str, port: int, body: bytes = b"", headers=(), content_type: str = FORM
+) -> bytes:
     lines = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{port}", "Connection: close"]
     if method == "POST":
         lines += [
-            f"Content-Type: {FORM}",
+            f"Content-Type: {content_type}",
             f"Content-Length: {len(body)}",
         ]
     lines += [f"{name}: {value}" for name, value in headers]
@@ -225,6 +235,35 @@ class Posts:
     def __call__(self, client: str, number: int, rng: random.Random) -> bytes:
         body, key = self.form(client, number, rng)
         return request_bytes("POST", POST_PATH, self.port, body, [("Idempotency-Key", key)])
+
+
+class ApiPosts(Posts):
+    """``POST /api/v1/cases`` as another system files them: JSON, a bearer token of a district
+    administrator, a category, a point inside one of the grids and an Idempotency-Key."""
+
+    def __init__(self, port: int, grids: list, token: str):
+        super().__init__(port, grids)
+        self.token = token
+
+    def json(self, client: str, number: int, rng: random.Random) -> tuple[bytes, str]:
+        west, south, east, north = rng.choice(self.boxes)
+        margin = (east - west) * 0.05
+        body = json.dumps(
+            {
+                "category": rng.choice(SERVICE_CODES),
+                "channel": "phone",
+                "lat": round(rng.uniform(south + margin, north - margin), 6),
+                "lng": round(rng.uniform(west + margin, east - margin), 6),
+                "description": f"{rng.choice(PROBLEMS)}（基准测试 API {client}-{number}）",
+            },
+            ensure_ascii=False,
+        ).encode()
+        return body, f"bench-api-{os.getpid()}-{client}-{number}"
+
+    def __call__(self, client: str, number: int, rng: random.Random) -> bytes:
+        body, key = self.json(client, number, rng)
+        headers = [("Idempotency-Key", key), ("Authorization", f"Bearer {self.token}")]
+        return request_bytes("POST", API_PATH, self.port, body, headers, content_type=JSON)
 
 
 @dataclass
@@ -275,12 +314,12 @@ class Load:
         return self.client_cpu / max(self.machine_total, 1e-9)
 
 
-def drive(port: int, make, seconds: float, master: int, seed: int) -> Load:
-    """``CLIENTS`` threads sending ``make(client, n, rng)`` back to back for ``seconds``;
+def drive(port: int, make, seconds: float, master: int, seed: int, clients: int = CLIENTS) -> Load:
+    """``clients`` threads sending ``make(client, n, rng)`` back to back for ``seconds``;
     ``client`` names the thread and the phase (``seed``), so keys never repeat."""
     load = Load()
     lock = threading.Lock()
-    start = threading.Barrier(CLIENTS + 1)
+    start = threading.Barrier(clients + 1)
     deadline = [0.0]
 
     def client(number: int) -> None:
@@ -307,7 +346,7 @@ def drive(port: int, make, seconds: float, master: int, seed: int) -> Load:
             load.failures.update(failures)
             load.sample_error = load.sample_error or sample
 
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
     for thread in threads:
         thread.start()
     cpu, server = time.process_time(), server_cpu(master)
@@ -372,6 +411,18 @@ def prepare(log) -> list:
     return grids
 
 
+def api_token(grids) -> str:
+    """A bearer token of a district administrator over the benchmark's district."""
+    from wangge.accounts import services as accounts
+    from wangge.territory.models import Node
+
+    root = Node.objects.get(pk=int(grids[0].path.strip("/").split("/")[0]))
+    user = accounts.create_user(actor=None, username=API_USER, display_name="bench")
+    accounts.add_membership(actor=None, user=user, node=root, role="district_admin")
+    key, _token = accounts.issue_token(user=user, name="bench")
+    return key
+
+
 def in_process(grids, runs: int, profile: bool) -> tuple[dict, str]:
     """The same two requests through Django's test client, one at a time, no HTTP server:
     what the application itself costs (rolled back). With ``profile``, cProfile of the posts."""
@@ -428,25 +479,32 @@ def run(
 ) -> list[Figure]:
     size = SIZES["quick" if quick else "full"]
     grids = prepare(log)
+    token = api_token(grids)
     vendor = connection.vendor
     connection.close()  # the server's workers are the only ones writing from here on
     port = free_port()
     log_path = folder / f"gunicorn-{vendor}.log"
     log(f"intake: gunicorn, {WORKERS} sync workers, on 127.0.0.1:{port} ({vendor})")
     server = start_server(port, database_url, log_path)
-    posts = Posts(port, grids)
+    kinds = [
+        ("healthz", get_healthz(port)),
+        ("open311", Posts(port, grids)),
+        ("api", ApiPosts(port, grids, token)),
+    ]
     try:
         wait_ready(server, port, log_path)
         phases = {}
-        for label, make in [("healthz", get_healthz(port)), ("post", posts)]:
-            log(f"intake: {label}, {CLIENTS} clients, warm-up {size['warmup']:g} s")
-            warm = drive(port, make, size["warmup"], server.pid, SEED + len(phases) * 7)
-            log(f"intake: {label}, {CLIENTS} clients, {size['seconds']:g} s")
-            load = drive(port, make, size["seconds"], server.pid, SEED + len(phases) * 7 + 1)
-            phases[label] = (warm, load)
-            log(f"  {load.summary()}")
-            if load.sample_error:
-                log(f"  first error answer: {load.sample_error}")
+        for clients in CLIENT_COUNTS:
+            for label, make in kinds:
+                seed = SEED + len(phases) * 7
+                log(f"intake: {label}, {clients} clients, warm-up {size['warmup']:g} s")
+                warm = drive(port, make, size["warmup"], server.pid, seed, clients)
+                log(f"intake: {label}, {clients} clients, {size['seconds']:g} s")
+                load = drive(port, make, size["seconds"], server.pid, seed + 1, clients)
+                phases[label, clients] = (warm, load)
+                log(f"  {load.summary()}")
+                if load.sample_error:
+                    log(f"  first error answer: {load.sample_error}")
         log("intake: healthz again from wrk, if installed")
         by_wrk = wrk_healthz(port, size["seconds"])
     finally:
@@ -454,7 +512,12 @@ def run(
     if stopped != 0:
         log(f"intake: gunicorn exited with {stopped}: {log_path.read_text()[-2000:]}")
 
-    created = sum(load.statuses.get(201, 0) for load in phases["post"])
+    created = sum(
+        load.statuses.get(201, 0)
+        for (label, _clients), loads in phases.items()
+        if label != "healthz"
+        for load in loads
+    )
     cases = Case.objects.count()
     if cases != created:
         raise AssertionError(f"{created} answers were 201 Created, but there are {cases} cases")
@@ -462,56 +525,69 @@ def run(
     if profile_text:
         log(profile_text)
 
-    healthz, post = phases["healthz"][1], phases["post"][1]
     common = {
-        "clients": CLIENTS,
         "gunicorn sync workers": WORKERS,
         "seconds per phase": size["seconds"],
         "cases created (201) in all phases, warm-ups included": created,
         "cases in the database afterwards": cases,
         "one request at a time in process, no HTTP (Django test client)": timings,
     }
-    return [
-        Figure(
-            name=f"intake.open311_post.{vendor}",
-            title=f"Open311 POST requests under gunicorn, {CLIENTS} clients ({vendor})",
-            value=post.rate,
-            unit="requests/s",
-            floor=healthz.rate,
-            floor_title=f"GET /healthz on the same server, {CLIENTS} clients, same run",
-            ratio=post.rate / healthz.rate,
-            ratio_means="product ÷ floor (higher is better)",
-            goal=Goal(min_ratio=0.3),
-            detail={
-                **common,
-                "POST requests.json": post.summary(),
-                "GET /healthz": healthz.summary(),
-                "errors (non-2xx or no answer)": post.errors + healthz.errors,
-                **(
+    figures = []
+    for clients in CLIENT_COUNTS:
+        healthz = phases["healthz", clients][1]
+        for label, title in [
+            ("open311", "Open311 POST requests"),
+            ("api", "API POST /api/v1/cases"),
+        ]:
+            post = phases[label, clients][1]
+            suffix = "" if clients == CLIENTS else f"_c{clients}"
+            name = "open311_post" if label == "open311" else "api_post"
+            extra = {}
+            if label == "open311" and clients == CLIENTS:
+                extra = (
                     {
                         "GET /healthz from wrk (C client)": by_wrk,
                         "ratio against wrk's healthz": round(post.rate / by_wrk["requests/s"], 3),
                     }
                     if by_wrk and "requests/s" in by_wrk
                     else {"GET /healthz from wrk": "wrk not installed"}
+                )
+            figures += [
+                Figure(
+                    name=f"intake.{name}{suffix}.{vendor}",
+                    title=f"{title} under gunicorn, {clients} clients ({vendor})",
+                    value=post.rate,
+                    unit="requests/s",
+                    floor=healthz.rate,
+                    floor_title=f"GET /healthz on the same server, {clients} clients, same run",
+                    ratio=post.rate / healthz.rate,
+                    ratio_means="product ÷ floor (higher is better)",
+                    goal=Goal(min_ratio=0.3),
+                    detail={
+                        "clients": clients,
+                        **common,
+                        "POST": post.summary(),
+                        "GET /healthz": healthz.summary(),
+                        "errors (non-2xx or no answer)": post.errors + healthz.errors,
+                        **extra,
+                    },
+                    appendix=profile_text if label == "open311" and clients == CLIENTS else "",
                 ),
-            },
-            appendix=profile_text,
-        ),
-        Figure(
-            name=f"intake.open311_post_p99.{vendor}",
-            title=f"Open311 POST requests, p99 latency, {CLIENTS} clients ({vendor})",
-            value=post.percentile(99),
-            unit="ms",
-            floor=healthz.percentile(99),
-            floor_title="p99 of GET /healthz on the same server, same run",
-            ratio=post.percentile(99) / healthz.percentile(99),
-            ratio_means="product ÷ floor (lower is better)",
-            detail={
-                "p50 ms": round(post.percentile(50), 1),
-                "healthz p50 ms": round(healthz.percentile(50), 1),
-                "requests": post.requests,
-                "errors": post.errors,
-            },
-        ),
-    ]
+                Figure(
+                    name=f"intake.{name}_p99{suffix}.{vendor}",
+                    title=f"{title}, p99 latency, {clients} clients ({vendor})",
+                    value=post.percentile(99),
+                    unit="ms",
+                    floor=healthz.percentile(99),
+                    floor_title="p99 of GET /healthz on the same server, same run",
+                    ratio=post.percentile(99) / healthz.percentile(99),
+                    ratio_means="product ÷ floor (lower is better)",
+                    detail={
+                        "p50 ms": round(post.percentile(50), 1),
+                        "healthz p50 ms": round(healthz.percentile(50), 1),
+                        "requests": post.requests,
+                        "errors": post.errors,
+                    },
+                ),
+            ]
+    return figures

@@ -62,7 +62,7 @@ from wangge.territory import services as territory
 from wangge.territory.choices import NodeKind
 from wangge.territory.models import Node
 
-SIZES = {"full": [10_000, 100_000, 1_000_000], "quick": [10_000, 100_000]}
+SIZES = {"full": [10_000, 100_000, 1_000_000], "quick": [10_000, 30_000]}
 RUNS, SCAN_BUDGET_SECONDS, MIN_SCAN_RUNS = 30, 20.0, 5
 STREETS, COMMUNITIES, GRIDS = 10, 10, 10
 DISTRICT = "410102"

@@ -60,8 +60,8 @@ from wangge.territory.choices import COMMUNITY_KINDS, GRID_KINDS
 from wangge.territory.models import Node
 
 SIZES = {"full": 1_000_000, "quick": 20_000}
-RUNS = {"full": 200, "quick": 30}
-WARM_UP, MIN_RUNS, BUDGET_SECONDS = 5, 50, 90.0
+RUNS = {"full": 150, "quick": 30}
+WARM_UP, MIN_RUNS, BUDGET_SECONDS = 5, 50, 20.0
 POINTS_PER_GRID = 64
 HELPING = 0.01  # of a grid's cases, given to the worker of another grid of its community
 PLAN_FROM_MS = 5.0

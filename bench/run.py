@@ -1,4 +1,4 @@
-"""The benchmark suite: ``make bench`` (about a quarter of an hour) or ``make bench-quick``.
+"""The benchmark suite: ``make bench`` (under 20 minutes) or ``make bench-quick``.
 
     python bench/run.py [--quick] [--postgres] [--only GROUP ...] [--profile] [--strict]
 

@@ -108,8 +108,10 @@ class MessageTemplate(models.Model):
 class NoticeQuerySet(ScopedQuerySet):
     def restrict(self, user, action: str = "view"):
         """Scope as everywhere — a notice lies in the smallest place holding all it is for —
-        and, for reading, also the notices for any place within the user's: a grid leader
-        of two grids sees a notice to both, though it lies in their community."""
+        and, for reading, also the notices for any place within the user's (a grid leader of
+        two grids sees a notice to both, though it lies in their community) and the notices
+        out for the places above theirs (a community's staff read what the street sent their
+        residents)."""
         scope = get_scope(user)
         perm = permission_name(self.model, action)
         if scope.unrestricted or scope.covers_roots(perm):
@@ -126,7 +128,16 @@ class NoticeQuerySet(ScopedQuerySet):
         for_buildings = Notice.buildings.through.objects.filter(building__grid__in=mine).values(
             "notice_id"
         )
-        return self.filter(Q(node__in=mine) | Q(pk__in=for_places) | Q(pk__in=for_buildings))
+        # A street's or the district's notice is for the residents of the places below it
+        # too: their staff read it once it is out (they may not change it).
+        above = {int(part) for path in paths for part in path.strip("/").split("/")[:-1]}
+        for_above = Notice.nodes.through.objects.filter(node__in=above).values("notice_id")
+        return self.filter(
+            Q(node__in=mine)
+            | Q(pk__in=for_places)
+            | Q(pk__in=for_buildings)
+            | Q(pk__in=for_above, state__in=[NoticeState.PUBLISHED, NoticeState.WITHDRAWN])
+        )
 
 
 class Notice(models.Model):

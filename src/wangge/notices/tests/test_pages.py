@@ -112,6 +112,15 @@ def test_a_street_notice_waits_for_the_districts_approval(as_user, node):
     district.post(f"/notices/{notice.pk}/review/", {"approve": "true", "note": "同意"})
     notice.refresh_from_db()
     assert notice.state == NoticeState.PUBLISHED and notice.approved_by.username == "district"
+    # Out, it is read by the communities of the street, who may not take it back.
+    community = as_user(COMMUNITY)
+    assert "明日停水" in community.get("/notices/").content.decode()
+    assert community.get(f"/notices/{notice.pk}/").status_code == 200
+    community.post(f"/notices/{notice.pk}/withdraw/")
+    notice.refresh_from_db()
+    assert notice.state == NoticeState.PUBLISHED
+    # Not by another street's.
+    assert as_user("gridworker_guanlan1").get(f"/notices/{notice.pk}/").status_code == 404
 
 
 def test_community_staff_cannot_approve_the_streets_notice(as_user, node):
