@@ -77,4 +77,4 @@ bench-quick: install
 	$(BIN)/python bench/run.py --quick --only locate import intake rates pages
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache .hypothesis

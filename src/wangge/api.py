@@ -7,7 +7,7 @@ from wangge.accounts.api import router as accounts_router
 from wangge.cases.api import router as cases_router
 from wangge.cases.lostfound_api import router as lostfound_router
 from wangge.cases.photos_api import router as photos_router
-from wangge.core.api import AUTH, install_error_handlers
+from wangge.core.api import AUTH, document_problems, install_error_handlers
 from wangge.core.api import router as core_router
 from wangge.notices.api import router as notices_router
 from wangge.people.api import router as people_router
@@ -20,7 +20,14 @@ class ChineseJSONRenderer(JSONRenderer):
     json_dumps_params = {"ensure_ascii": False}
 
 
-api = NinjaAPI(
+class WanggeAPI(NinjaAPI):
+    """The API whose document names the problem+json answers of every operation."""
+
+    def get_openapi_schema(self, **kwargs):
+        return document_problems(super().get_openapi_schema(**kwargs))
+
+
+api = WanggeAPI(
     title="Wangge API",
     version="1",
     description=(

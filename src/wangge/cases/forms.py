@@ -9,6 +9,9 @@ from wangge.core.formspec import form_field, questions
 from wangge.territory.choices import CRS
 from wangge.territory.models import Node
 
+# The services' names for fields that a form calls otherwise (the residents' form).
+SERVICE_NAMES = {"reporter_name": "name", "reporter_phone": "phone"}
+
 
 class CategoryQuestionsMixin:
     """A form with a ``category`` chosen among ``leaves`` and the questions of every category
@@ -72,6 +75,8 @@ class CategoryQuestionsMixin:
                 target = name if name in self.fields else None
             if field in ("lng", "lat"):  # one place on the page for the point's errors
                 target = None if self.fields["lng"].widget.is_hidden else "lng"
+            elif target is None and SERVICE_NAMES.get(field) in self.fields:
+                target = SERVICE_NAMES[field]
             self.add_error(target, errors)
 
 
@@ -96,6 +101,13 @@ class ResidentReportForm(CategoryQuestionsMixin, forms.Form):
         label=_("Your phone, to hear back (optional)"), required=False, max_length=20
     )
     key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def clean(self):
+        # The point is the phone's position, in hidden fields whose errors the page cannot
+        # show beside them: said above the form instead.
+        if [self._errors.pop(name, None) for name in ("lng", "lat")] != [None, None]:
+            self.add_error(None, _("The coordinates are out of range"))
+        return super().clean()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -58,7 +58,9 @@ def _photo(request, photo_id: int) -> Photo:
     return case.photos.get(pk=photo_id)
 
 
-@router.post("/cases/{case_id}/photos", response={201: PhotoOut}, url_name="case-photos-add")
+@router.post(
+    "/cases/{case_id}/photos", response={201: PhotoOut, 403: None}, url_name="case-photos-add"
+)
 def upload_photo(
     request,
     case_id: int,

@@ -187,8 +187,14 @@ def _place(*, grid, lng, lat, crs, building):
         if lng is None:
             return building.grid, None, None
     elif lng is not None and lat is not None:
-        if not (-180 <= lng <= 180 and -90 <= lat <= 90):
-            raise ValidationError({"lng": gettext("The coordinates are out of range")})
+        # Each coordinate named on its own (NaN is outside every range).
+        wrong = {
+            field: gettext("The coordinates are out of range")
+            for field, ok in (("lng", -180 <= lng <= 180), ("lat", -90 <= lat <= 90))
+            if not ok
+        }
+        if wrong:
+            raise ValidationError(wrong)
         lng, lat = (float(v) for v in geo.to_wgs84(lng, lat, crs))
     if lng is not None and lat is not None:
         located = int(get_index().locate_many([lng], [lat])[0])
@@ -255,6 +261,22 @@ def report(
     kind = kind or category.default_kind
     if kind not in Kind.values:
         errors["kind"] = gettext("Unknown kind of case")
+    # The columns' limits, checked here: the API hands in what it is sent, and PostgreSQL
+    # refuses a longer value or a NUL with an error, not a message.
+    for field, value, limit in (
+        ("address", address, Case._meta.get_field("address").max_length),
+        ("reporter_name", reporter_name, Case._meta.get_field("reporter_name").max_length),
+    ):
+        if len(value or "") > limit:
+            errors[field] = gettext("at most %(n)s characters") % {"n": limit}
+    for field, value in (
+        ("title", title),
+        ("description", description),
+        ("address", address),
+        ("reporter_name", reporter_name),
+    ):
+        if "\x00" in (value or ""):
+            errors[field] = gettext("Null characters are not allowed.")
     answers, answer_errors = clean_answers(category.form, attributes)
     errors.update({f"attributes.{code}": message for code, message in answer_errors.items()})
     if reporter_phone:

@@ -5,6 +5,8 @@ import datetime
 import json
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
@@ -68,6 +70,18 @@ def install_error_handlers(api) -> None:
         ]
         return problem(400, "Bad Request", gettext("The request is not valid"), errors=errors)
 
+    @api.exception_handler(OverflowError)
+    def out_of_range(request, exc):
+        # An id of thirty digits cannot be looked up in SQLite: bad input, not a server error.
+        return problem(400, "Bad Request", gettext("A number in the request is too large"))
+
+    @api.exception_handler(RequestDataTooBig)
+    def too_big(request, exc):
+        # Django's own answer would be an HTML page.
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024
+        detail = gettext("The request is too large (at most %(n)s KB)") % {"n": limit}
+        return problem(413, "Content Too Large", detail)
+
     @api.exception_handler(AuthenticationError)
     def unauthenticated(request, exc):
         response = problem(401, "Unauthorized", gettext("Sign in, or send a valid token"))
@@ -81,10 +95,61 @@ def install_error_handlers(api) -> None:
             403: "Forbidden",
             404: "Not Found",
             409: "Conflict",
-            413: "Payload Too Large",
+            413: "Content Too Large",
             429: "Too Many Requests",
         }
         return problem(exc.status_code, titles.get(exc.status_code, "Error"), str(exc))
+
+
+# Every operation may answer these, besides what its route declares: input it cannot read
+# (400), no valid token (401, where a token is needed), nothing of that id within the caller's
+# places (404), a body over the upload limit (413, where there is a body).
+COMMON_PROBLEMS = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    404: "Not Found",
+    413: "Content Too Large",
+}
+PROBLEM_SCHEMA = {
+    "title": "Problem",
+    "description": "An error, as RFC 9457 problem details.",
+    "type": "object",
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+                "required": ["field", "message"],
+            },
+        },
+    },
+    "required": ["type", "title", "status"],
+}
+
+
+def document_problems(schema: dict) -> dict:
+    """The OpenAPI document with every error answer an operation may give, as problem+json."""
+    schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+    content = {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for operations in schema["paths"].values():
+        for operation in operations.values():
+            responses = {int(status): answer for status, answer in operation["responses"].items()}
+            for status, title in COMMON_PROBLEMS.items():
+                if status == 401 and not operation.get("security"):
+                    continue
+                if status == 413 and "requestBody" not in operation:
+                    continue
+                responses.setdefault(status, {"description": title})
+            for status, answer in responses.items():
+                if status >= 400:
+                    answer["content"] = content
+            operation["responses"] = dict(sorted(responses.items()))
+    return schema
 
 
 # --- Authentication ------------------------------------------------------------------------------

@@ -128,6 +128,10 @@ def task_act(request, pk: int, action: str):
         move = machine.check(case, action, request.user, task=services._my_task(case, request.user))
         if move.needs_note and not note:
             raise ValidationError({"note": _("Write what was done or why.")})
+        # The photo is checked before the move: a finish with a file that is not a photo (or
+        # too large) must change nothing, not finish the case and then lose the photo.
+        if upload is not None:
+            upload = photos.prepare_photo(upload)
         extra = {}
         if action == "request_extension":
             extra = {"amount": 2, "unit": "working_days"}
@@ -199,6 +203,11 @@ def report(request):
             errors["grid"] = [_("Add the position or choose the grid.")]
         if not errors:
             try:
+                # The photo is checked before the case is written: a bad photo must leave no
+                # case behind (the page then offers a new key, so a retry would make a second).
+                upload = request.FILES.get("photo")
+                if upload is not None:
+                    upload = photos.prepare_photo(upload)
                 case = services.report(
                     actor=user,
                     channel=Channel.PATROL,
@@ -210,7 +219,6 @@ def report(request):
                     address=(data.get("address") or "")[:200],
                     idempotency_key=f"field:{key}" if key else None,
                 )
-                upload = request.FILES.get("photo")
                 if upload is not None:
                     photos.add_photo(
                         actor=user,

@@ -122,6 +122,10 @@ def _check_words(data: dict, errors: dict) -> None:
         errors["body"] = gettext("Write the notice")
     elif len(body) > MAX_BODY:
         errors["body"] = gettext("The text may have at most %(n)s characters") % {"n": MAX_BODY}
+    # PostgreSQL refuses a NUL in text with an error, not a message (the API sends what it gets).
+    for field, value in (("title", title), ("body", body)):
+        if "\x00" in value:
+            errors[field] = gettext("Null characters are not allowed.")
 
 
 def _check_delivery(data: dict, errors: dict, now) -> None:

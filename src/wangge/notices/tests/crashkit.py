@@ -5,10 +5,19 @@ is a transaction the workers cannot see):
 per robot, each grid with its robot (keys ``crash-key-1`` …);
 ``… burst COUNT`` — COUNT notices to the community, published: one delivery per robot each;
 ``… report`` — every delivery with its robot's key, words, state and attempts, as JSON.
+
+The tests' side: ``own_database`` (a file SQLite database, or a throwaway PostgreSQL one when
+the suite runs on PostgreSQL) and ``Workers`` (``wangge worker`` processes started, killed
+and started again), shared by the outbox's and the intake's crash tests.
 """
 
+import contextlib
 import json
+import random
+import subprocess
 import sys
+import uuid
+from pathlib import Path
 
 
 def _square(col: int) -> dict:
@@ -84,6 +93,75 @@ def report() -> None:
             }
         )
     json.dump(rows, sys.stdout, ensure_ascii=False)
+
+
+@contextlib.contextmanager
+def own_database(tmp_path: Path):
+    """The environment of the workers' database: PostgreSQL if the suite runs on it."""
+    from django.db import connection
+
+    settings = connection.settings_dict
+    if connection.vendor != "postgresql":
+        yield {}
+        return
+    import psycopg
+
+    name = f"wangge_crash_{uuid.uuid4().hex[:8]}"
+    host, port = settings["HOST"] or "127.0.0.1", settings["PORT"] or 5432
+    user, password = settings["USER"] or "", settings["PASSWORD"] or ""
+    login = f"{user}:{password}@" if password else f"{user}@" if user else ""
+    admin = psycopg.connect(
+        host=host,
+        port=port,
+        user=user or None,
+        password=password or None,
+        dbname="postgres",
+        autocommit=True,
+    )
+    admin.execute(f"CREATE DATABASE {name}")
+    try:
+        yield {"DATABASE_URL": f"postgres://{login}{host}:{port}/{name}"}
+    finally:
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.close()
+
+
+class Workers:
+    """Worker processes started, killed and started again by this test (and only these)."""
+
+    def __init__(self, env: dict, log: Path):
+        self.env, self.log = env, log
+        self.running: list[subprocess.Popen] = []
+        self.kills = 0
+
+    def start(self) -> None:
+        with self.log.open("a") as out:
+            self.running.append(
+                subprocess.Popen(
+                    [str(Path(sys.prefix) / "bin" / "wangge"), "worker", "--sleep", "0.2"],
+                    env=self.env,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                )
+            )
+
+    def kill_one(self, rng: random.Random) -> None:
+        victim = self.running.pop(rng.randrange(len(self.running)))
+        victim.kill()  # SIGKILL: no goodbye, mid-send if it was sending
+        victim.wait()
+        self.kills += 1
+        self.start()
+
+    def stop(self) -> None:
+        for process in self.running:
+            process.terminate()
+        for process in self.running:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self.running = []
 
 
 def main(argv: list[str]) -> None:

@@ -11,7 +11,6 @@ PostgreSQL database when the suite runs on PostgreSQL.
 from __future__ import annotations
 
 import collections
-import contextlib
 import itertools
 import json
 import os
@@ -19,12 +18,11 @@ import random
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
+from wangge.notices.tests.crashkit import Workers, own_database
 from wangge.notices.tests.fakes import FakeServer, most_in_any_window
 
 pytestmark = pytest.mark.processes
@@ -36,73 +34,6 @@ NOTICES = 30  # 90 deliveries: 30 a robot
 PER_WINDOW, WINDOW = 10, 2.0  # the pace, shortened from WeCom's 20 a minute to fit a test
 TIMEOUT, LEASE = 2.0, 5.0
 KILLS = 10
-
-
-@contextlib.contextmanager
-def own_database(tmp_path: Path):
-    """The environment of the workers' database: PostgreSQL if the suite runs on it."""
-    settings = connection.settings_dict
-    if connection.vendor != "postgresql":
-        yield {}
-        return
-    import psycopg
-
-    name = f"wangge_crash_{uuid.uuid4().hex[:8]}"
-    host, port = settings["HOST"] or "127.0.0.1", settings["PORT"] or 5432
-    user, password = settings["USER"] or "", settings["PASSWORD"] or ""
-    login = f"{user}:{password}@" if password else f"{user}@" if user else ""
-    admin = psycopg.connect(
-        host=host,
-        port=port,
-        user=user or None,
-        password=password or None,
-        dbname="postgres",
-        autocommit=True,
-    )
-    admin.execute(f"CREATE DATABASE {name}")
-    try:
-        yield {"DATABASE_URL": f"postgres://{login}{host}:{port}/{name}"}
-    finally:
-        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        admin.close()
-
-
-class Workers:
-    """Worker processes started, killed and started again by this test (and only these)."""
-
-    def __init__(self, env: dict, log: Path):
-        self.env, self.log = env, log
-        self.running: list[subprocess.Popen] = []
-        self.kills = 0
-
-    def start(self) -> None:
-        with self.log.open("a") as out:
-            self.running.append(
-                subprocess.Popen(
-                    [str(WANGGE), "worker", "--sleep", "0.2"],
-                    env=self.env,
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                )
-            )
-
-    def kill_one(self, rng: random.Random) -> None:
-        victim = self.running.pop(rng.randrange(len(self.running)))
-        victim.kill()  # SIGKILL: no goodbye, mid-send if it was sending
-        victim.wait()
-        self.kills += 1
-        self.start()
-
-    def stop(self) -> None:
-        for process in self.running:
-            process.terminate()
-        for process in self.running:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        self.running = []
 
 
 def kit(env: dict, *args: str) -> str:

@@ -1,0 +1,565 @@
+"""Every demo persona against every read of the URL configuration, for what lies outside its
+places: a detail, a file, a poster of an object there is a 404 (never a 403), and a list, a
+count, a map layer or an export shows nothing of those places (their codes and names).
+
+The routes are the URL configuration's (the pages, the API under ``/api/v1/`` — ninja's
+operations are in the resolver too — and Open311), not a list kept by hand: a route with
+parameters is filled by ``SAMPLES`` with an object outside the persona's places, one without
+is read as it is, and a new route fails ``test_every_route_is_known`` until it has a sample or
+a reason in ``EXCLUDED``. ``test_the_district_sees_the_markers`` keeps the lists honest: each
+shows the district administrator what it must hide from the others, or says in
+``WITHOUT_PLACES`` why it shows no places at all.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import io
+import re
+from dataclasses import dataclass
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from openpyxl import load_workbook
+from PIL import Image
+
+from wangge.demo.district import GUANLAN, LVDU
+
+pytestmark = pytest.mark.django_db
+
+# Each persona and the place outside its reach that it is tried against: another street's
+# community for 绿都社区's people and their street, 绿都社区 for 观澜社区's grid worker. (The
+# grid next door is ``tests/test_scope_gridworker.py``'s.)
+OUTSIDE = {
+    "street_zyxl": GUANLAN,
+    "community_lvdu": GUANLAN,
+    "gridleader_lvdu": GUANLAN,
+    "gridworker_lvdu1": GUANLAN,
+    "gridworker_lvdu2": GUANLAN,
+    "partymember_lvdu": GUANLAN,
+    "gridworker_guanlan1": LVDU,
+}
+PERSONAS = list(OUTSIDE)
+
+# Routes the matrix does not read, by name, and why.
+EXCLUDED = {
+    # Writes: a POST (or DELETE) is not a read; writes on an outside object are refused by
+    # the services' check_scope (tests/test_services_audit.py and each app's tests).
+    "create_token": "a POST (sign-in for a token)",
+    "revoke_current_token": "a DELETE of one's own token",
+    "reveal": "a POST (reveal a person's number)",
+    "create_visit": "a POST",
+    "create_case": "a POST",
+    "act": "a POST (a move of a case)",
+    "reveal_reporter": "a POST",
+    "case-photos-add": "a POST (an upload)",
+    "create_found_item": "a POST",
+    "create_claim": "a POST",
+    "check_claim": "a POST",
+    "hand_over": "a POST",
+    "create_notice": "a POST",
+    "publish_notice": "a POST",
+    "approve_notice": "a POST",
+    "reject_notice": "a POST",
+    "withdraw_notice": "a POST",
+    "create_robot": "a POST",
+    "read_notification": "a POST (marks one's own notification read)",
+    "create_import": "a POST (an upload)",
+    "set_language": "a POST",
+    "logout": "a POST",
+    "saved-view-save": "a POST",
+    "saved-view-delete": "a POST",
+    "case-console-act": "a POST",
+    "case-console-bulk": "a POST",
+    "found-claim": "a POST",
+    "found-check": "a POST",
+    "found-hand-over": "a POST",
+    "found-publish": "a POST",
+    "notice-robot-switch": "a POST",
+    "notice-publish": "a POST",
+    "notice-review": "a POST",
+    "notice-withdraw": "a POST",
+    "notice-file": "a POST (an upload)",
+    "notice-follow-grid": "a POST (a resident follows a grid)",
+    "notice-follow-case": "a POST (a resident follows a case)",
+    "registry-person-reveal": "a POST",
+    "field-task-act": "a POST",
+    # Public by design: residents' pages without sign-in, and the health check.
+    "healthz": "public: the health check",
+    "login": "public: the sign-in page",
+    "case-report": "public: a grid's QR code page for residents (/r/<grid>/)",
+    "case-track-form": "public: follow a case by its tracking code",
+    "case-track": "public: a case by its tracking code (the code is the secret)",
+    "found-notice": "public: a found item's notice (/found/<code>/)",
+    "notice-public": "public: a published notice (/n/<id>/)",
+    "notice-public-file": "public: a published notice's file",
+    # Open311 GeoReport v2: public by the standard (public cases only, no persona).
+    "discovery": "Open311: public by the standard",
+    "services": "Open311: public by the standard (the categories offered)",
+    "service": "Open311: public by the standard (a category's questions)",
+    "requests": "Open311: public cases only, by the standard",
+    "request": "Open311: one public case, by the standard",
+    "token": "Open311: a tracking code's case number",
+    "not-found": "Open311: the spec's 404 for any other path",
+    # The same for everyone: standards, not objects in places.
+    "get_category": "a standard (a category of the tree), the same for everyone",
+    "import-template": "a blank spreadsheet template, the same for everyone",
+    "openapi-json": "the API's schema (its examples hold demo codes, no data)",
+    "api-root": "the API's documentation page",
+}
+
+# Reads without parameters that show no places at all (so nothing to hide), and why.
+WITHOUT_PLACES = {
+    "me": "the caller's own account",
+    "list_care_tags": "a standard",
+    "list_categories": "a standard (the category tree)",
+    "list_agencies": "a standard (outside agencies)",
+    "list_notice_kinds": "a standard",
+    "list_notifications": "the caller's own notifications",
+    "field-manifest": "the phone pages' web app manifest",
+    "field-sw": "the phone pages' service worker",
+    "import": "the import form",
+    "field-tasks": "the caller's own tasks (the district has none: grid workers' page)",
+    "field-grid": "the caller's own grid (grid workers' page)",
+    "field-report": "the phone's report form: the grid comes from the position",
+    "map": "the page's frame: its layers are the GeoJSON routes",
+    "list_teams": "the demo's teams are the district's and streets' only",
+    "find_duplicates": "needs a category and a point (a 400 without them)",
+    "case-console-duplicates": "needs a category and a point (the new-case page's fragment)",
+}
+
+# Lists whose items are objects: the model, the path from it to its place, and the filter that
+# asks for the place (the persona asks for it outright; the district is shown it).
+ITEMS = {
+    "list_memberships": ("accounts.Membership", "node", "node"),
+    "list_divisions": ("territory.Node", "", "within"),
+    "list_grids": ("territory.Node", "", "within"),
+    "grids_geojson": ("territory.Node", "", None),
+    "list_buildings": ("territory.Building", "grid", "grid"),
+    "list_dwellings": ("territory.Dwelling", "building__grid", "grid"),
+    "list_households": ("people.Household", "grid", "grid"),
+    "list_persons": ("people.Person", "grid", "grid"),
+    "list_visits": ("people.Visit", "grid", "grid"),
+    "list_cases": ("cases.Case", "grid", "grid"),
+    "list_tasks": ("cases.Task", "case__grid", None),
+    "list_found_items": ("cases.FoundItem", "grid", "grid"),
+    "list_notices": ("notices.Notice", "node", "node"),
+    "list_robots": ("notices.Robot", "grid", "grid"),
+    "list_audit_events": ("core.AuditEvent", "node", "node"),
+    "map-grids": ("territory.Node", "", None),
+    "map-buildings": ("territory.Building", "grid", None),
+    "map-cases": ("cases.Case", "grid", None),
+}
+
+
+@dataclass(frozen=True)
+class Route:
+    path: str  # as the resolver writes it: "cases/<int:pk>/", "open311/v2/^requests\.(?P<fmt>…)$"
+    name: str
+    parameters: tuple[str, ...]
+    methods: frozenset[str] | None  # an API operation's methods; None for a page
+
+    @property
+    def id(self) -> str:
+        return self.name
+
+    def fill(self, values: dict) -> str:
+        path = self.path
+        for key, value in values.items():
+            if key == "?":
+                continue
+            path = re.sub(rf"<(?:\w+:)?{key}>|\(\?P<{key}>[^)]*\)", str(value), path)
+        return "/" + path.replace("^", "").replace("$", "").replace("\\.", ".")
+
+
+def _methods(pattern) -> frozenset[str] | None:
+    """The HTTP methods of a ninja operation (its view keeps the ``PathView`` in a closure)."""
+    for cell in getattr(pattern.callback, "__closure__", None) or ():
+        operations = getattr(cell.cell_contents, "operations", None)
+        if operations is None:
+            continue
+        for operation in operations:
+            name = getattr(operation, "url_name", None) or operation.view_func.__name__
+            if name == pattern.name:
+                return frozenset(operation.methods)
+    return None
+
+
+@functools.cache
+def routes() -> tuple[Route, ...]:
+    """Every route of the URL configuration but the admin's (Django's own, for superusers)."""
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    found = []
+
+    def walk(patterns, prefix):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns, prefix + str(pattern.pattern))
+            elif isinstance(pattern, URLPattern):
+                path = prefix + str(pattern.pattern)
+                names = tuple(a or b for a, b in re.findall(r"<(?:\w+:)?(\w+)>|\(\?P<(\w+)>", path))
+                found.append(Route(path, pattern.name or "", names, _methods(pattern)))
+
+    walk(get_resolver().url_patterns, "")
+    return tuple(route for route in found if not route.path.startswith("admin/"))
+
+
+def matrix_routes() -> list[Route]:
+    return [route for route in routes() if route.name not in EXCLUDED]
+
+
+# --- samples: an object under ``code`` (a place outside the persona's reach) -------------------
+
+
+def _first(queryset):
+    obj = queryset.order_by("pk").first()
+    assert obj is not None, f"the demo has no {queryset.model.__name__} here"
+    return obj
+
+
+def _case(code):
+    from wangge.cases.models import Case
+
+    return _first(Case.objects.filter(grid__code__startswith=code))
+
+
+def _grid(code):
+    from wangge.territory.choices import NodeKind
+    from wangge.territory.models import Node
+
+    return _first(Node.objects.filter(code__startswith=code, kind=NodeKind.GRID))
+
+
+def _admin():
+    from wangge.accounts.models import User
+
+    return User.objects.get(username="district")
+
+
+def _photo(code):
+    from wangge.cases.photos import add_photo
+
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 60, 40)).save(out, "JPEG")
+    upload = SimpleUploadedFile("IMG_0001.jpg", out.getvalue(), "image/jpeg")
+    return add_photo(actor=_admin(), case=_case(code), upload=upload)
+
+
+def _found_item(code):
+    from wangge.cases.lostfound import record_found_item
+
+    return record_found_item(
+        actor=_admin(),
+        what="钥匙一串",
+        where="楼下花坛",
+        found_at=datetime.datetime(2026, 1, 5, 1, 30, tzinfo=datetime.UTC),
+        grid=_grid(code),
+        kept_at="社区居委会",
+    )
+
+
+def _notice(code):
+    """A draft notice for the place, with a text file (written as the district would)."""
+    from wangge.notices.models import NoticeKind
+    from wangge.notices.services import add_notice_file, create_notice
+    from wangge.territory.models import Node
+
+    notice = create_notice(
+        actor=_admin(),
+        kind=NoticeKind.objects.order_by("pk").first(),
+        title="停水通知",
+        body="本周六上午停水。",
+        nodes=[Node.objects.get(code=code)],
+    )
+    add_notice_file(
+        actor=_admin(),
+        notice=notice,
+        upload=SimpleUploadedFile("通知.txt", "停水通知".encode(), "text/plain"),
+    )
+    return notice
+
+
+def _job(code):
+    """Someone else's job (an import's check): jobs are their starter's only."""
+    from wangge.core.models import Job
+
+    return Job.objects.create(kind="import", created_by=_admin())
+
+
+def _model(app_model, field):
+    from django.apps import apps
+
+    model = apps.get_model(app_model)
+    return lambda code: _first(model.objects.filter(**{f"{field}__code__startswith": code}))
+
+
+_building = _model("territory.Building", "grid")
+_dwelling = _model("territory.Dwelling", "building__grid")
+_household = _model("people.Household", "grid")
+_person = _model("people.Person", "grid")
+_task = _model("cases.Task", "case__grid")
+_membership = _model("accounts.Membership", "node")
+_event = _model("core.AuditEvent", "node")
+
+
+def _robot(code):
+    import uuid
+
+    from wangge.notices.models import Robot
+    from wangge.notices.services import create_robot
+
+    grid = _grid(code)
+    if not Robot.objects.filter(grid=grid).exists():
+        create_robot(actor=_admin(), grid=grid, name="居民群", key=str(uuid.uuid4()))
+
+
+def _division(code):
+    from wangge.territory.models import Node
+
+    return Node.objects.get(code=code)
+
+
+# Routes with parameters → the values that point outside ``code``.
+SAMPLES = {
+    # API
+    "get_membership": lambda c: {"membership_id": _membership(c).pk},
+    "get_division": lambda c: {"node_id": _division(c).pk},
+    "get_grid": lambda c: {"node_id": _grid(c).pk},
+    # point → grid, at a building of the place (its query string, not its path)
+    "locate": lambda c: {"?": {"lng": _building(c).lng, "lat": _building(c).lat}},
+    "get_building": lambda c: {"building_id": _building(c).pk},
+    "get_dwelling": lambda c: {"dwelling_id": _dwelling(c).pk},
+    "get_household": lambda c: {"household_id": _household(c).pk},
+    "get_person": lambda c: {"person_id": _person(c).pk},
+    "get_case": lambda c: {"case_id": _case(c).pk},
+    "case-photos": lambda c: {"case_id": _case(c).pk},
+    "get_task": lambda c: {"task_id": _task(c).pk},
+    "case-photo-image": lambda c: {"photo_id": _photo(c).pk},
+    "case-photo-thumbnail": lambda c: {"photo_id": _photo(c).pk},
+    "get_found_item": lambda c: {"item_id": _found_item(c).pk},
+    "get_notice": lambda c: {"notice_id": _notice(c).pk},
+    "delivery_report": lambda c: {"notice_id": _notice(c).pk},
+    "get_audit_event": lambda c: {"event_id": _event(c).pk},
+    "get_metrics": lambda c: {"?": {"node": _division(c).pk}},
+    "get_job": lambda c: {"job_id": _job(c).pk},
+    # pages
+    "job-detail": lambda c: {"pk": _job(c).pk},
+    "case-console-detail": lambda c: {"pk": _case(c).pk},
+    "case-report-poster": lambda c: {"grid_code": _grid(c).code},
+    "found-detail": lambda c: {"pk": _found_item(c).pk},
+    "found-poster": lambda c: {"pk": _found_item(c).pk},
+    "notice-detail": lambda c: {"pk": _notice(c).pk},
+    "notice-edit": lambda c: {"pk": _notice(c).pk},
+    "notice-poster": lambda c: {"pk": _notice(c).pk},
+    "notice-file-get": lambda c: (lambda n: {"pk": n.pk, "file_pk": n.files.get().pk})(_notice(c)),
+    "field-task": lambda c: {"pk": _task(c).pk},
+    "registry-node": lambda c: {"code": _grid(c).code},
+    "registry-building": lambda c: {"pk": _building(c).pk},
+    "registry-household": lambda c: {"pk": _household(c).pk},
+    "registry-person": lambda c: {"pk": _person(c).pk},
+}
+
+# Lists of objects the demo has in no place (or in 绿都社区's only): one is made there first.
+SEEDS = {
+    "list_found_items": _found_item,
+    "found-list": _found_item,
+    "export": _found_item,
+    "list_notices": _notice,
+    "notice-list": _notice,
+    "list_robots": _robot,
+    "notice-robots": _robot,
+}
+
+# Routes whose parameters choose a list rather than an object: each value is read as a list.
+EXPORT_KINDS = ["buildings", "households", "persons", "cases", "hotline", "found-items"]
+LISTS = {
+    "export": [{"kind": kind, "fmt": "csv"} for kind in EXPORT_KINDS]
+    + [{"kind": "persons", "fmt": "xlsx"}, {"kind": "cases", "fmt": "xlsx"}],
+    "export_api": [{"kind": kind} for kind in EXPORT_KINDS],
+}
+# What a list is read with: the API's biggest page; the export API's format.
+QUERY = {"export_api": {"format": "xlsx"}}
+
+
+def _api_name(route: Route) -> str:
+    return "export_api" if route.name == "export" and route.path.startswith("api/") else route.name
+
+
+def reads() -> list[Route]:
+    return [route for route in matrix_routes() if route.name in SAMPLES]
+
+
+def lists() -> list[Route]:
+    return [route for route in matrix_routes() if route.name not in SAMPLES]
+
+
+# --- what the outside looks like in a response -------------------------------------------------
+
+
+@functools.cache
+def markers(code: str) -> tuple[str, ...]:
+    """The codes of the place and every node under it, and the place's name."""
+    from wangge.territory.models import Node
+
+    nodes = Node.objects.filter(code__startswith=code)
+    return (*nodes.values_list("code", flat=True), Node.objects.get(code=code).name)
+
+
+def text_of(response) -> str:
+    if getattr(response, "streaming", False):
+        content = b"".join(response.streaming_content)
+    else:
+        content = response.content
+    if content[:2] == b"PK":  # .xlsx
+        book = load_workbook(io.BytesIO(content), read_only=True)
+        return "\n".join(
+            "\t".join("" if v is None else str(v) for v in row)
+            for sheet in book.worksheets
+            for row in sheet.iter_rows(values_only=True)
+        )
+    return content.decode("utf-8-sig", errors="replace")
+
+
+def item_ids(response) -> set:
+    """The ids of a JSON list's items (``{"items": [...]}``, a list, or GeoJSON features)."""
+    if response.streaming or "json" not in response.get("Content-Type", ""):
+        return set()
+    try:
+        data = response.json()
+    except ValueError:
+        return set()
+    if isinstance(data, dict):
+        data = data.get("items", data.get("features", []))
+    rows = [row.get("properties", row) for row in data if isinstance(row, dict)]
+    return {row["id"] for row in rows if "id" in row}
+
+
+def outside_ids(name: str, code: str) -> set:
+    from django.apps import apps
+
+    label, field, _filter = ITEMS[name]
+    lookup = f"{field}__code__startswith" if field else "code__startswith"
+    model = apps.get_model(label)
+    return set(model.objects.filter(**{lookup: code}).values_list("pk", flat=True))
+
+
+def client_for(route: Route, username, as_user, api_as):
+    return api_as(username) if route.path.startswith("api/") else as_user(username)
+
+
+def _list_paths(route: Route) -> list[str]:
+    if not route.parameters:
+        return ["/" + route.path]
+    return [route.fill(values) for values in LISTS[_api_name(route)]]
+
+
+def _filter(route: Route) -> str | None:
+    """The list's filter for "in this place" (exports take their list's filters)."""
+    if route.name in ITEMS:
+        return ITEMS[route.name][2]
+    return "grid" if _api_name(route) in LISTS else None
+
+
+def _query(route: Route) -> dict:
+    query = dict(QUERY.get(_api_name(route), {}))
+    if route.path.startswith("api/") and route.name.startswith("list_"):
+        query["limit"] = 500
+    return query
+
+
+# --- the tests ---------------------------------------------------------------------------------
+
+
+def test_every_route_is_known():
+    """A route is read by the matrix (with a sample if it has parameters) or excluded."""
+    unknown = [
+        f"new route /{route.path} ({route.name or 'no name'}): add a sample or a reason"
+        for route in matrix_routes()
+        if route.parameters and route.name not in SAMPLES and _api_name(route) not in LISTS
+    ]
+    writes = [
+        f"/{route.path} ({route.name}) is a {'/'.join(sorted(route.methods))}: "
+        "add a reason to EXCLUDED"
+        for route in matrix_routes()
+        if route.methods is not None and "GET" not in route.methods
+    ]
+    assert unknown + writes == []
+    stale = set(EXCLUDED) | set(SAMPLES) | set(WITHOUT_PLACES)
+    stale -= {route.name for route in routes()}
+    assert stale == set(), f"tables name routes that are gone: {sorted(stale)}"
+
+
+@pytest.mark.parametrize("username", PERSONAS)
+@pytest.mark.parametrize("route", reads(), ids=lambda r: r.id)
+def test_outside_object_is_a_404(route, username, as_user, api_as):
+    values = SAMPLES[route.name](OUTSIDE[username])
+    path = route.fill(values)
+    response = client_for(route, username, as_user, api_as).get(path, values.get("?"))
+    assert response.status_code == 404, f"{username} GET {path}: {response.status_code}"
+    if route.path.startswith("api/"):
+        assert response["Content-Type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize("username", PERSONAS)
+@pytest.mark.parametrize("route", lists(), ids=lambda r: r.id)
+def test_lists_hide_the_outside(route, username, as_user, api_as):
+    """Read as it is, and asked for the outside place by the list's own filter."""
+    code = OUTSIDE[username]
+    if route.name in SEEDS:
+        SEEDS[route.name](code)
+    client = client_for(route, username, as_user, api_as)
+    hidden = markers(code)
+    queries = [_query(route)]
+    if _filter(route):
+        queries.append({**_query(route), _filter(route): _division(code).pk})
+    for path in _list_paths(route):
+        for query in queries:
+            response = client.get(path, query)
+            # a list the role may not open is a 404; a filter naming a place outside is a 400
+            assert response.status_code in (200, 302, 400, 404), (
+                f"{username} GET {path} {query}: {response.status_code}"
+            )
+            body = text_of(response)
+            leaked = [marker for marker in hidden if marker in body]
+            assert leaked == [], f"{username} GET {path} {query} shows {leaked[:5]}"
+            if route.name in ITEMS:
+                leaked_ids = item_ids(response) & outside_ids(route.name, code)
+                assert not leaked_ids, f"{username} GET {path} {query} lists {leaked_ids}"
+
+
+@pytest.mark.parametrize("route", lists(), ids=lambda r: r.id)
+def test_the_district_sees_the_markers(route, as_user, api_as):
+    """What the others must not see is there for the district: the lists' checks have teeth."""
+    if _api_name(route) in WITHOUT_PLACES or route.name in WITHOUT_PLACES:
+        pytest.skip(WITHOUT_PLACES.get(route.name, ""))
+    client = client_for(route, "district", as_user, api_as)
+    for code in sorted(set(OUTSIDE.values())):
+        if route.name in SEEDS:
+            SEEDS[route.name](code)
+    for path in _list_paths(route):
+        for code in sorted(set(OUTSIDE.values())):
+            query = dict(_query(route))
+            if _filter(route):
+                query[_filter(route)] = _division(code).pk
+            response = client.get(path, query)
+            assert response.status_code == 200, f"district GET {path}: {response.status_code}"
+            body = text_of(response)
+            if route.name in ITEMS and item_ids(response) & outside_ids(route.name, code):
+                continue
+            assert any(marker in body for marker in markers(code)), (
+                f"district GET {path} shows nothing of {code}: "
+                "add a query that does, or a reason to WITHOUT_PLACES"
+            )
+
+
+@pytest.mark.parametrize("route", reads(), ids=lambda r: r.id)
+def test_the_district_opens_the_samples(route, as_user, api_as):
+    """The samples are real: the district, who sees everything, opens them."""
+    client = client_for(route, "district", as_user, api_as)
+    for code in sorted(set(OUTSIDE.values())):
+        values = SAMPLES[route.name](code)
+        path = route.fill(values)
+        response = client.get(path, values.get("?"))
+        assert response.status_code == 200, f"district GET {path}: {response.status_code}"
