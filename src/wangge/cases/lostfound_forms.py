@@ -24,6 +24,22 @@ def place_labels(nodes, names: dict[int, tuple[str, str]]) -> dict[int, str]:
     return labels
 
 
+def labelled_places(user, nodes) -> tuple[list, dict[int, str]]:
+    """``nodes`` with labels naming their community (the ancestors read within ``user``'s
+    scope): the choices of a place on the lost-and-found and notices forms."""
+    from wangge.territory.models import Node
+
+    nodes = list(nodes)
+    ancestors = {pk for node in nodes for pk in node.ancestor_ids}
+    names = {
+        pk: (kind, name)
+        for pk, kind, name in Node.objects.restrict(user, "view")
+        .filter(pk__in=ancestors)
+        .values_list("pk", "kind", "name")
+    }
+    return nodes, place_labels(nodes, names)
+
+
 class FoundItemForm(forms.Form):
     """A found item, as staff record it at the office or a grid worker in the street."""
 

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from wangge.cases import lostfound
 from wangge.cases.lostfound_filters import FoundItemFilter
-from wangge.cases.lostfound_forms import ClaimForm, FoundItemForm, place_labels
+from wangge.cases.lostfound_forms import ClaimForm, FoundItemForm, labelled_places
 from wangge.cases.models import Case, Claim, FoundItem
 from wangge.core.crypto import mask_phone
 from wangge.core.errors import ValidationError
@@ -93,19 +93,6 @@ def _items(user):
     return FoundItem.objects.restrict(user, "view").select_related("grid", "case")
 
 
-def _labelled(user, nodes) -> tuple[list[Node], dict[int, str]]:
-    """``nodes`` with labels naming their community (the ancestors read within scope)."""
-    nodes = list(nodes)
-    ancestors = {pk for node in nodes for pk in node.ancestor_ids}
-    names = {
-        pk: (kind, name)
-        for pk, kind, name in Node.objects.restrict(user, "view")
-        .filter(pk__in=ancestors)
-        .values_list("pk", "kind", "name")
-    }
-    return nodes, place_labels(nodes, names)
-
-
 @login_required
 def found_list(request):
     """The found items in the caller's scope, newest find first, with the list's filters."""
@@ -114,7 +101,7 @@ def found_list(request):
         raise Http404
     items = _items(request.user).order_by("-found_at", "-pk")
     filterset = FoundItemFilter(request.GET or None, items, request=request)
-    places, labels = _labelled(
+    places, labels = labelled_places(
         request.user,
         Node.objects.inside(request.user)
         .filter(kind__in=STREET_KINDS | COMMUNITY_KINDS | GRID_KINDS, is_active=True)
@@ -154,7 +141,7 @@ def found_new(request):
     if not get_scope(request.user).has_perm("cases.add_founditem"):
         raise Http404
     grids = _grids_to_record(request.user)
-    listed, labels = _labelled(request.user, grids)
+    listed, labels = labelled_places(request.user, grids)
     form = FoundItemForm(request.POST or None, grids=grids, labels=labels)
     status = 200
     if request.method == "POST":

@@ -3,6 +3,16 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 
+class ServiceErrorsMixin:
+    def add_service_errors(self, exc) -> None:
+        """A service's ``ValidationError`` on the fields it names (the rest above the form)."""
+        if not hasattr(exc, "error_dict"):
+            self.add_error(None, exc.messages)
+            return
+        for field, errors in exc.message_dict.items():
+            self.add_error(field if field in self.fields else None, errors)
+
+
 class ImportForm(forms.Form):
     kind = forms.ChoiceField(label=_("What to import"))
     file = forms.FileField(label=_("File (.xlsx or .csv)"))

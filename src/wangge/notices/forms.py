@@ -5,19 +5,10 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from wangge.accounts.choices import Role
+from wangge.core.forms import ServiceErrorsMixin
 from wangge.notices.choices import WeComFormat
 from wangge.notices.models import NoticeKind, NoticeTemplate
 from wangge.people.models import CareTag
-
-
-class ServiceErrorsMixin:
-    def add_service_errors(self, exc) -> None:
-        """A service's ``ValidationError`` on the fields it names (the rest above the form)."""
-        if not hasattr(exc, "error_dict"):
-            self.add_error(None, exc.messages)
-            return
-        for field, errors in exc.message_dict.items():
-            self.add_error(field if field in self.fields else None, errors)
 
 
 class DateTimeInput(forms.DateTimeInput):

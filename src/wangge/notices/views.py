@@ -18,7 +18,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from wangge.cases.lostfound_forms import place_labels
+from wangge.cases.lostfound_forms import labelled_places
 from wangge.core.errors import ValidationError
 from wangge.core.scope import get_scope, subtree_q
 from wangge.core.services import allowed
@@ -46,15 +46,7 @@ def _notice_for(request, pk: int) -> Notice:
 
 def _labelled(user, nodes) -> list[tuple[int, str]]:
     """``(id, label)`` of ``nodes``, each named with its community (``万达社区 第1网格``)."""
-    nodes = list(nodes)
-    ancestors = {pk for node in nodes for pk in node.ancestor_ids}
-    names = {
-        pk: (kind, name)
-        for pk, kind, name in Node.objects.restrict(user, "view")
-        .filter(pk__in=ancestors)
-        .values_list("pk", "kind", "name")
-    }
-    labels = place_labels(nodes, names)
+    nodes, labels = labelled_places(user, nodes)
     return [(node.pk, labels[node.pk]) for node in nodes]
 
 
@@ -308,6 +300,42 @@ STATE_ORDER = [
 ]
 
 
+# A notice whose messages have gone (or been stopped): it has a delivery report.
+OUT = {NoticeState.PUBLISHED, NoticeState.WITHDRAWN}
+
+
+def _report(notice: Notice) -> dict:
+    """The delivery report as the page shows it: rows by channel (in a fixed order) and by
+    grid, each a row of counts in the order of ``STATE_ORDER``."""
+    report = services.delivery_report(notice)
+    labels = dict(Channel.choices)
+    channels = sorted(
+        report["by_channel"],
+        key=lambda row: (
+            CHANNEL_ORDER.index(row["channel"]) if row["channel"] in CHANNEL_ORDER else 99
+        ),
+    )
+    return {
+        "by_channel": [
+            {
+                "channel": row["channel"],
+                "label": labels.get(row["channel"], row["channel"]),
+                "cells": [row[state] for state in STATE_ORDER],
+            }
+            for row in channels
+        ],
+        "by_grid": [
+            {
+                "code": row["code"],
+                "name": row["name"],
+                "cells": [row[state] for state in STATE_ORDER],
+            }
+            for row in report["by_grid"]
+        ],
+        "possibly_repeated": report["possibly_repeated"],
+    }
+
+
 @login_required
 def notice_detail(request, pk: int):
     """A notice: its words and files, whom it is for, what may be done with it now, and how
@@ -317,26 +345,6 @@ def notice_detail(request, pk: int):
     path = notice.node.path
     draft = notice.state == NoticeState.DRAFT
     may_change = draft and allowed(user, Notice, "change", path=path)
-    report = services.delivery_report(notice)
-    labels = dict(Channel.choices)
-    by_channel = sorted(
-        report["by_channel"],
-        key=lambda row: (
-            CHANNEL_ORDER.index(row["channel"]) if row["channel"] in CHANNEL_ORDER else 99
-        ),
-    )
-    by_channel = [
-        {
-            "channel": row["channel"],
-            "label": labels.get(row["channel"], row["channel"]),
-            "cells": [row[state] for state in STATE_ORDER],
-        }
-        for row in by_channel
-    ]
-    by_grid = [
-        {"code": row["code"], "name": row["name"], "cells": [row[state] for state in STATE_ORDER]}
-        for row in report["by_grid"]
-    ]
     places = _labelled(user, notice.nodes.order_by("path"))
     context = {
         "notice": notice,
@@ -352,9 +360,7 @@ def notice_detail(request, pk: int):
         and allowed(user, Notice, "publish", path=path),
         "file_form": NoticeFileForm() if may_change else None,
         "review_form": ReviewForm(),
-        "report": report,
-        "by_channel": by_channel,
-        "by_grid": by_grid,
+        "report": _report(notice) if notice.state in OUT else None,
         "states": [(state, DeliveryState(state).label) for state in STATE_ORDER],
         "public_url": request.build_absolute_uri(reverse("notice-public", args=[notice.pk])),
         "is_public": is_public(notice),
