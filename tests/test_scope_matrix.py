@@ -24,6 +24,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import load_workbook
 from PIL import Image
 
+from wangge.core.imports import REGISTRY
 from wangge.demo.district import GUANLAN, LVDU
 
 pytestmark = pytest.mark.django_db
@@ -365,7 +366,7 @@ SAMPLES = {
 SEEDS = {
     "list_found_items": _found_item,
     "found-list": _found_item,
-    "export": _found_item,
+    "export": lambda code: (_found_item(code), _notice(code)),
     "list_notices": _notice,
     "notice-list": _notice,
     "list_robots": _robot,
@@ -373,7 +374,8 @@ SEEDS = {
 }
 
 # Routes whose parameters choose a list rather than an object: each value is read as a list.
-EXPORT_KINDS = ["buildings", "households", "persons", "cases", "hotline", "found-items"]
+# Every kind the export registry knows: a new export is read without anyone adding it here.
+EXPORT_KINDS = sorted(REGISTRY)
 LISTS = {
     "export": [{"kind": kind, "fmt": "csv"} for kind in EXPORT_KINDS]
     + [{"kind": "persons", "fmt": "xlsx"}, {"kind": "cases", "fmt": "xlsx"}],

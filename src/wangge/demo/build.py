@@ -524,8 +524,9 @@ class Builder:
 
     def notices(self):
         """S1: a WeCom robot for each grid of 绿都社区, and the community's notices published
-        to them. Their messages are delivered here without a network (the keys are made
-        up), so the demo's outbox starts empty. Run again, it adds nothing."""
+        to them; a street's notice and the district's waiting for approval. Their messages are
+        delivered here without a network (the keys are made up), so the demo's outbox starts
+        empty. Run again, it adds nothing."""
         from wangge.notices import outbox
         from wangge.notices import services as notices
         from wangge.notices.choices import Outcome
@@ -556,6 +557,19 @@ class Builder:
             )
             if notice.state == "draft":
                 notices.publish_notice(actor=author, notice=notice)
+        for item in spec.PENDING_NOTICES:
+            by = User.objects.get(username=item["by"])
+            notice = notices.create_notice(
+                actor=by,
+                kind=NoticeKind.objects.get(code=item["kind"]),
+                title=item["title"],
+                body=item["body"],
+                nodes=list(Node.objects.filter(code__in=item["places"])),
+                wecom_format=item["wecom_format"],
+                idempotency_key=item["key"],
+            )
+            if notice.state == "draft":
+                notices.publish_notice(actor=by, notice=notice)
         delivered = Answer(Outcome.SENT, code="demo", text="demo: delivered without a network")
         while outbox.drain(owner="demo", transport=lambda delivery: delivered):
             pass

@@ -86,6 +86,7 @@ STREETS = [
 # The demo accounts (password ``wangge-demo``), as DESIGN.md lists them.
 ACCOUNTS = [
     ("district", "中原区管理员", "district_admin", "410102"),
+    ("district_review", "中原区网格中心 审核 刘洋", "district_admin", "410102"),
     ("street_zyxl", "中原西路街道 王静", "street_staff", "410102010"),
     ("community_lvdu", "绿都社区 李娜", "community_staff", "410102010003"),
     ("gridleader_lvdu", "绿都社区网格长 赵红", "grid_leader", "410102010003*"),
@@ -184,6 +185,7 @@ OTHER_REGIONS = ["411302", "411502", "410526", "412702", "370102", "340102", "13
 OPEN311_DEMO_KEY = "demo-open311-key"
 
 # Codes the tests and the documentation refer to.
+ZYXL = "410102010"
 LVDU = "410102010003"
 LVDU_GRID1 = "410102010003001"
 LVDU_GRID2 = "410102010003002"
@@ -242,3 +244,33 @@ NOTICES = [
     },
 ]
 NOTICES_BY = "community_lvdu"
+
+# Notices for all of a street or the district wait for approval (审核) by someone else at that
+# level or above: the street's waits for `district`, the district's for `district_review`.
+PENDING_NOTICES = [
+    {
+        "key": "demo-notice-street-fire",
+        "by": "street_zyxl",
+        "kind": "safety",
+        "title": "中原西路街道冬季消防安全大排查",
+        "body": (
+            "各位居民：入冬以来用火用电增多。12月1日至15日，街道将联合各社区对辖区楼院"
+            "开展消防安全排查，重点检查楼道堆物、电动车违规充电和燃气使用。\n"
+            "请大家提前清理楼道杂物，配合网格员入户查看。"
+        ),
+        "places": [ZYXL],
+        "wecom_format": "text",
+    },
+    {
+        "key": "demo-notice-district-heating",
+        "by": "district",
+        "kind": "convenience",
+        "title": "中原区供暖服务热线公布",
+        "body": (
+            "各位居民：本供暖季全区供暖问题统一受理。家中暖气不热、漏水，可拨打 12345 热线，"
+            "或告诉所在网格的网格员，网格员将跟进到底。"
+        ),
+        "places": [DISTRICT["code"]],
+        "wecom_format": "text",
+    },
+]

@@ -104,7 +104,8 @@ def list_notice_kinds(request):
 @paginate(Page)
 def list_notices(request, filters: Query[NoticeQuery]):
     """Notices for places in the caller's scope, newest first; filter by ``state``,
-    ``kind``, ``node`` (a place: its whole subtree), ``q`` (title), ``since``/``until``."""
+    ``kind``, ``node`` (a place: its whole subtree), ``q`` (words of the title or text),
+    ``since``/``until``."""
     return apply_filters(NoticeFilter, filters, _notices(request), request)
 
 

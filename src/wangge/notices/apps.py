@@ -8,5 +8,6 @@ class NoticesConfig(AppConfig):
     verbose_name = _("Notices")
 
     def ready(self):
-        # Registers the outbox's drainer and the late-case reminders with the worker.
-        from wangge.notices import jobs  # noqa: F401
+        # Registers the outbox's drainer and the late-case reminders with the worker, and the
+        # notice list's export.
+        from wangge.notices import exports, jobs  # noqa: F401

@@ -2,6 +2,7 @@
 
 import django_filters
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from wangge.core.filters import NodeSubtreeFilter
@@ -13,7 +14,7 @@ class NoticeFilter(django_filters.FilterSet):
     state = django_filters.ChoiceFilter(choices=NoticeState.choices, label=_("State"))
     kind = django_filters.CharFilter(field_name="kind__code", label=_("Kind (code)"))
     node = NodeSubtreeFilter(node_field="node", label=_("Place (its whole subtree)"))
-    q = django_filters.CharFilter(field_name="title", lookup_expr="icontains", label=_("Title"))
+    q = django_filters.CharFilter(method="filter_words", label=_("Words (title or text)"))
     since = django_filters.DateFilter(
         field_name="created_at",
         lookup_expr="date__gte",
@@ -30,6 +31,12 @@ class NoticeFilter(django_filters.FilterSet):
     class Meta:
         model = Notice
         fields = []
+
+    def filter_words(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(title__icontains=value) | Q(body__icontains=value))
 
 
 class RobotFilter(django_filters.FilterSet):

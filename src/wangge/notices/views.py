@@ -6,10 +6,10 @@ Anyone: a published notice's public page, which the poster's QR code and the mes
 import uuid
 
 import segno
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -24,10 +24,12 @@ from wangge.core.scope import get_scope, subtree_q
 from wangge.core.services import allowed
 from wangge.notices import services
 from wangge.notices.choices import Channel, DeliveryState, NoticeState
+from wangge.notices.exports import EXPORT_KIND
+from wangge.notices.filters import NoticeFilter
 from wangge.notices.forms import NoticeFileForm, NoticeForm, ReviewForm, RobotForm
 from wangge.notices.models import Notice, NoticeKind, NoticeTemplate, Robot
 from wangge.notices.public import is_public, serve
-from wangge.territory.choices import GRID_KINDS
+from wangge.territory.choices import COMMUNITY_KINDS, GRID_KINDS, STREET_KINDS
 from wangge.territory.models import Building, Node
 
 PAGE_SIZE = 50
@@ -100,41 +102,55 @@ def _targets(request, form: NoticeForm) -> tuple[list[Node], list[Building]]:
 
 @login_required
 def notice_list(request):
-    """The notices of the user's places, newest first: by state, kind and words."""
+    """The notices of the user's places, newest first, with the list's filters (the API's and
+    the export's): state, kind, place, words, when written."""
     scope = get_scope(request.user)
     if not scope.has_perm("notices.view_notice"):
         raise Http404
     notices = _notices(request.user).order_by("-created_at", "-pk")
-    state = request.GET.get("state", "")
-    if state in NoticeState.values:
-        notices = notices.filter(state=state)
-    kind = request.GET.get("kind", "")
-    if kind.isdigit():
-        notices = notices.filter(kind_id=int(kind))
-    words = request.GET.get("q", "").strip()
-    if words:
-        notices = notices.filter(Q(title__icontains=words) | Q(body__icontains=words))
+    filterset = NoticeFilter(request.GET or None, notices, request=request)
+    fields = filterset.form.fields
+    fields["kind"].widget = forms.Select(
+        choices=[("", "—")]
+        + [(kind.code, kind.name) for kind in NoticeKind.objects.filter(is_active=True)]
+    )
+    places, labels = labelled_places(
+        request.user,
+        Node.objects.inside(request.user)
+        .filter(kind__in=STREET_KINDS | COMMUNITY_KINDS | GRID_KINDS, is_active=True)
+        .order_by("path"),
+    )
+    fields["node"].widget = forms.Select(
+        choices=[("", "—")] + [(node.pk, labels[node.pk]) for node in places]
+    )
+    fields["q"].widget = forms.TextInput(attrs={"type": "search"})
+    if filterset.is_bound:  # a bad value is shown on its field; the others still apply
+        notices = filterset.qs
     page = Paginator(notices, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    waiting = 0
-    if scope.has_perm("notices.approve_notice"):
-        waiting = sum(
-            1
-            for notice in _notices(request.user).filter(state=NoticeState.PENDING)
-            if _may_review(request.user, notice)
-        )
     context = {
+        "filterset": filterset,
         "page": page,
         "query": query.urlencode(),
-        "states": NoticeState.choices,
-        "kinds": NoticeKind.objects.filter(is_active=True),
-        "chosen": {"state": state, "kind": kind, "q": words},
         "can_add": scope.has_perm("notices.add_notice"),
         "can_robots": scope.has_perm("notices.view_robot"),
-        "waiting": waiting,
+        "waiting": awaiting_review(request.user),
+        "export_kind": EXPORT_KIND,
     }
     return render(request, "notices/list.html", context)
+
+
+def awaiting_review(user) -> int:
+    """How many notices wait for ``user``'s approval (not their own, and at a level they
+    approve at)."""
+    if not get_scope(user).has_perm("notices.approve_notice"):
+        return 0
+    return sum(
+        1
+        for notice in _notices(user).filter(state=NoticeState.PENDING)
+        if _may_review(user, notice)
+    )
 
 
 # --- Writing -------------------------------------------------------------------------------------

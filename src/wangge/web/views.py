@@ -52,6 +52,10 @@ def home(request):
         from wangge.cases.views import queue_counts
 
         context["queues"] = queue_counts(user)
+    if scope.has_perm("notices.approve_notice"):
+        from wangge.notices.views import awaiting_review
+
+        context["approvals"] = awaiting_review(user)
     if can_see_people:
         context.update(_coverage_table(request, user, inside))
     return render(request, "web/home.html", context)

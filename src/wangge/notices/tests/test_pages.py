@@ -123,6 +123,51 @@ def test_a_street_notice_waits_for_the_districts_approval(as_user, node):
     assert as_user("gridworker_guanlan1").get(f"/notices/{notice.pk}/").status_code == 404
 
 
+def home_approvals(client) -> int | None:
+    """The count of notices to approve on the home page, or None when it is not shown."""
+    found = re.search(
+        r'class="queue-approvals"><a href="/notices/\?state=pending"><span class="value">(\d+)',
+        client.get("/").content.decode(),
+    )
+    return int(found.group(1)) if found else None
+
+
+def test_the_demo_has_a_streets_and_the_districts_notice_waiting(as_user):
+    """The street's waits for the district; the district's for another district account:
+    nobody approves their own, and no one below a notice's level approves it."""
+    waiting = Notice.objects.filter(state=NoticeState.PENDING)
+    assert sorted(waiting.values_list("created_by__username", flat=True)) == [
+        "district",
+        "street_zyxl",
+    ]
+    assert home_approvals(as_user("district")) == 1
+    assert home_approvals(as_user("district_review")) == 2
+    assert home_approvals(as_user("street_zyxl")) is None
+    assert home_approvals(as_user(COMMUNITY)) is None
+
+
+def test_a_district_notice_is_approved_by_another_district_account(as_user, node):
+    district = as_user("district")
+    district.post("/notices/new/", form(nodes=[node(LVDU[:6]).pk], to_wecom=""))
+    notice = Notice.objects.get(title="明日停水")
+    assert notice.state == NoticeState.PENDING and notice.needs_approval
+    # Its author cannot; the street below cannot.
+    district.post(f"/notices/{notice.pk}/review/", {"approve": "true", "note": ""})
+    as_user("street_zyxl").post(f"/notices/{notice.pk}/review/", {"approve": "true"})
+    notice.refresh_from_db()
+    assert notice.state == NoticeState.PENDING
+    reviewer = as_user("district_review")
+    page = reviewer.get(f"/notices/{notice.pk}/").content.decode()
+    assert f'action="/notices/{notice.pk}/review/"' in page
+    response = reviewer.post(f"/notices/{notice.pk}/review/", {"approve": "true", "note": "同意"})
+    assert response.status_code == 302
+    notice.refresh_from_db()
+    assert notice.state == NoticeState.PUBLISHED
+    assert notice.approved_by.username == "district_review"
+    # Every community's residents get it on their grids' pages.
+    assert "明日停水" in as_user("gridworker_guanlan1").get("/notices/").content.decode()
+
+
 def test_community_staff_cannot_approve_the_streets_notice(as_user, node):
     as_user("street_zyxl").post("/notices/new/", form(nodes=[node(STREET).pk], to_wecom=""))
     notice = Notice.objects.get(title="明日停水")
@@ -221,3 +266,69 @@ def test_followers_of_the_grid_get_its_next_notice_by_sms(client, as_user, node)
     notice = Notice.objects.get(title="明日停水")
     sms = Delivery.objects.filter(notice=notice, channel=Channel.SMS)
     assert sms.count() == 1 and sms.get().state == DeliveryState.PENDING
+
+
+# --- The list's filters and its export ----------------------------------------------------------
+
+
+def listed(client, **query) -> str:
+    response = client.get("/notices/", query)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_the_list_filters_by_kind_words_state_and_place(as_user, node):
+    client = as_user(COMMUNITY)
+    everything = listed(client)
+    assert "冬季供暖报修渠道" in everything and "电动车" in everything
+    assert "电动车" not in listed(client, kind="convenience")
+    assert "冬季供暖报修渠道" not in listed(client, kind="safety")
+    # Words are looked for in the text too: the heating notice's text names the hotline.
+    found = listed(client, q="0371-67170000")
+    assert "冬季供暖报修渠道" in found and "电动车" not in found
+    assert "冬季供暖报修渠道" not in listed(client, state="draft")
+    assert "冬季供暖报修渠道" in listed(client, node=node(LVDU).pk)
+    # A place outside the community gives nothing, not the community's notices.
+    assert "冬季供暖报修渠道" not in listed(client, node=node(GUANLAN).pk)
+
+
+@pytest.mark.parametrize(
+    "query, field",
+    [({"since": "2026-13-45"}, "since"), ({"state": "lost"}, "state"), ({"node": "x"}, "node")],
+)
+def test_a_bad_filter_is_shown_on_its_field(as_user, query, field):
+    page = listed(as_user(COMMUNITY), **query)
+    assert re.search(rf'name="{field}"[^>]*aria-invalid="true"', page)
+    assert page.count('<ul class="errorlist" role="alert">') == 1
+    # The other filters still apply: the community's notices are listed.
+    assert "冬季供暖报修渠道" in page
+
+
+def export(client, **query) -> str:
+    response = client.get("/export/notices.csv", query)
+    assert response.status_code == 200, response.status_code
+    return b"".join(response.streaming_content).decode("utf-8-sig")
+
+
+def test_the_export_holds_the_list_with_how_its_messages_fared(as_user):
+    text = export(as_user(COMMUNITY))
+    header, *rows = text.splitlines()
+    assert header.split(",")[:6] == ["标题", "类别", "范围编码", "范围", "状态", "渠道"]
+    heating = next(row for row in rows if row.startswith("冬季供暖报修渠道"))
+    notice = Notice.objects.get(title="冬季供暖报修渠道")
+    sent = notice.deliveries.filter(state=DeliveryState.SENT).count()
+    assert sent > 0
+    assert heating.endswith(f",{sent},0,0")
+    assert ",已发布," in heating and "网格公开页、企业微信群" in heating
+    # The list's filters apply: the safety notice only.
+    only = export(as_user(COMMUNITY), kind="safety").splitlines()[1:]
+    assert only and all("安全" in row or "电动车" in row for row in only)
+    assert not any(row.startswith("冬季供暖报修渠道") for row in only)
+
+
+def test_the_export_holds_nothing_of_another_community(as_user, node):
+    as_user(COMMUNITY).post("/notices/new/", form(nodes=[node(LVDU_GRID1).pk]))
+    assert "明日停水" in export(as_user(COMMUNITY))
+    assert "明日停水" not in export(as_user("gridworker_guanlan1"))
+    # A filter naming a place out of reach gives nothing.
+    assert "明日停水" not in export(as_user("gridworker_guanlan1"), node=node(LVDU).pk)

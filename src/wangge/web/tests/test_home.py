@@ -12,6 +12,7 @@ LVDU_CHAIN = "中原区 / 中原西路街道 / 绿都社区"
 
 PLACES = {
     "district": ("区管理员", ["中原区"]),
+    "district_review": ("区管理员", ["中原区"]),
     "street_zyxl": ("街道工作人员", ["中原区 / 中原西路街道"]),
     "community_lvdu": ("社区工作人员", [LVDU_CHAIN]),
     "gridleader_lvdu": ("网格长", [f"{LVDU_CHAIN} / 第{n}网格" for n in range(1, 7)]),
