@@ -22,6 +22,8 @@ Merged and void cases count nowhere: a merged case's resident follows the origin
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime
 from dataclasses import dataclass
 
@@ -116,7 +118,66 @@ def _upsert(model, key_names: list[str], counts: list[str] = COUNTS) -> str:
     )
 
 
+class _Pending:
+    """Deltas summed in memory, written as one upsert per row when the batch ends."""
+
+    def __init__(self):
+        self.cases: dict[tuple, list[int]] = {}
+        self.grids: dict[tuple, list[int]] = {}
+        self.channels: dict[tuple, int] = {}
+
+    def add(self, key: tuple, deltas: list[int], channel: str) -> None:
+        for table, row_key in ((self.cases, key), (self.grids, key[:2])):
+            row = table.setdefault(row_key, [0] * len(COUNTS))
+            for index, delta in enumerate(deltas):
+                row[index] += delta
+        if deltas[0]:
+            self.channels[(*key[:2], channel)] = (
+                self.channels.get((*key[:2], channel), 0) + deltas[0]
+            )
+
+    def write(self) -> None:
+        with connection.cursor() as cursor:
+            for model, names, table in (
+                (CaseRollup, KEY, self.cases),
+                (GridRollup, GRID_KEY, self.grids),
+            ):
+                for key, deltas in table.items():
+                    if any(deltas):
+                        cursor.execute(_upsert(model, names), [*key, *deltas])
+            sql = _upsert(ChannelRollup, CHANNEL_KEY, ["received"])
+            for key, delta in self.channels.items():
+                if delta:
+                    cursor.execute(sql, [*key, delta])
+
+
+_pending: contextvars.ContextVar[_Pending | None] = contextvars.ContextVar(
+    "rollup_pending", default=None
+)
+
+
+@contextlib.contextmanager
+def batched():
+    """Sum the roll-up moves of several steps (a case reported, accepted and dispatched in one
+    go moves its facts twice) and write each row once at the end, inside the caller's
+    transaction. Nested, the outer batch writes. Nothing is written if the block fails."""
+    if _pending.get() is not None:
+        yield
+        return
+    pending = _Pending()
+    token = _pending.set(pending)
+    try:
+        yield
+    finally:
+        _pending.reset(token)
+    pending.write()
+
+
 def _add(key: tuple, deltas: list[int], channel: str) -> None:
+    pending = _pending.get()
+    if pending is not None:
+        pending.add(key, deltas, channel)
+        return
     with connection.cursor() as cursor:
         cursor.execute(_upsert(CaseRollup, KEY), [*key, *deltas])
         cursor.execute(_upsert(GridRollup, GRID_KEY), [*key[:2], *deltas])

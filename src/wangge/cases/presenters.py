@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from wangge.cases import machine
-from wangge.cases.choices import State
+from wangge.cases.choices import State, TaskState
+
+# A task in these states is no one's to act on (as ``services._my_task`` counts them).
+CLOSED_TASK_STATES = {TaskState.DONE, TaskState.CANCELLED, TaskState.RETURNED}
 
 
 def _user(user):
@@ -38,9 +41,7 @@ def case_data(case) -> dict:
 
 
 def case_detail(case, user) -> dict:
-    from wangge.cases.services import _my_task
-
-    tasks = list(case.tasks.select_related("assignee", "team"))
+    tasks = sorted(case.tasks.select_related("assignee", "team"), key=lambda task: task.pk)
     return {
         **case_data(case),
         "description": case.description,
@@ -78,5 +79,19 @@ def case_detail(case, user) -> dict:
         ],
         "events": list(case.events.all()),
         "extensions": list(case.extensions.all()),
-        "actions": machine.available(case, user, task=_my_task(case, user)),
+        "actions": machine.available(case, user, task=_mine(case, tasks, user)),
     }
+
+
+def _mine(case, tasks, user):
+    """The caller's open task on the case, from its tasks at hand (``_my_task`` asks the
+    database only when a team holds one)."""
+    from wangge.cases.services import _my_task
+
+    if user is None:
+        return None
+    open_tasks = [task for task in tasks if task.state not in CLOSED_TASK_STATES]
+    mine = next((task for task in open_tasks if task.assignee_id == user.pk), None)
+    if mine is None and any(task.team_id for task in open_tasks):
+        return _my_task(case, user)
+    return mine

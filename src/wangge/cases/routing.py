@@ -16,7 +16,7 @@ from wangge.accounts.choices import Role
 from wangge.accounts.models import Membership
 from wangge.cases.choices import TargetKind
 from wangge.cases.models import Category, RoutingRule, Team
-from wangge.core.memo import remember
+from wangge.core.memo import kept, remember, version
 
 
 @dataclass
@@ -63,9 +63,11 @@ def _on_duty(role: str, grid) -> object | None:
 
 
 def route(*, grid, category: Category, kind: str) -> Route:
-    chain = remember(("chain", category.pk), lambda: category_chain(category))
-    rules = remember(
-        ("rules",),
+    chain = kept(("category_chain", category.pk), lambda: category_chain(category))
+    # The rules are a standard: kept by the process until an administrator edits one (or the
+    # territory changes, which may move a rule's node).
+    rules = kept(
+        ("routing_rules", version("territory.grids")),
         lambda: list(
             RoutingRule.objects.filter(is_active=True).select_related(
                 "node", "category", "user", "team"

@@ -336,6 +336,12 @@ def report(
     _enter(case, State.REPORTED, at, cal)
 
     def create() -> Case:
+        # Reported, accepted and dispatched at once, its roll-up rows are written once (in the
+        # idempotency key's savepoint: a concurrent retry that wins takes them back too).
+        with metrics.batched():
+            return enter()
+
+    def enter() -> Case:
         case.number = f"tmp-{case.tracking_code}"
         case.save()
         case.number = f"{timezone.localtime(at):%Y%m%d}{case.pk:07d}"
@@ -498,7 +504,7 @@ def _accept(case, *, actor, at, cal, dispatch=True):
     )
     metrics.apply(before_facts, metrics.facts(case))
     if dispatch and found.found:
-        act(
+        moved = act(
             actor=None,
             case=case,
             action="dispatch",
@@ -507,7 +513,21 @@ def _accept(case, *, actor, at, cal, dispatch=True):
             at=at,
             note=stored(gettext_noop("Dispatched by the routing rules")),
         )
-        case.refresh_from_db()
+        _take(case, moved)
+
+
+def _take(case: Case, moved: Case) -> None:
+    """Bring ``case`` up to ``moved``, the same row as a move left it (what
+    ``refresh_from_db`` does without reading it again): the related objects already at hand
+    are kept where they are still the same."""
+    for field in Case._meta.concrete_fields:
+        value = getattr(moved, field.attname)
+        if field.is_relation and getattr(case, field.attname) != value:
+            if field.is_cached(moved):
+                field.set_cached_value(case, field.get_cached_value(moved))
+            elif field.is_cached(case):
+                field.delete_cached_value(case)
+        setattr(case, field.attname, value)
 
 
 def _on_accept(*, case, actor, at, cal, **_):

@@ -57,6 +57,7 @@ STANDARD_MODELS = {
     "cases.Category",
     "cases.StageLimit",
     "cases.CalendarDay",
+    "cases.RoutingRule",
     "cases.Open311Client",
     "core.Form",
     "core.Question",

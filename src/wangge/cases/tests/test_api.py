@@ -239,3 +239,40 @@ def test_agencies_and_teams_to_hand_a_case_to(api_as):
     # A grid worker sees the teams of their grid, not those of the community above it.
     worker = {t["name"] for t in api_as("gridworker_lvdu2").get("/api/v1/teams").json()}
     assert team.name not in worker
+
+
+def _rollup_rows():
+    """Every roll-up row that counts something, by table and key."""
+    from wangge.cases.models import CaseRollup, ChannelRollup, GridRollup
+
+    rows = {}
+    for model in (CaseRollup, GridRollup, ChannelRollup):
+        for row in model.objects.values():
+            row.pop("id")
+            counts = {k: v for k, v in row.items() if isinstance(v, int) and not k.endswith("_id")}
+            key = sorted((k, str(v)) for k, v in row.items() if k not in counts)
+            if any(counts.values()):
+                rows[(model.__name__, *key)] = counts
+    return rows
+
+
+def test_a_case_entered_and_dispatched_at_once_writes_each_rollup_row_once(api_as):
+    """Reported, accepted (its handler chosen) and dispatched in one request: the roll-ups
+    move once, to the handler's row, and equal a rebuild from the cases, row by row."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from wangge.cases import metrics
+
+    with CaptureQueriesContext(connection) as queries:
+        made = create(api_as("community_lvdu"), key="entered-once").json()
+    assert made["state"] == "dispatched" and made["handler"] is not None
+    writes = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith("INSERT INTO") and 'rollup" (' in q["sql"]
+    ]
+    assert len(writes) == 3, writes  # case × category × handler, grid, channel
+    kept = _rollup_rows()
+    metrics.rebuild()
+    assert _rollup_rows() == kept
