@@ -32,6 +32,10 @@ def entry(figure: Figure, machine: dict) -> dict:
         "detail": figure.detail,
         "machine": one_line(machine),
         "date": machine["date"],
+        # Kept with the figure, so a later run of other groups still shows it in the report.
+        "appendix": (
+            {"title": figure.appendix_title, "text": figure.appendix} if figure.appendix else None
+        ),
     }
 
 
@@ -121,9 +125,9 @@ def render(
     entries: list[dict],
     machine: dict,
     methods: dict[str, str],
-    appendices: dict[str, tuple[str, str]],
 ) -> str:
-    """REPORT.md: the table, each figure with its floor and method, and the machine."""
+    """REPORT.md: the table, each figure with its floor, method and appendix (a profile, a
+    query plan), and the machine."""
     here = one_line(machine)
     out = [
         "# Benchmarks",
@@ -157,9 +161,9 @@ def render(
         group = item["name"].split(".", 1)[0]
         if group in methods:
             out += ["", "How it is measured:", "", methods.pop(group).strip()]
-        if item["name"] in appendices:
-            title, text = appendices[item["name"]]
-            out += ["", f"{title}:", "", "```", text.strip(), "```"]
+        if item.get("appendix"):
+            appendix = item["appendix"]
+            out += ["", f"{appendix['title']}:", "", "```", appendix["text"].strip(), "```"]
         out.append("")
     libraries = ", ".join(f"{name} {version}" for name, version in machine["libraries"].items())
     load = " → ".join(

@@ -180,12 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         merged = merge(RESULTS, entries, GROUPS)
         write_results(RESULTS, merged)
-        appendices = {
-            figure.name: (figure.appendix_title, figure.appendix)
-            for figure in figures
-            if figure.appendix
-        }
-        REPORT.write_text(render(merged, machine, methods, appendices))
+        REPORT.write_text(render(merged, machine, methods))
         print(f"Wrote {RESULTS} and {REPORT}")
     missed = [item["name"] for item in entries if item["pass"] is False]
     if missed:
