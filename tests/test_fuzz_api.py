@@ -30,7 +30,15 @@ from wangge.accounts.services import issue_token
 
 # Cases an operation and persona: requests that fit the document, then requests that do not.
 EXAMPLES = {GenerationMode.POSITIVE: 3, GenerationMode.NEGATIVE: 2}
-PERSONAS = ["district", "street_zyxl", "community_lvdu", "gridworker_lvdu1", "partymember_lvdu"]
+# One persona for each of the demo's roles.
+PERSONAS = [
+    "district",
+    "street_zyxl",
+    "community_lvdu",
+    "gridleader_lvdu",
+    "gridworker_lvdu1",
+    "partymember_lvdu",
+]
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
