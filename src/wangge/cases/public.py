@@ -165,7 +165,7 @@ def grid_poster(request, grid_code):
     )
     url = request.build_absolute_uri(reverse("case-report", kwargs={"grid_code": grid.code}))
     workers = [
-        membership.user.get_full_name() or membership.user.username
+        membership.user.display_name or membership.user.username
         for membership in Membership.objects.filter(
             node=grid, role=Role.GRID_WORKER, is_active=True, user__is_active=True
         ).select_related("user")

@@ -113,5 +113,8 @@ def test_a_grid_poster_for_staff_of_the_grid_only():
     client.force_login(User.objects.get(username="gridworker_lvdu1"))
     page = client.get(f"/r/{LVDU_GRID1}/poster/").content.decode()
     assert f"http://testserver/r/{LVDU_GRID1}/" in page and "<svg" in page
+    # Residents read the worker's name, not an account name.
+    worker = User.objects.get(username="gridworker_lvdu1")
+    assert f"：{worker.display_name}</p>" in page and "gridworker_lvdu1" not in page
     assert client.get(f"/r/{GUANLAN_GRID1}/poster/").status_code == 404
     assert client.get("/r/999999999999999/poster/").status_code == 404
