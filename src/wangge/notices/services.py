@@ -667,6 +667,14 @@ def _check_key(key: str, errors: dict, *, robot: Robot | None = None) -> str:
     return key
 
 
+def _check_group_name(name: str | None, errors: dict) -> str:
+    """A robot's group name, stripped; a missing or over-long one is an error on ``name``."""
+    name = (name or "").strip()
+    if not name or len(name) > 64:
+        errors["name"] = gettext("Name the group (at most 64 characters)")
+    return name
+
+
 @transaction.atomic
 def create_robot(*, actor, grid: Node, name: str, key: str) -> Robot:
     """Set up a grid group's robot; its key is stored encrypted and never shown again."""
@@ -674,9 +682,7 @@ def create_robot(*, actor, grid: Node, name: str, key: str) -> Robot:
     errors: dict = {}
     if grid.kind not in GRID_KINDS:
         errors["grid"] = gettext("Choose a grid")
-    name = (name or "").strip()
-    if not name or len(name) > 64:
-        errors["name"] = gettext("Name the group (at most 64 characters)")
+    name = _check_group_name(name, errors)
     key = _check_key(key, errors)
     if errors:
         raise ValidationError(errors)
@@ -708,10 +714,7 @@ def update_robot(
     before = audit.snapshot(robot)
     errors: dict = {}
     if name is not None:
-        name = name.strip()
-        if not name or len(name) > 64:
-            errors["name"] = gettext("Name the group (at most 64 characters)")
-        robot.name = name
+        robot.name = _check_group_name(name, errors)
     if key is not None:
         robot.key = _check_key(key, errors, robot=robot)
         robot.key_hash = _key_hash(robot.key)
