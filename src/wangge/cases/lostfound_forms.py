@@ -40,6 +40,21 @@ def labelled_places(user, nodes) -> tuple[list, dict[int, str]]:
     return nodes, place_labels(nodes, names)
 
 
+def place_filter_widget(user) -> forms.Select:
+    """A list's "place" filter: the streets, communities and grids in ``user``'s scope, each
+    named with its community, as a select (the lost-and-found and notice lists)."""
+    from wangge.territory.choices import COMMUNITY_KINDS, GRID_KINDS, STREET_KINDS
+    from wangge.territory.models import Node
+
+    places, labels = labelled_places(
+        user,
+        Node.objects.inside(user)
+        .filter(kind__in=STREET_KINDS | COMMUNITY_KINDS | GRID_KINDS, is_active=True)
+        .order_by("path"),
+    )
+    return forms.Select(choices=[("", "—")] + [(node.pk, labels[node.pk]) for node in places])
+
+
 class FoundItemForm(forms.Form):
     """A found item, as staff record it at the office or a grid worker in the street."""
 

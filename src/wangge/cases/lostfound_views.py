@@ -6,7 +6,6 @@ hand-over they allow now. Anyone: the printable poster's public notice, which it
 import uuid
 
 import segno
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -19,7 +18,12 @@ from django.views.decorators.http import require_POST
 
 from wangge.cases import lostfound
 from wangge.cases.lostfound_filters import FoundItemFilter
-from wangge.cases.lostfound_forms import ClaimForm, FoundItemForm, labelled_places
+from wangge.cases.lostfound_forms import (
+    ClaimForm,
+    FoundItemForm,
+    labelled_places,
+    place_filter_widget,
+)
 from wangge.cases.models import Case, Claim, FoundItem
 from wangge.core.crypto import mask_phone
 from wangge.core.errors import ValidationError
@@ -28,7 +32,7 @@ from wangge.core.scope import get_scope, subtree_q
 from wangge.core.services import allowed
 from wangge.notices.models import Notice
 from wangge.notices.services import Refused as NoticeRefused
-from wangge.territory.choices import COMMUNITY_KINDS, GRID_KINDS, STREET_KINDS
+from wangge.territory.choices import GRID_KINDS
 from wangge.territory.models import Node
 
 PAGE_SIZE = 50
@@ -101,15 +105,7 @@ def found_list(request):
         raise Http404
     items = _items(request.user).order_by("-found_at", "-pk")
     filterset = FoundItemFilter(request.GET or None, items, request=request)
-    places, labels = labelled_places(
-        request.user,
-        Node.objects.inside(request.user)
-        .filter(kind__in=STREET_KINDS | COMMUNITY_KINDS | GRID_KINDS, is_active=True)
-        .order_by("path"),
-    )
-    filterset.form.fields["grid"].widget = forms.Select(
-        choices=[("", "—")] + [(node.pk, labels[node.pk]) for node in places]
-    )
+    filterset.form.fields["grid"].widget = place_filter_widget(request.user)
     if filterset.is_bound:  # a bad value is shown on its field; the others still apply
         items = filterset.qs
     page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))

@@ -18,7 +18,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from wangge.cases.lostfound_forms import labelled_places
+from wangge.cases.lostfound_forms import labelled_places, place_filter_widget
 from wangge.core.errors import ValidationError
 from wangge.core.scope import get_scope, subtree_q
 from wangge.core.services import allowed
@@ -29,7 +29,7 @@ from wangge.notices.filters import NoticeFilter
 from wangge.notices.forms import NoticeFileForm, NoticeForm, ReviewForm, RobotForm
 from wangge.notices.models import Notice, NoticeKind, NoticeTemplate, Robot
 from wangge.notices.public import is_public, serve
-from wangge.territory.choices import COMMUNITY_KINDS, GRID_KINDS, STREET_KINDS
+from wangge.territory.choices import GRID_KINDS
 from wangge.territory.models import Building, Node
 
 PAGE_SIZE = 50
@@ -114,15 +114,7 @@ def notice_list(request):
         choices=[("", "—")]
         + [(kind.code, kind.name) for kind in NoticeKind.objects.filter(is_active=True)]
     )
-    places, labels = labelled_places(
-        request.user,
-        Node.objects.inside(request.user)
-        .filter(kind__in=STREET_KINDS | COMMUNITY_KINDS | GRID_KINDS, is_active=True)
-        .order_by("path"),
-    )
-    fields["node"].widget = forms.Select(
-        choices=[("", "—")] + [(node.pk, labels[node.pk]) for node in places]
-    )
+    fields["node"].widget = place_filter_widget(request.user)
     fields["q"].widget = forms.TextInput(attrs={"type": "search"})
     if filterset.is_bound:  # a bad value is shown on its field; the others still apply
         notices = filterset.qs
