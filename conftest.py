@@ -5,14 +5,39 @@ Tests go through the interface (pages, API, CLI) as the demo's people: a grid wo
 (``gridworker_guanlan1``), a community, a street, the district, a party member.
 """
 
+import os
+from pathlib import Path
+
 import pytest
+from tests import pinned
 
 
 def pytest_configure(config):
     from django.conf import settings
 
+    # The whole run lives at one pinned moment (``tests/pinned.py``), whatever today is: the
+    # demo's year of cases and every figure counted back from today come out the same.
+    config._wangge_clock = pinned.start()
     # Hashing the demo passwords with the real hasher would cost seconds per run.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # While working on a few tests: ``WANGGE_TEST_DB=var/test.sqlite3 pytest --reuse-db …``
+    # keeps the test database with its demo between runs (one per pinned day); after a change
+    # to the models or the demo, ``--create-db`` builds it again.
+    kept = os.environ.get("WANGGE_TEST_DB")
+    database = settings.DATABASES["default"]
+    if kept and database["ENGINE"] == "django.db.backends.sqlite3":
+        path = Path(kept)
+        database["TEST"]["NAME"] = str(path.with_stem(f"{path.stem}-{pinned.today()}"))
+
+
+def pytest_unconfigure(config):
+    clock = getattr(config, "_wangge_clock", None)
+    if clock is not None:
+        clock.stop()
+
+
+def pytest_report_header(config):
+    return f"wangge: the clock is pinned to {pinned.moment().isoformat()} (WANGGE_TEST_TODAY)"
 
 
 @pytest.fixture(scope="session")
@@ -21,7 +46,7 @@ def django_db_setup(django_db_setup, django_db_blocker):
         from wangge.demo import build
 
         if build.is_empty():
-            build.build()
+            build.build(today=pinned.today())
 
 
 @pytest.fixture(autouse=True)
@@ -32,6 +57,12 @@ def _fresh_locate_index():
     invalidate()
     yield
     invalidate()
+
+
+@pytest.fixture
+def today():
+    """The pinned day the demo was built for (``tests/pinned.py``)."""
+    return pinned.today()
 
 
 @pytest.fixture

@@ -44,10 +44,14 @@ def gzip_size(url: str) -> int:
 
 def pages() -> list[tuple[str, str | None, str, int]]:
     """(name, persona, path, budget in KB) of the pages measured."""
+    from wangge.accounts.models import User
     from wangge.cases.models import Case
     from wangge.demo.district import LVDU_GRID1
 
-    case = Case.objects.filter(state="dispatched").order_by("pk").first()
+    # A case the console's persona may open, whichever day the demo's year ends on.
+    staff = User.objects.get(username="community_lvdu")
+    visible = Case.objects.restrict(staff, "view").order_by("pk")
+    case = visible.filter(state="dispatched").first() or visible.first()
     return [
         ("phone.tasks", "gridworker_lvdu1", "/m/", PHONE_BUDGET_KB),
         ("phone.report", "gridworker_lvdu1", "/m/report/", PHONE_BUDGET_KB),

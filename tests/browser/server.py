@@ -2,7 +2,8 @@
 
 Each run gets a throwaway ``WANGGE_VAR_DIR`` (SQLite database, keys, uploads), so the shared
 demo data and the test database are never touched, then ``wangge migrate``, ``wangge demo``
-and ``wangge runserver`` on a free port.
+and ``wangge runserver`` on a free port — each with its clock pinned to the tests' moment
+(``tests/pinned.py``), so the pages show the same year of cases on any day.
 """
 
 import contextlib
@@ -16,6 +17,8 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+
+from tests import pinned
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -33,7 +36,9 @@ DESKTOP = {"width": 1440, "height": 900}
 # Browsers in China ask for Chinese; Chromium's default (en-US) would get the English pages.
 LOCALE = "zh-CN"
 
-WANGGE = Path(sys.prefix) / "bin" / "wangge"
+# ``wangge`` with its clock pinned (``python -m tests.pinned``), run from the repository.
+WANGGE = [sys.executable, "-m", "tests.pinned"]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def free_port() -> int:
@@ -53,14 +58,14 @@ def healthy(base_url: str) -> bool:
 @contextlib.contextmanager
 def demo_server(var_dir: Path, *, timeout: float = 60) -> Iterator[str]:
     """Build the demo district in ``var_dir``, serve it, yield the base URL, then stop."""
-    env = {**os.environ, "WANGGE_VAR_DIR": str(var_dir), "WANGGE_DEBUG": "1"}
+    env = pinned.environ({**os.environ, "WANGGE_VAR_DIR": str(var_dir), "WANGGE_DEBUG": "1"})
     env.pop("DATABASE_URL", None)  # always SQLite in var_dir, whatever the suite runs on
     env.pop("DJANGO_SETTINGS_MODULE", None)
     log = var_dir / "server.log"
 
     def run(*args: str) -> None:
         with log.open("a") as out:
-            subprocess.run([str(WANGGE), *args], env=env, stdout=out, stderr=out, check=True)
+            subprocess.run([*WANGGE, *args], env=env, cwd=ROOT, stdout=out, stderr=out, check=True)
 
     run("migrate", "--noinput", "-v0")
     run("demo")
@@ -68,8 +73,9 @@ def demo_server(var_dir: Path, *, timeout: float = 60) -> Iterator[str]:
     base_url = f"http://127.0.0.1:{port}"
     with log.open("a") as out:
         server = subprocess.Popen(
-            [str(WANGGE), "runserver", "--noreload", f"127.0.0.1:{port}"],
+            [*WANGGE, "runserver", "--noreload", f"127.0.0.1:{port}"],
             env=env,
+            cwd=ROOT,
             stdout=out,
             stderr=subprocess.STDOUT,
         )

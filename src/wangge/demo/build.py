@@ -623,9 +623,10 @@ class Builder:
         )
 
 
-def build(*, seed: int = DEFAULT_SEED, log=None) -> Stats:
-    """Build the whole demo district in one transaction."""
-    builder = Builder(seed=seed, log=log)
+def build(*, seed: int = DEFAULT_SEED, today: datetime.date | None = None, log=None) -> Stats:
+    """Build the whole demo district in one transaction, its year of cases ending at the
+    start of ``today`` (by default the real today)."""
+    builder = Builder(seed=seed, today=today, log=log)
     with transaction.atomic():
         builder.territory()
         builder.log("territory done")
