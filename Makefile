@@ -6,7 +6,7 @@ WANGGE := $(BIN)/wangge
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: install run test lint check migrations-check messages messages-check browser-test bench bench-quick openapi demo clean
+.PHONY: install run test test-dates lint check migrations-check messages messages-check browser-test bench bench-quick openapi demo clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Wangge needs Python 3.11")'
@@ -34,6 +34,17 @@ demo: install
 ## test: lint, Django's checks, migrations and messages up to date, then the whole suite
 test: install lint check migrations-check messages-check
 	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+## test-dates: the suite (all but the browser and crash tests) again with the clock pinned to
+## other days — Spring Festival, National Day, a year's last day, a make-up working Saturday
+## (tests/pinned.py); DATES="2027-01-04 …" picks others
+DATES ?= $(shell $(BIN)/python -c 'from tests.pinned import OTHER_DAYS; print(*OTHER_DAYS)' 2>/dev/null)
+test-dates: install
+	@for day in $(DATES); do \
+		echo "== the suite on $$day"; \
+		WANGGE_TEST_TODAY=$$day $(BIN)/pytest -q -p no:randomly -m "not browser and not crash" $(PYTEST_ARGS) \
+			|| exit 1; \
+	done
 
 lint: install
 	$(BIN)/ruff check src tests bench conftest.py

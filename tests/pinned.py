@@ -22,8 +22,8 @@ HOUR = 10
 ZONE = zoneinfo.ZoneInfo("Asia/Shanghai")
 ENV = "WANGGE_TEST_TODAY"
 # Dates the date-sensitive tests are also run at (``make test-dates``): the Spring Festival
-# holidays, the National Day week, the last day of a year, a make-up working Saturday.
-OTHER_DAYS = ("2026-02-20", "2026-10-05", "2025-12-31", "2026-09-27")
+# holidays, the National Day week, the last day of a year, a make-up working Saturday (调休).
+OTHER_DAYS = ("2026-02-20", "2026-10-05", "2025-12-31", "2026-10-10")
 
 
 def today() -> datetime.date:
