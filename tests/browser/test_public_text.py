@@ -81,8 +81,15 @@ def test_an_internal_note_typed_on_the_phone_never_reaches_the_public(
     number, code = file_by_open311(worker, base_url)
 
     # The staff, at a desk: accept with a reply to the resident, dispatch with an instruction.
+    # (The list's bulk form offers the same switch.)
     staff = new_page(as_user=STAFF, viewport=DESKTOP)
     staff.goto(f"{base_url}/cases/?q={number}")
+    bulk = staff.locator("fieldset.bulk")
+    assert bulk.get_by_label("内部记录").is_visible()
+    assert not bulk.get_by_label("居民可见的答复").is_visible()
+    bulk.get_by_label("答复居民").check()
+    assert bulk.get_by_label("居民可见的答复").is_visible()
+    shot(staff, "public-text-bulk-desktop")
     submit(staff.locator("table.cases tbody tr", has_text=number).get_by_role("link").first)
     case_url = staff.url
     assert_page_basics(staff)

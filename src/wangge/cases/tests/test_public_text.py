@@ -378,6 +378,27 @@ def test_a_first_reply_from_the_new_case_forms(as_user, api_as, node):
     )
 
 
+def test_the_lists_bulk_accept_sends_one_reply_to_each_resident_and_keeps_the_note(as_user):
+    cases = [file_by_open311(description=f"楼上的狗每晚叫到凌晨，第{n}次反映") for n in (1, 2)]
+    note = "批量受理：涉及3号楼2单元301王先生家的狗"
+    reply = "已受理，网格员会尽快上门了解情况。"
+    response = as_user(STAFF).post(
+        "/cases/bulk/",
+        {
+            "action": "accept",
+            "ids": [case.pk for case in cases],
+            "note": note,
+            "reply_on": "on",
+            "reply": reply,
+        },
+    )
+    assert response.status_code == 302
+    for case in cases:
+        accept = case.events.get(action="accept")
+        assert (accept.note, accept.reply, accept.public) == (note, reply, True)
+        assert_only_public_text(case, notes={"bulk": note}, replies=[reply])
+
+
 def test_a_lost_and_found_hand_over_note_stays_internal(user_named, node):
     from wangge.cases import lostfound
 
