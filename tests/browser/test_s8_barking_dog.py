@@ -3,7 +3,8 @@
 Ms Li scans the QR code of 观澜社区 grid 1 with her phone and reports the upstairs neighbour's
 dog (no sign-in); she keeps the tracking code. The district's staff, at a desk, find it among
 the cases 待受理, accept it and dispatch it to the grid worker; the grid worker signs for it on
-the phone, visits with the mediator and finishes it with a note and a photo; the staff verify
+the phone, visits with the mediator and finishes it with an internal note, a reply for Ms Li
+and a photo; the staff verify
 it; Ms Li opens her tracking page and is 满意, which closes the case; its timeline on the
 console shows every step.
 
@@ -28,7 +29,9 @@ WORKER = "gridworker_guanlan1"
 WORKER_NAME = "观澜社区第1网格 吴敏"
 CATEGORY = "矛盾纠纷 · 宠物扰民"
 COMPLAINT = "楼上邻居家的狗每天夜里在阳台上叫，孩子没法写作业，老人睡不着；去敲门，邻居总不在家。"
-OUTCOME = "调解员与网格员上门，邻居将狗移到室内并道歉"
+OUTCOME = "调解员与网格员上门，张先生（2号楼2单元301）将狗移到室内并道歉"
+# What Ms Li reads: written for her on purpose; the note above is internal.
+REPLY = "调解员和网格员已上门沟通，邻居已把狗移到室内并向您致歉。"
 # Where the development screenshots go (``WANGGE_S8_SHOTS=/tmp/s8``); none by default.
 SHOTS = os.environ.get("WANGGE_S8_SHOTS")
 
@@ -115,7 +118,7 @@ def test_s8_a_dog_that_barks_all_night(new_page, base_url, tmp_path):
     people = form.get_by_label("派给")
     worker = people.locator("option", has_text=WORKER_NAME).first.inner_text()
     people.select_option(label=worker)
-    form.get_by_label("说明").fill("请与社区调解员一同上门了解情况")
+    form.get_by_label("内部记录").fill("请与社区调解员一同上门了解情况")
     shot(staff, "s8-4-dispatch")
     submit(form.get_by_role("button", name="派遣"))
     assert staff.locator(".status-line .state").inner_text() == "已派遣"
@@ -131,6 +134,9 @@ def test_s8_a_dog_that_barks_all_night(new_page, base_url, tmp_path):
     submit(worker_page.get_by_role("button", name="签收"))
     assert "签收" in worker_page.locator(".messages").inner_text()
     worker_page.get_by_label("处理结果").fill(OUTCOME)
+    finish = worker_page.locator("form.move-finish")
+    finish.get_by_label("答复居民").check()
+    finish.get_by_label("居民可见的答复").fill(REPLY)
     photo = worker_page.get_by_label("处理后照片")
     if photo.count():
         photo.set_input_files(photo_png(tmp_path))
@@ -152,7 +158,8 @@ def test_s8_a_dog_that_barks_all_night(new_page, base_url, tmp_path):
     resident.goto(f"{base_url}/t/{code}/")
     assert_page_basics(resident)
     assert resident.locator(".status").inner_text() == "已办理完毕，请您评价"
-    assert OUTCOME in resident.locator("ol.timeline").inner_text()
+    timeline = resident.locator("ol.timeline").inner_text()
+    assert REPLY in timeline and OUTCOME not in timeline and "2单元301" not in timeline
     resident.get_by_label("满意", exact=True).check()
     shot(resident, "s8-7-rate")
     submit(resident.get_by_role("button", name="提交"))

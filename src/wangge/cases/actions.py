@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext
 
 from wangge.accounts.models import User
+from wangge.cases import public_text
 from wangge.cases.models import Agency, Case, Category, Extension, Team
 from wangge.core.errors import ValidationError
 
@@ -33,7 +34,7 @@ def arguments(
     case: Case,
     *,
     note: str = "",
-    public: bool | None = None,
+    reply: str = "",
     assignees=(),
     team: int | None = None,
     agency: int | None = None,
@@ -52,7 +53,7 @@ def arguments(
     is a 404; an unknown person a validation error)."""
     kwargs = {
         "note": note,
-        "public": public,
+        "reply": reply,
         "rating": rating,
         "kind": kind,
         "amount": amount,
@@ -116,7 +117,7 @@ def from_form(user, case: Case, data) -> dict:
     approve = {"true": True, "false": False}.get(data.get("approve") or "")
     values = {
         "note": (data.get("note") or "").strip(),
-        "public": True if data.get("public") == "on" else None,
+        "reply": public_text.reply_from_form(data),
         "assignees": [pk for pk in data.getlist("assignees") if pk.isdigit()],
         "team": number("team"),
         "agency": number("agency"),

@@ -197,6 +197,7 @@ def create_case(
         reporter_phone=payload.reporter_phone,
         attributes=payload.attributes,
         public=payload.public,
+        reply=payload.reply,
         idempotency_key=idempotency_key,
     )
     return Status(201, case_detail(case, request.user))

@@ -175,7 +175,17 @@ class StaffCaseForm(CategoryQuestionsMixin, forms.Form):
     crs = forms.ChoiceField(label=_("Coordinates from"), choices=CRS.choices, initial=CRS.WGS84)
     reporter_name = forms.CharField(label=_("Reporter"), required=False, max_length=30)
     reporter_phone = forms.CharField(label=_("Reporter's phone"), required=False, max_length=20)
+    # A first reply to the resident (cases/_reply.html); its length is the service's to judge.
+    reply_on = forms.BooleanField(label=_("Reply to the resident"), required=False)
+    reply = forms.CharField(
+        label=_("Reply the resident sees"), required=False, widget=forms.Textarea, strip=True
+    )
     key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    REPLY_FIELDS = ("reply_on", "reply")
+
+    def visible_base_fields(self):
+        """The fields shown one after another; the reply has its own switch below them."""
+        return [f for f in super().visible_base_fields() if f.name not in self.REPLY_FIELDS]
 
     def __init__(self, *args, grids, **kwargs):
         super().__init__(*args, **kwargs)

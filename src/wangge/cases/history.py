@@ -538,7 +538,22 @@ class History:
             options.update(lng=plan.lng, lat=plan.lat)
         if plan.external_id:
             options.update(external_source="12345", external_id=plan.external_id)
+        if actor is not None and actor is plan.place.staff:  # taken up on entry
+            options.update(self._accept_reply(plan))
         return Step(plan.received, actor, "report", options)
+
+    # What the resident is told (``book.ACCEPT_REPLIES``, ``book.FINISH_REPLIES``): the
+    # notes stay internal. Chosen from the plan, not drawn: the year's draws stay the same.
+
+    def _accept_reply(self, plan: Plan) -> dict:
+        if not plan.reporter_phone:
+            return {}
+        return {"reply": book.ACCEPT_REPLIES.get(plan.category.code[:2], "")}
+
+    def _finish_reply(self, plan: Plan, note: str) -> dict:
+        if not plan.reporter_name:
+            return {}
+        return {"reply": book.FINISH_REPLIES.get(note, "")}
 
     def _life(self, plan: Plan) -> Generator[Step, Case, None]:
         r, place, slow = plan.rng, plan.place, plan.slow
@@ -580,7 +595,7 @@ class History:
                 )
                 yield Step(at, staff, "void", {"note": note})
                 return
-            case = yield Step(at, staff, "accept")
+            case = yield Step(at, staff, "accept", self._accept_reply(plan))
             if plan.stop == State.ACCEPTED:
                 return
             at = at + datetime.timedelta(minutes=r.uniform(1, 15) * slow)
@@ -670,7 +685,7 @@ class History:
             at = self.cal.add_working_seconds(at, (plan.slow - 1) * 3600)
         notes = book.TEXTS[plan.category.code][1]
         note = r.choice(notes) if not again else "已按核查意见重新处理到位。"
-        return Step(at, doer, "finish", {"note": note})
+        return Step(at, doer, "finish", {"note": note, **self._finish_reply(plan, note)})
 
     def _transfer(self, plan, case, after) -> Generator[Step, Case, None]:
         r, staff = plan.rng, plan.place.staff
@@ -882,10 +897,13 @@ class History:
         options = {"extension": extension, "approve": True, "note": "同意，按项目计划推进。"}
         case = yield Step(self._at(after, 10, 15), staff, "decide_extension", options)
         agreed = self._workday_from(after + datetime.timedelta(days=5))
-        note = "施工单位、社区和住户代表现场商定改造方案；21户住户全部签字同意。"
-        case = yield Step(
-            self._at(agreed, 15, 0), worker, "comment", {"note": note, "public": True}
+        note = (
+            "施工单位、社区和住户代表现场商定改造方案；21户住户全部签字同意。"
+            "3户老人由子女代签，已留存授权委托书。"
         )
+        reply = "改造方案已和住户代表现场商定，1号楼21户都已签字同意，近期开工，计划12月中旬完工。"
+        options = {"note": note, "reply": reply}
+        case = yield Step(self._at(agreed, 15, 0), worker, "comment", options)
         begun = self._workday_from(agreed + datetime.timedelta(days=4))
         case = yield Step(self._at(begun, 9, 0), worker, "start")
         note = (
@@ -894,12 +912,16 @@ class History:
         case = yield Step(self._at(begun, 11, 0), worker, "comment", {"note": note})
         finished = datetime.date(year, 11, 12)
         note = "管网改造完工，较计划提前一个月；经热力公司验收合格，具备通暖条件。"
-        case = yield Step(self._at(finished, 16, 30), worker, "finish", {"note": note})
+        reply = "1号楼供暖管网改造已完工，比计划提前一个月，热力公司验收合格，可以通暖了。"
+        options = {"note": note, "reply": reply}
+        case = yield Step(self._at(finished, 16, 30), worker, "finish", options)
         checked = self._workday_from(datetime.date(year, 11, 17))
         note = "供暖开始后入户测温，1号楼各户室温达标。"
         case = yield Step(self._at(checked, 10, 0), staff, "verify", {"note": note})
         note = "两名网格长到李志刚老人家中回访，摸了摸暖气片：“现在可热乎了！”"
-        case = yield Step(self._at(visit, 10, 0), staff, "comment", {"note": note, "public": True})
+        reply = "网格长已上门回访，暖气热乎了。感谢您和各位住户的耐心支持！"
+        options = {"note": note, "reply": reply}
+        case = yield Step(self._at(visit, 10, 0), staff, "comment", options)
         note = "回访：李志刚老人对改造结果满意。"
         options = {"rating": Rating.SATISFIED, "note": note}
         yield Step(self._at(visit, 10, 30), staff, "close", options)
@@ -938,10 +960,15 @@ class History:
         yield Step(self._at(day, 10, 30), worker, "comment", {"note": note})
         visit = self._workday_from(day + datetime.timedelta(days=1))
         note = (
-            "调解员和网格员上门，向邻居讲解养犬管理规定。邻居上夜班、白天休息，不知道狗夜里"
-            "叫，当即把狗移到里屋，并向李女士道歉。"
+            "调解员和网格员上门调解。投诉人李女士（7号院2号楼2单元201），养犬人张先生（7号院"
+            "2号楼2单元301）。向张先生讲解养犬管理规定；张先生上夜班、白天休息，不知道狗夜里"
+            "叫，当即把狗移到里屋，并向李女士道歉。双方口头达成调解协议，已记入调解台账。"
         )
-        yield Step(self._at(visit, 17, 10), worker, "finish", {"note": note})
+        reply = (
+            "调解员和网格员已上门和邻居沟通，邻居已把狗移到里屋，并向您表示歉意。"
+            "如果夜里还有狗叫，请随时联系我们。"
+        )
+        yield Step(self._at(visit, 17, 10), worker, "finish", {"note": note, "reply": reply})
         yield Step(self._at(visit, 17, 25), staff, "verify")
         later = self._workday_from(visit + datetime.timedelta(days=2))
         note = "回访：李女士表示夜里安静了，对调解结果满意。"

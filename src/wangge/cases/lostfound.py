@@ -18,7 +18,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext, gettext_noop
 
 from wangge.accounts.choices import Role
-from wangge.cases import photos
+from wangge.cases import photos, public_text
 from wangge.cases import services as cases
 from wangge.cases.choices import Channel, Kind, State
 from wangge.cases.machine import Refused
@@ -92,8 +92,9 @@ def claim_place(item: FoundItem) -> tuple[str, str]:
     return item.kept_at, item.contact_phone
 
 
-def _step(item: FoundItem, action: str, *, actor, at, note="", public=False, data=None):
-    """A step on the found item's case timeline (the case's state does not move)."""
+def _step(item: FoundItem, action: str, *, actor, at, note="", data=None):
+    """A step on the found item's case timeline (the case's state does not move); the
+    resident sees it in plain words where ``public_text.shown`` says, its note never."""
     case = item.case
     if case is None:
         return None
@@ -106,7 +107,7 @@ def _step(item: FoundItem, action: str, *, actor, at, note="", public=False, dat
         actor_name=actor.label if actor is not None else "",  # the system: shown as such
         at=at,
         note=note,
-        public=public,
+        public=public_text.shown(action),
         data={"found_item": item.pk, **(data or {})},
     )
 
@@ -310,7 +311,6 @@ def claim_item(
         actor=actor,
         at=timezone.now(),
         note=stored(gettext_noop("Someone came to claim it; being checked")),
-        public=True,
         data={"claim": claim.pk},
     )
     audit.record(
@@ -355,7 +355,6 @@ def check_claim(*, actor, claim: Claim, verified: bool, note: str = "") -> Claim
         actor=actor,
         at=timezone.now(),
         note=stored(gettext_noop("The claimant was checked")) if verified else note,
-        public=bool(verified),
         data={"claim": claim.pk, "verified": bool(verified)},
     )
     audit.record(
@@ -417,7 +416,6 @@ def hand_over(*, actor, claim: Claim, note: str = "") -> Claim:
         actor=actor,
         at=at,
         note=stored(gettext_noop("The item was handed to its owner")),
-        public=True,
         data={"claim": claim.pk, **({"note": note} if note else {})},
     )
     audit.record(

@@ -29,7 +29,9 @@ class Move:
     permission: str  # ``cases.<permission>_case`` at the case's place
     needs_note: bool = False
     by_assignee: bool = False  # the task's assignee may do it whatever their role
-    public: bool = True  # shown to the resident on the tracking page
+    # The resident sees the step, in plain words (``public_text.STEP_WORDS``); a step with a
+    # reply written for the resident is seen whatever the move. Its note never is.
+    public: bool = True
 
 
 _OPEN_WORK = frozenset({S.DISPATCHED, S.SIGNED, S.HANDLING})

@@ -474,7 +474,8 @@ class Task(models.Model):
 
 
 class CaseEvent(models.Model):
-    """One step of a case's timeline."""
+    """One step of a case's timeline: its internal note, and the reply written for the
+    resident when there is one (``cases/public_text.py`` says which steps are public)."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     task = models.ForeignKey(
@@ -488,9 +489,21 @@ class CaseEvent(models.Model):
     )
     actor_name = models.CharField(_("who"), max_length=150, blank=True)
     at = models.DateTimeField(_("time"))
-    note = models.TextField(_("note"), blank=True)
+    note = models.TextField(
+        _("internal note"), blank=True, help_text=_("For staff only, never shown to residents.")
+    )
+    reply = models.CharField(
+        _("reply to the resident"),
+        max_length=500,
+        blank=True,
+        help_text=_("Written for the resident: the tracking page, Open311 and messages show it."),
+    )
     public = models.BooleanField(
-        _("public"), default=False, help_text=_("Shown to the resident who follows the case.")
+        _("public"),
+        default=False,
+        help_text=_(
+            "Shown to the resident: the step has a reply, or it is a change shown in plain words."
+        ),
     )
     data = models.JSONField(_("details"), default=dict, blank=True)
 

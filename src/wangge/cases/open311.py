@@ -3,7 +3,8 @@
 Services are the current category tree's public leaf categories, their definitions the
 categories' questions; ``POST requests`` files a case through ``services.report`` (the one
 intake) on behalf of an ``Open311Client``; ``GET requests`` lists the cases marked public,
-without the reporter's name or phone. Every answer comes as ``.xml`` (the spec's required
+without the reporter's name or phone; their status notes are the replies written for the
+resident, never staff notes (``public_text``). Every answer comes as ``.xml`` (the spec's required
 format) or ``.json``; errors are the spec's ``{code, description}`` lists, in Chinese.
 """
 
@@ -28,7 +29,7 @@ from django.utils.translation import gettext, gettext_noop, pgettext
 from django.views.decorators.csrf import csrf_exempt
 
 from wangge.accounts.services import client_ip
-from wangge.cases import services
+from wangge.cases import public_text, services
 from wangge.cases.choices import OPEN_STATES, Channel, State
 from wangge.cases.models import Case, CaseEvent, Category, CategoryTree, Open311Client
 from wangge.cases.open311_xml import DEFAULT_FORMAT, FORMATS, errors, render
@@ -344,7 +345,8 @@ def _list(request, fmt):
 
 
 def _for_output(cases):
-    public_events = CaseEvent.objects.filter(public=True).order_by("at", "id")
+    # Staff notes are not even read here.
+    public_events = CaseEvent.objects.filter(public=True).defer("note", "data").order_by("at", "id")
     return cases.select_related(
         "category", "grid__parent__parent", "level", "agency", "building", "merged_into"
     ).prefetch_related(Prefetch("events", queryset=public_events, to_attr="public_events"))
@@ -383,9 +385,10 @@ def _status_notes(case: Case) -> str | None:
         return gettext("Handled together with another case")
     if case.state == State.VOID:
         return gettext("Voided")
+    # The latest reply written for the resident; a note is never public.
     for event in reversed(case.public_events):
-        if event.action != "reported" and event.note:
-            return _scrub(event.note, case)
+        if event.reply:
+            return _scrub(event.reply, case)
     return None
 
 
@@ -449,8 +452,15 @@ def _present(cases: list[Case], *, extensions: bool) -> list[dict]:
                 "state": case.state,
                 "state_label": str(State(case.state).label),
                 "category_path": _category_path(case.category, categories),
+                # The steps the resident follows: their plain words and the replies written
+                # for the resident (``public_text``); staff notes never.
                 "notes": [
-                    {"action": event.action, "at": _dt(event.at), "note": _scrub(event.note, case)}
+                    {
+                        "action": event.action,
+                        "at": _dt(event.at),
+                        "label": public_text.words(event.action),
+                        "note": _scrub(event.reply, case) or None,
+                    }
                     for event in case.public_events
                 ],
             }

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods
 from wangge.accounts.choices import Role
 from wangge.accounts.models import Membership
 from wangge.accounts.services import client_ip
-from wangge.cases import services
+from wangge.cases import public_text, services
 from wangge.cases.choices import FINAL_STATES, Channel, State
 from wangge.cases.forms import RatingForm, ResidentReportForm, TrackForm
 from wangge.cases.machine import Refused
@@ -141,7 +141,9 @@ def track(request, code=None):
         else:
             messages.success(request, _("Thank you for telling us."))
         return redirect(reverse("case-track", kwargs={"code": case.tracking_code}))
-    events = case.events.filter(public=True).order_by("at")
+    # Only what was meant for the resident: each step they follow in plain words, and the
+    # replies written for them; never a note (``public_text``).
+    events = public_text.public_steps(case)
     return render(
         request,
         "cases/public_track.html",

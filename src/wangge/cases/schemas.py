@@ -55,11 +55,20 @@ class CaseIn(Schema):
     reporter_phone: str = ""
     attributes: dict[str, Any] = {}
     public: bool = False
+    reply: str = Field(
+        "",
+        description="a first answer written for the resident (shown on the tracking page, in"
+        " Open311 and in messages); at most 500 characters",
+    )
 
 
 class ActionIn(Schema):
-    note: str = ""
-    public: bool | None = None
+    note: str = Field("", description="internal note, for staff only")
+    reply: str = Field(
+        "",
+        description="words written for the resident: the step is then shown on the tracking"
+        " page, in Open311 and in messages; at most 500 characters",
+    )
     assignees: list[int] = []
     team: int | None = None
     agency: int | None = None
@@ -148,8 +157,9 @@ class EventOut(Schema):
     to_state: str
     actor_name: str
     at: datetime.datetime
-    note: str
-    public: bool
+    note: str = Field(description="internal note, for staff only")
+    reply: str = Field(description="the reply written for the resident")
+    public: bool = Field(description="the resident sees the step (its reply, never its note)")
     data: dict[str, Any]
 
 

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
-from wangge.cases import machine, metrics
+from wangge.cases import machine, metrics, public_text
 from wangge.cases.calendar import WorkCalendar
 from wangge.cases.choices import (
     FINAL_STATES,
@@ -139,11 +139,13 @@ def _record(
     before_state,
     before,
     note="",
-    public=False,
+    reply="",
     task=None,
     data=None,
     reason="",
 ):
+    """One step of the timeline: ``note`` for staff, ``reply`` for the resident; public as
+    ``public_text.shown`` says."""
     event = CaseEvent.objects.create(
         case=case,
         task=task,
@@ -154,7 +156,8 @@ def _record(
         actor_name=actor.label if actor is not None else "",  # the system: shown as such
         at=at,
         note=note,
-        public=public,
+        reply=reply,
+        public=public_text.shown(action, reply),
         data=data or {},
     )
     audit.record(
@@ -232,6 +235,7 @@ def report(
     reporter_person=None,
     attributes: dict | None = None,
     public: bool = False,
+    reply: str = "",
     external_source: str = "",
     external_id: str = "",
     received_at: datetime.datetime | None = None,
@@ -242,6 +246,8 @@ def report(
 
     Staff (and grid workers on patrol) who may accept cases have theirs accepted on entry and
     routed at once; residents' cases (web, QR code, Open311, the hotline) wait for acceptance.
+    ``public`` lists the case in Open311's public feed; ``reply`` is a first answer written
+    for the resident (the description is the resident's words, not a reply).
     """
     earlier = replay(key=idempotency_key, actor=actor, operation="case.report", model=Case)
     if earlier is not None:
@@ -277,6 +283,10 @@ def report(
     ):
         if "\x00" in (value or ""):
             errors[field] = gettext("Null characters are not allowed.")
+    try:
+        reply = public_text.clean_reply(reply)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
     answers, answer_errors = clean_answers(category.form, attributes)
     errors.update({f"attributes.{code}": message for code, message in answer_errors.items()})
     if reporter_phone:
@@ -346,6 +356,9 @@ def report(
         case.save()
         case.number = f"{timezone.localtime(at):%Y%m%d}{case.pk:07d}"
         Case.objects.filter(pk=case.pk).update(number=case.number)
+        # A first reply goes on the step the resident hears of: "accepted" when the case is
+        # accepted on entry (its SMS says so), else "reported".
+        accepting = actor is not None and machine.may(actor, case, "accept")
         _record(
             case,
             "reported",
@@ -354,7 +367,7 @@ def report(
             before_state="",
             before=None,
             note=description[:200],
-            public=True,
+            reply="" if accepting else reply,
             data={"channel": channel},
         )
         if reporter_phone:
@@ -362,13 +375,14 @@ def report(
                 case=case, phone=reporter_phone, phone_hash=case.reporter_phone_hash
             )
         metrics.apply(None, metrics.facts(case))
-        if actor is not None and machine.may(actor, case, "accept"):
+        if accepting:
             _accept(
                 case,
                 actor=actor,
                 at=at,
                 cal=cal,
                 dispatch=kind != Kind.INSTANT or channel not in FIELD_CHANNELS,
+                reply=reply,
             )
         return case
 
@@ -406,7 +420,7 @@ def act(
     case: Case,
     action: str,
     note: str = "",
-    public: bool | None = None,
+    reply: str = "",
     assignees=(),
     team: Team | None = None,
     agency: Agency | None = None,
@@ -422,7 +436,11 @@ def act(
     parked_until: datetime.date | None = None,
     at: datetime.datetime | None = None,
 ) -> Case:
-    """Move ``case`` by ``action`` (see ``machine.MOVES``), or refuse with the reason."""
+    """Move ``case`` by ``action`` (see ``machine.MOVES``), or refuse with the reason.
+
+    ``note`` is the handling note, for staff only; ``reply``, words written for the resident
+    (shown on the tracking page, in Open311 and in the messages to the case's followers)."""
+    reply = public_text.clean_reply(reply)
     case = (
         # ``of=("self",)``: PostgreSQL locks no nullable outer join (the level may be empty).
         Case.objects.select_for_update(of=("self",))
@@ -475,7 +493,7 @@ def act(
         before_state=before_state,
         before=before,
         note=note,
-        public=move.public if public is None else public,
+        reply=reply,
         task=task,
         data=event_data,
     )
@@ -483,8 +501,9 @@ def act(
     return case
 
 
-def _accept(case, *, actor, at, cal, dispatch=True):
-    """Accept (受理) a new case, promise a time, and send it where the rules say."""
+def _accept(case, *, actor, at, cal, dispatch=True, reply=""):
+    """Accept (受理) a new case, promise a time, and send it where the rules say (``reply``:
+    a first answer to the resident)."""
     before, before_facts = case_snapshot(case), metrics.facts(case)
     case.accepted_at = at
     _promise(case, at, cal, keep=True)
@@ -499,7 +518,7 @@ def _accept(case, *, actor, at, cal, dispatch=True):
         at=at,
         before_state=State.REPORTED,
         before=before,
-        public=True,
+        reply=reply,
         data={"rule": found.rule.pk if found.rule else None},
     )
     metrics.apply(before_facts, metrics.facts(case))
@@ -747,7 +766,7 @@ def _on_merge(*, case, target, at, **_):
         note=stored(
             gettext_noop("Duplicate case %(number)s was merged into this one"), number=case.number
         ),
-        public=True,
+        public=public_text.shown("duplicate_merged"),
         data={"duplicate": case.pk},
     )
     case.tasks.exclude(state__in=[TaskState.DONE, TaskState.CANCELLED]).update(
@@ -869,11 +888,14 @@ assert set(_HANDLERS) == set(machine.MOVES), "every move has its handler"
 
 
 def rate_by_tracking_code(*, tracking_code: str, rating: str, comment: str = "") -> Case:
-    """A resident rates their case from its tracking page (no sign-in: the code is the key)."""
+    """A resident rates their case from its tracking page (no sign-in: the code is the key).
+
+    The comment is the resident's own words, kept as the step's note and the case's rating
+    comment: staff read it; the page shows it to no one holding the code."""
     case = Case.objects.filter(tracking_code=(tracking_code or "").strip().upper()).first()
     if case is None:
         raise Case.DoesNotExist
-    return act(actor=None, case=case, action="rate", rating=rating, note=comment, public=True)
+    return act(actor=None, case=case, action="rate", rating=rating, note=comment)
 
 
 # --- The sweep -----------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from wangge.accounts.choices import Role
 from wangge.accounts.models import Membership
-from wangge.cases import actions, duplicates, machine, services
+from wangge.cases import actions, duplicates, machine, public_text, services
 from wangge.cases.choices import OPEN_STATES, ExtensionState, Mark, Rating, State
 from wangge.cases.filters import CaseFilter, open_tasks_of
 from wangge.cases.forms import StaffCaseForm
@@ -228,6 +228,7 @@ def case_detail(request, pk: int):
             or case.extensions.filter(state=ExtensionState.PENDING).exists()
         ],
         "reporter_phone": case._meta.get_field("reporter_phone").mask(case.reporter_phone),
+        "max_reply": public_text.MAX_REPLY,
     }
     return render(request, "cases/console_detail.html", context)
 
@@ -255,7 +256,6 @@ _FIELDS = {
     "decide_extension": ["extension", "approve"],
     "decide": ["project_ref"],
     "park": ["parked_until"],
-    "comment": ["public"],
 }
 
 
@@ -343,6 +343,7 @@ def case_new(request):
                     reporter_name=data["reporter_name"],
                     reporter_phone=data["reporter_phone"],
                     attributes=form.answers(),
+                    reply=public_text.reply_from_form(data),
                     idempotency_key=f"console:{data['key']}",
                 )
             except ValidationError as exc:
@@ -355,7 +356,8 @@ def case_new(request):
             status = 400
     elif not form.is_bound:
         form.initial["key"] = uuid.uuid4().hex
-    return render(request, "cases/console_new.html", {"form": form}, status=status)
+    context = {"form": form, "max_reply": public_text.MAX_REPLY}
+    return render(request, "cases/console_new.html", context, status=status)
 
 
 @login_required

@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from wangge.cases import machine, photos, services
+from wangge.cases import machine, photos, public_text, services
 from wangge.cases.choices import Channel, TaskState
 from wangge.cases.machine import Refused
 from wangge.cases.models import Case, Category, Task
@@ -108,9 +108,11 @@ def task(request, pk: int):
         "task": task,
         "case": case,
         "moves": moves,
-        "events": case.events.filter(public=True).order_by("-at")[:5],
+        # Staff read both texts of a step, each named (the note is internal).
+        "events": case.events.order_by("-at", "-pk")[:5],
         "photos": case.photos.order_by("pk"),
         "key": uuid.uuid4().hex,
+        "max_reply": public_text.MAX_REPLY,
     }
     return render(request, "field/task.html", context)
 
@@ -123,6 +125,7 @@ def task_act(request, pk: int, action: str):
         raise Http404
     case = task.case
     note = (request.POST.get("note") or "").strip()
+    reply = public_text.reply_from_form(request.POST)
     upload = request.FILES.get("photo")
     try:
         move = machine.check(case, action, request.user, task=services._my_task(case, request.user))
@@ -135,7 +138,9 @@ def task_act(request, pk: int, action: str):
         extra = {}
         if action == "request_extension":
             extra = {"amount": 2, "unit": "working_days"}
-        case = services.act(actor=request.user, case=case, action=action, note=note, **extra)
+        case = services.act(
+            actor=request.user, case=case, action=action, note=note, reply=reply, **extra
+        )
         if upload is not None:
             photos.add_photo(
                 actor=request.user,

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import datetime
 import logging
+import unicodedata
 
 from django.conf import settings
 from django.db import transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext_noop
 
 from wangge.core import audit
+from wangge.core.words import stored
 from wangge.notices import wording
 from wangge.notices.choices import Channel, FollowChannel
 from wangge.notices.models import Delivery, Follow
@@ -43,10 +46,23 @@ def _resident_state(state: str) -> str:
         return str(RESIDENT_STATE.get(state, state))
 
 
+def _reply(event) -> str:
+    """The step's reply to the resident as a sentence of the message ("Reply: …."), or
+    nothing. Only a public step's reply: the internal note never goes into a message."""
+    text = (event.reply or "").strip() if event.public else ""
+    while text and unicodedata.category(text[-1]) == "Po":  # the frame ends the sentence
+        text = text[:-1].rstrip()
+    if not text:
+        return ""
+    return stored(gettext_noop("Reply: %(text)s. "), text=text)
+
+
 def case_changed(case, event) -> int:
     """Queue the messages a case's change sends: SMS (or e-mail) to its followers — the
     reporter who left a phone number, residents who follow it — when the template of the
-    new state (``case.<state>``) is switched on. How many were queued."""
+    new state (``case.<state>``) is switched on. How many were queued. The words are the
+    template's, the case's number, title and state, and the reply written for the resident
+    (``{reply}``); a step's internal note is never among them."""
     if not event.to_state or event.from_state == event.to_state:
         return 0
     if event.at < timezone.now() - FRESH:
@@ -57,6 +73,7 @@ def case_changed(case, event) -> int:
         title=case.title,
         state=_resident_state(event.to_state),
         tracking_url=_link("case-track", case.tracking_code),
+        reply=_reply(event),
     )
     if rendered is None:
         return 0

@@ -85,7 +85,9 @@ class NoticeTemplate(models.Model):
 class MessageTemplate(models.Model):
     """The words of a message the system sends by itself, keyed by the event that sends it
     (``case.accepted``: a reporter's case was accepted). Placeholders: ``{number}``,
-    ``{title}``, ``{state}``, ``{tracking_url}``, ``{case_url}``, ``{site}``."""
+    ``{title}``, ``{state}``, ``{tracking_url}``, ``{case_url}``, ``{site}``, and in the
+    messages of a case's change ``{reply}``: the reply written for the resident on that step
+    as a sentence ("答复：….", empty when there is none; a staff note never)."""
 
     event = models.CharField(_("event"), max_length=64, unique=True)
     description = models.CharField(_("when it is sent"), max_length=200, blank=True)

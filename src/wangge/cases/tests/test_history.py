@@ -107,19 +107,25 @@ def test_story_s5_cold_radiators_escalated_decided_finished_and_visited():
     assert (finished.month, finished.day) == (11, 12)
     assert case.done_at <= case.due_at  # ahead of the (extended) plan
     visit = events[-2]
-    assert visit.public and "热乎" in visit.note
+    assert visit.public and "热乎" in visit.reply and "李志刚" not in visit.reply
     assert (timezone.localtime(visit.at).month, timezone.localtime(visit.at).day) == (12, 13)
     assert case.state == State.CLOSED and case.rating == Rating.SATISFIED
 
 
 def test_story_s8_barking_dog_mediated():
     case = story_case("S8")
-    actions, _events = _timeline(case)
+    actions, events = _timeline(case)
     assert actions[-1] == "close" and "finish" in actions
     assert case.category.code == "MD02" and case.grid.code == district.GUANLAN_GRID1
     assert case.building.compound == "7号院" and case.building.name == "2号楼"
     assert "矛盾纠纷排查化解" in case.description
     assert case.rating == Rating.SATISFIED
+    # The mediation record names both parties and their flats: internal. The resident is told
+    # in words written for them.
+    finish = events[actions.index("finish")]
+    assert "2单元201" in finish.note and "张先生（7号院2号楼2单元301）" in finish.note
+    assert finish.public and finish.reply and "张先生" not in finish.reply
+    assert "301" not in finish.reply
 
 
 def test_story_s9_rough_sleeper_handed_to_the_aid_station():

@@ -341,8 +341,10 @@ def test_extension_moves_the_promised_time(people, point):
 
 def test_comments_and_party_members_can_only_report(people, point):
     staff = people["community_lvdu"]
-    case = do(new_case(people, point), "comment", staff, note="已电话联系居民", public=True)
-    assert case.events.last().public
+    case = do(new_case(people, point), "comment", staff, note="已电话联系居民")
+    assert not case.events.last().public  # a note alone is internal
+    case = do(case, "comment", staff, note="已电话联系居民", reply="已和您电话沟通。")
+    assert case.events.last().public and case.events.last().reply == "已和您电话沟通。"
     with pytest.raises(Refused):
         do(case, "comment", people["partymember_lvdu"], note="x")
 

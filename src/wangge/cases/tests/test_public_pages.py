@@ -45,10 +45,13 @@ def test_report_follow_and_rate():
     worker = User.objects.get(username="gridworker_lvdu1")
     case = services.act(actor=staff, case=case, action="accept")
     case = services.act(actor=staff, case=case, action="dispatch", assignees=[worker])
-    case = services.act(actor=worker, case=case, action="finish", note="已清运", public=True)
+    case = services.act(
+        actor=worker, case=case, action="finish", note="环卫车清运", reply="垃圾已清运干净。"
+    )
     case = services.act(actor=staff, case=case, action="verify")
     page = client.get(f"/t/{case.tracking_code.lower()}/").content.decode()
-    assert "已清运" in page and "满意" in page
+    assert "垃圾已清运干净。" in page and "满意" in page
+    assert "环卫车清运" not in page  # the handler's note is internal
     client.post(f"/t/{case.tracking_code}/", {"rating": "satisfied", "comment": "很及时"})
     case.refresh_from_db()
     assert case.state == "closed" and case.rating == "satisfied"
