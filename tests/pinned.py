@@ -38,11 +38,14 @@ def moment() -> datetime.datetime:
     return datetime.datetime.combine(today(), datetime.time(HOUR), ZONE)
 
 
-def start():
-    """Move this process's clock to ``moment()``; it ticks on from there."""
+def start(*, tick: bool = True):
+    """Move this process's clock to ``moment()``; it ticks on from there (or stands still,
+    ``tick=False``: the demo is built with it standing, so everything in it is dated at or
+    before ``moment()`` however long the build takes, and a run that starts at ``moment()``
+    later, on a kept database, never meets records from its future)."""
     import time_machine
 
-    traveller = time_machine.travel(moment(), tick=True)
+    traveller = time_machine.travel(moment(), tick=tick)
     traveller.start()
     return traveller
 
@@ -55,7 +58,7 @@ def environ(env: dict | None = None) -> dict:
 
 
 if __name__ == "__main__":
-    start()
+    start(tick=sys.argv[1:2] != ["demo"])
     from wangge.__main__ import main
 
     sys.argv = ["wangge", *sys.argv[1:]]

@@ -7,6 +7,7 @@ import pytest
 import shapely
 from django.utils import timezone
 from openpyxl import Workbook, load_workbook
+from tests import pinned
 
 from wangge.accounts.models import User
 from wangge.cases.calendar import WorkCalendar
@@ -34,7 +35,10 @@ HEADERS = [
     "楼栋",
     "补充信息",
 ]
-WHEN = datetime.datetime(2026, 3, 3, 9, 30)
+# Calls of some weeks before the pinned today (``tests/pinned.py``), never after it.
+WHEN = datetime.datetime.combine(pinned.today() - datetime.timedelta(days=60), datetime.time(9, 30))
+SECOND = (WHEN + datetime.timedelta(days=1)).replace(hour=20, minute=15)
+THIRD = (WHEN + datetime.timedelta(days=2)).replace(hour=8, minute=5)
 
 
 def _point(code):
@@ -64,7 +68,7 @@ def good_rows(prefix="T"):
         ],
         [
             f"{prefix}0002",
-            "2026-03-04 20:15",
+            SECOND.strftime("%Y-%m-%d %H:%M"),
             "王女士",
             "0371-67891234",
             "楼上夜里拖家具，声音很大",
@@ -79,7 +83,7 @@ def good_rows(prefix="T"):
         ],
         [
             f"{prefix}0003",
-            "2026/03/05 08:05",
+            THIRD.strftime("%Y/%m/%d %H:%M"),
             "",
             "",
             "楼道堆放杂物",
