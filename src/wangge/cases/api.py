@@ -38,7 +38,13 @@ from wangge.cases.schemas import (
 )
 from wangge.core import audit
 from wangge.core.api import Page, Presented, apply_filters, problem
-from wangge.core.filters import as_id, clean_ref, node_by_code_or_id, query_schema
+from wangge.core.filters import (
+    NodeRefField,
+    as_id,
+    clean_ref,
+    node_by_code_or_id,
+    query_schema,
+)
 from wangge.core.scope import get_scope
 from wangge.territory.models import Building, Node
 
@@ -293,7 +299,7 @@ def get_metrics(
     # Without a category or a handler, the per-grid roll-up holds the same sums in fewer rows.
     detailed = bool(category) or bool(handler) or group_by in {"category", "handler"}
     rows = (CaseRollup if detailed else GridRollup).objects.all()
-    node = clean_ref("node", node)
+    node = clean_ref("node", node, NodeRefField(required=False))
     categories = clean_ref("category", category, CategoryField(required=False))
     handler = clean_ref("handler", handler)
     if node:

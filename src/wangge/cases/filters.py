@@ -126,11 +126,11 @@ class CaseFilter(django_filters.FilterSet):
         field_name="created_at", lookup_expr="lt", end=True, label=_("Received until")
     )
     channel = django_filters.ChoiceFilter(
-        choices=Channel.choices, label=_("Channel"), empty_label=_("All")
+        choices=Channel.choices, label=_("Channel"), empty_label=_("Any")
     )
-    kind = django_filters.ChoiceFilter(choices=Kind.choices, label=_("Kind"), empty_label=_("All"))
+    kind = django_filters.ChoiceFilter(choices=Kind.choices, label=_("Kind"), empty_label=_("Any"))
     mark = django_filters.ChoiceFilter(
-        choices=Mark.choices[1:], label=_("Mark"), empty_label=_("All")
+        choices=Mark.choices[1:], label=_("Mark"), empty_label=_("Any")
     )
     overdue = YesNoFilter(method="filter_overdue", label=_("Late"))
     mine = YesNoFilter(method="filter_mine", label=_("Mine to do"))

@@ -10,7 +10,7 @@ from wangge.core.filters import NodeSubtreeFilter
 
 class FoundItemFilter(django_filters.FilterSet):
     state = django_filters.ChoiceFilter(
-        choices=FoundItem.ItemState.choices, label=_("State"), empty_label=_("All")
+        choices=FoundItem.ItemState.choices, label=_("State"), empty_label=_("Any")
     )
     grid = NodeSubtreeFilter(label=_("Place"))
     q = django_filters.CharFilter(field_name="what", lookup_expr="icontains", label=_("What"))

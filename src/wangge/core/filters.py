@@ -39,6 +39,18 @@ class CodeOrIdField(forms.CharField):
         return super().to_python(value).strip()
 
 
+class NodeRefField(CodeOrIdField):
+    """A division's or grid's code (digits: ``410102010003``) or its id."""
+
+    default_validators = [
+        RegexValidator(r"^[1-9][0-9]{0,19}$", _("Give the code of a division or grid (digits only)."))
+    ]
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", 20)
+        super().__init__(*args, **kwargs)
+
+
 def as_id(value: str) -> int | None:
     """``value`` as an id, if it can be one."""
     return int(value) if value.isdigit() and int(value) <= MAX_ID else None
@@ -76,7 +88,7 @@ class NodeSubtreeFilter(django_filters.CharFilter):
     node's subtree (a grid and its micro-grids, a community and its grids). A node the user
     cannot see gives nothing."""
 
-    field_class = CodeOrIdField
+    field_class = NodeRefField
     api_help = _("a division's or grid's code, or its id")
 
     def __init__(self, *args, node_field: str = "grid", **kwargs):

@@ -68,7 +68,7 @@ class YesNoSelect(forms.NullBooleanSelect):
 
     def __init__(self, attrs=None):
         super().__init__(attrs)
-        self.choices = [("", _("All")), ("true", _("Yes")), ("false", _("No"))]
+        self.choices = [("", _("Any")), ("true", _("Yes")), ("false", _("No"))]
 
     def format_value(self, value):
         return {True: "true", False: "false", "true": "true", "false": "false"}.get(value, "")

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from wangge.core.filters import CodeOrIdField
+from wangge.core.filters import NodeRefField
 
 PERIODS = (6, 12, 24)
 DEFAULT_MONTHS = 12
@@ -12,7 +12,7 @@ class DashboardForm(forms.Form):
     its shape here: the view looks it up among the user's places, so one outside them is a
     404, not a form error."""
 
-    node = CodeOrIdField(label=_("Place"), required=False)
+    node = NodeRefField(label=_("Place"), required=False)
     months = forms.TypedChoiceField(
         label=_("Period"),
         choices=[(n, n) for n in PERIODS],

@@ -13,6 +13,7 @@ import json
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.staticfiles import finders
@@ -30,7 +31,7 @@ from wangge.cases.choices import Channel, TaskState
 from wangge.cases.machine import Refused
 from wangge.cases.models import Case, Category, Task
 from wangge.core.errors import ValidationError
-from wangge.core.filters import node_by_code_or_id
+from wangge.core.filters import NodeRefField, node_by_code_or_id
 from wangge.core.scope import get_scope
 from wangge.people.models import Household, Person
 from wangge.territory.choices import COMMUNITY_KINDS, GRID_KINDS, NodeKind
@@ -258,6 +259,7 @@ def _number(value):
 # Above this many grids the choice starts from the communities (a district has hundreds).
 GRIDS_LISTED = 40
 FOUND_MAX = 50
+SEARCH_MAX = 50
 BASIC_GRIDS = [NodeKind.GRID, NodeKind.DEDICATED_GRID]
 
 
@@ -271,13 +273,19 @@ def grid(request):
     user = request.user
     _needs(request, "people.view_household")
     places = Node.objects.inside(user).filter(is_active=True).defer("geometry")
-    wanted = (request.GET.get("grid") or "").strip()
-    query = (request.GET.get("q") or "").strip()[:50]
     grids = places.filter(kind__in=BASIC_GRIDS)
+    errors = {}
+    try:
+        wanted = NodeRefField(required=False).clean(request.GET.get("grid"))
+    except DjangoValidationError as exc:
+        errors["grid"], wanted = exc.messages, ""
+    query = (request.GET.get("q") or "").strip()
+    if len(query) > SEARCH_MAX:
+        errors["q"] = [_("At most %(n)s characters.") % {"n": SEARCH_MAX}]
+    if errors:
+        return _choose_grid(request, places, grids, within=None, query="", errors=errors)
     chosen = None
     if wanted:
-        if len(wanted) > 32:
-            raise Http404
         chosen = node_by_code_or_id(places, wanted)
         if chosen is None:
             raise Http404
@@ -289,7 +297,7 @@ def grid(request):
     return _choose_grid(request, places, grids, within=chosen, query=query)
 
 
-def _choose_grid(request, places, grids, *, within, query):
+def _choose_grid(request, places, grids, *, within, query, errors=None):
     """Which grid: the grids found by name, or those of one place, or (when there are many)
     the communities to narrow down to."""
     if within is not None:
@@ -328,8 +336,10 @@ def _choose_grid(request, places, grids, *, within, query):
         "communities": communities,
         "found_max": FOUND_MAX,
         "found": len(shown),
+        "errors": errors or {},
+        "search_max": SEARCH_MAX,
     }
-    return render(request, "field/grid_choose.html", context)
+    return render(request, "field/grid_choose.html", context, status=400 if errors else 200)
 
 
 def _one_grid(request, grid, *, several: bool):

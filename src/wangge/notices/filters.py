@@ -12,7 +12,7 @@ from wangge.notices.models import Notice, Robot
 
 class NoticeFilter(django_filters.FilterSet):
     state = django_filters.ChoiceFilter(
-        choices=NoticeState.choices, label=_("State"), empty_label=_("All")
+        choices=NoticeState.choices, label=_("State"), empty_label=_("Any")
     )
     kind = described(
         django_filters.CharFilter(field_name="kind__code", label=_("Kind")), _("its code")

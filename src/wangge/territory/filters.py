@@ -3,7 +3,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from wangge.core.filters import (
-    CodeOrIdField,
+    NodeRefField,
     NodeSubtreeFilter,
     YesNoFilter,
     described,
@@ -16,7 +16,7 @@ from wangge.territory.models import Building, Dwelling, Node
 class NodeChildrenFilter(django_filters.CharFilter):
     """``?parent=410102010003`` (a division's code) or its id: the places right under it."""
 
-    field_class = CodeOrIdField
+    field_class = NodeRefField
     api_help = _("a division's code, or its id")
 
     def filter(self, queryset, value):
