@@ -60,8 +60,8 @@ def test_the_case_list_filtered_by_picking_heating_from_the_tree(new_page, base_
     form.get_by_role("searchbox", name="按名称查找人员").fill("孙丽")
     assert [text for text in visible_options(handlers) if "孙丽" in text]
     assert not [text for text in visible_options(handlers) if "gridworker" in text]
-    page.keyboard.press("Escape")
     form.get_by_role("searchbox", name="按名称查找人员").fill("")  # anyone after all
+    handlers.select_option("")
 
     # Days from the date picker, states as boxes.
     assert form.get_by_label("受理起始").get_attribute("type") == "date"
@@ -78,13 +78,12 @@ def test_the_case_list_filtered_by_picking_heating_from_the_tree(new_page, base_
     assert "state=closed" in page.url and "since=2025-12-11" in page.url
     rows = page.locator("table.cases tbody tr")
     assert rows.count() > 0
-    count = page.locator("main p.muted").first.inner_text()
-    assert re.search(r"\d+", count)
     if viewport == DESKTOP:  # the category column shows on a wide screen only
         shown = {rows.nth(i).locator("td").nth(3).inner_text() for i in range(rows.count())}
         assert shown == {"供暖"}
     # The choices stay picked in the form.
-    page.get_by_text("筛选", exact=True).click() if not form.is_visible() else None
+    if not form.is_visible():
+        page.get_by_text("筛选", exact=True).click()
     assert form.get_by_label("分类", exact=True).input_value() == "MS01"
     assert form.get_by_label("全部已办结（结案、合并或作废）").is_checked()
     shot(page, "find-cases-heating", viewport)

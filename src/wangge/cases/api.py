@@ -40,6 +40,7 @@ from wangge.core import audit
 from wangge.core.api import Page, Presented, apply_filters, problem
 from wangge.core.filters import (
     NodeRefField,
+    UserRefField,
     as_id,
     clean_ref,
     node_by_code_or_id,
@@ -301,7 +302,7 @@ def get_metrics(
     rows = (CaseRollup if detailed else GridRollup).objects.all()
     node = clean_ref("node", node, NodeRefField(required=False))
     categories = clean_ref("category", category, CategoryField(required=False))
-    handler = clean_ref("handler", handler)
+    handler = clean_ref("handler", handler, UserRefField(required=False))
     if node:
         parent = node_by_code_or_id(inside, node)
         if parent is None:

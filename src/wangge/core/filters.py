@@ -11,6 +11,7 @@ from django import forms
 from django.core.validators import RegexValidator
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
 from pydantic import Field, create_model
@@ -43,11 +44,25 @@ class NodeRefField(CodeOrIdField):
     """A division's or grid's code (digits: ``410102010003``) or its id."""
 
     default_validators = [
-        RegexValidator(r"^[1-9][0-9]{0,19}$", _("Give the code of a division or grid (digits only)."))
+        RegexValidator(
+            r"^[1-9][0-9]{0,19}$", _("Give the code of a division or grid (digits only).")
+        )
     ]
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("max_length", 20)
+        super().__init__(*args, **kwargs)
+
+
+class UserRefField(CodeOrIdField):
+    """A user's id or user name (letters, digits and ``@.+-_``, as Django's user names)."""
+
+    default_validators = [
+        RegexValidator(r"^[\w.@+-]{1,150}$", _("Give a user name or a number, without spaces."))
+    ]
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", 150)
         super().__init__(*args, **kwargs)
 
 
@@ -158,7 +173,7 @@ class MomentOrDayFilter(django_filters.IsoDateTimeFilter):
 class UserRefFilter(django_filters.CharFilter):
     """``?handler=`` a person by their id or user name: the rows of ``field_name``."""
 
-    field_class = CodeOrIdField
+    field_class = UserRefField
     api_help = _("a user's id or user name")
 
     def filter(self, queryset, value):
@@ -206,7 +221,10 @@ def query_schema(filterset_class, name: str):
             kind = bool
         description = str(declared.label or key)
         if getattr(declared, "api_help", ""):
-            description = f"{description}: {declared.api_help}"
+            description = gettext("%(label)s: %(help)s") % {
+                "label": description,
+                "help": declared.api_help,
+            }
         fields[key] = (
             Optional[kind],  # noqa: UP045 (pydantic needs the runtime type)
             Field(None, description=description),

@@ -208,14 +208,17 @@ def test_the_api_takes_codes_as_well_as_ids(api_as, node):
     by_code = client.get("/api/v1/cases", {"category": "AQ02", "limit": 1}).json()["count"]
     aq02 = Category.objects.get(tree__is_current=True, code="AQ02")
     by_id = client.get("/api/v1/cases", {"category": aq02.pk, "limit": 1}).json()["count"]
-    assert by_code == by_id == visible("community_lvdu").filter(
-        category_id__in=category_subtree("AQ02")
-    ).count()
+    assert (
+        by_code
+        == by_id
+        == visible("community_lvdu").filter(category_id__in=category_subtree("AQ02")).count()
+    )
     grid = client.get("/api/v1/cases", {"grid": LVDU_GRID1, "limit": 500}).json()
     assert grid["count"] > 0
-    assert grid["count"] == client.get(
-        "/api/v1/cases", {"grid": node(LVDU_GRID1).pk, "limit": 1}
-    ).json()["count"]
+    assert (
+        grid["count"]
+        == client.get("/api/v1/cases", {"grid": node(LVDU_GRID1).pk, "limit": 1}).json()["count"]
+    )
     worker = User.objects.get(username="gridworker_lvdu1")
     by_name = client.get("/api/v1/cases", {"handler": "gridworker_lvdu1", "limit": 1}).json()
     by_number = client.get("/api/v1/cases", {"handler": worker.pk, "limit": 1}).json()
@@ -265,10 +268,8 @@ def test_the_api_names_a_bad_value(api_as, query, field):
 def test_metrics_take_codes_and_name_bad_values(api_as, node):
     client = api_as("street_zyxl")
     by_code = client.get("/api/v1/metrics", {"node": LVDU, "category": "MS"}).json()
-    by_id = client.get(
-        "/api/v1/metrics",
-        {"node": node(LVDU).pk, "category": Category.objects.get(tree__is_current=True, code="MS").pk},
-    ).json()
+    services = Category.objects.get(tree__is_current=True, code="MS")
+    by_id = client.get("/api/v1/metrics", {"node": node(LVDU).pk, "category": services.pk}).json()
     assert by_code == by_id and by_code[0]["received"] > 0
     worker = User.objects.get(username="gridworker_lvdu1")
     named = client.get("/api/v1/metrics", {"handler": "gridworker_lvdu1"}).json()
@@ -289,3 +290,11 @@ def test_places_lists_and_memberships_take_codes_and_user_names(api_as, node):
     memberships = client.get("/api/v1/memberships", {"user": "gridworker_lvdu1"}).json()
     assert memberships["count"] > 0
     assert problem_fields(client.get("/api/v1/grids", {"parent": "绿都"})) == {"parent"}
+
+
+def test_the_new_case_form_names_grids_by_their_community(as_user, node):
+    page = as_user("community_lvdu").get("/cases/new/").content.decode()
+    grids = re.search(r'<select name="grid"[^>]*data-picker[^>]*>(.*?)</select>', page, re.S)
+    assert grids, "the grid is picked from a searchable list"
+    assert option(grids.group(1), str(node(LVDU_GRID1).pk)).endswith(">绿都社区 第1网格</option>")
+    assert LVDU_GRID1 not in grids.group(1)  # a name, not a code
