@@ -52,15 +52,15 @@ def test_the_case_list_filtered_by_picking_heating_from_the_tree(new_page, base_
     # The place: from the scope tree, by name.
     places = form.get_by_label("区域", exact=True)
     form.get_by_role("searchbox", name="按名称查找区域").fill("第1网格")
-    assert visible_options(places) == ["绿都社区", "第1网格"]
+    assert visible_options(places) == ["绿都社区", "绿都社区 第1网格"]
     places.select_option("410102010003001")
 
     # The handler: by name, not by login name.
     handlers = form.get_by_label("承办人", exact=True)
-    form.get_by_role("searchbox", name="按名称查找人员").fill("孙丽")
+    form.get_by_role("searchbox", name="按姓名查找人员").fill("孙丽")
     assert [text for text in visible_options(handlers) if "孙丽" in text]
     assert not [text for text in visible_options(handlers) if "gridworker" in text]
-    form.get_by_role("searchbox", name="按名称查找人员").fill("")  # anyone after all
+    form.get_by_role("searchbox", name="按姓名查找人员").fill("")  # anyone after all
     handlers.select_option("")
 
     # Days from the date picker, states as boxes.
@@ -70,7 +70,11 @@ def test_the_case_list_filtered_by_picking_heating_from_the_tree(new_page, base_
     form.get_by_label("全部已办结（结案、合并或作废）").check()
     late = form.get_by_label("已超时", exact=True)
     assert late.locator("option:checked").inner_text() == "全部"
-    shot(page, "find-cases-filters", viewport)
+    # The filters as they were picked (the form only: the list below is long).
+    assert_page_basics(page)
+    page.locator("details.filters").screenshot(
+        path=SHOTS / f"find-cases-filters-{size(viewport)}.png"
+    )
 
     form.get_by_role("button", name="查询").click()
     page.wait_for_load_state()

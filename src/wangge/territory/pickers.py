@@ -8,7 +8,7 @@ from collections import defaultdict
 from django.utils.translation import gettext_lazy as _
 
 from wangge.core.widgets import TreeChoices, TreeOption, TreeSelect
-from wangge.territory.choices import NodeKind
+from wangge.territory.choices import COMMUNITY_KINDS, GRID_KINDS, NodeKind
 from wangge.territory.models import Node
 
 # Micro-grids (a building head's few stairwells) are left out of a list's place filter: a
@@ -19,11 +19,12 @@ LIST_KINDS = [kind for kind in NodeKind if kind != NodeKind.MICRO_GRID]
 def place_tree(user, kinds=LIST_KINDS) -> list[TreeOption]:
     """The active places of ``user``'s own subtrees (``Node.objects.inside``) of ``kinds``, in
     tree order (siblings by code), each valued by its code and found by its name, the names
-    above it and its code. One query."""
+    above it and its code. A grid is named with its community (第1网格 is in every one), so
+    it reads alone once picked. One query."""
     rows = list(
         Node.objects.inside(user)
         .filter(is_active=True, kind__in=list(kinds))
-        .values_list("pk", "parent_id", "code", "name")
+        .values_list("pk", "parent_id", "code", "name", "kind")
     )
     ids = {pk for pk, *_rest in rows}
     children = defaultdict(list)
@@ -32,14 +33,16 @@ def place_tree(user, kinds=LIST_KINDS) -> list[TreeOption]:
         (children[row[1]] if row[1] in ids else roots).append(row)
     options: list[TreeOption] = []
 
-    def walk(row, level: int, above: tuple[str, ...]) -> None:
-        pk, _parent, code, name = row
-        options.append(TreeOption(code, name, level, " ".join([*above, name, code])))
+    def walk(row, level: int, above: tuple[str, ...], community: str) -> None:
+        pk, _parent, code, name, kind = row
+        shown = f"{community} {name}" if community and kind in GRID_KINDS else name
+        options.append(TreeOption(code, shown, level, " ".join([*above, name, code])))
+        inner = name if kind in COMMUNITY_KINDS else community if kind in GRID_KINDS else ""
         for child in sorted(children[pk], key=lambda r: r[2]):
-            walk(child, level + 1, (*above, name))
+            walk(child, level + 1, (*above, name), inner)
 
     for root in sorted(roots, key=lambda r: r[2]):
-        walk(root, 0, ())
+        walk(root, 0, (), "")
     return options
 
 
