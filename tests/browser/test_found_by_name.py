@@ -5,11 +5,13 @@ and the phone's grid page for a district and a street, which asks for the place 
 
 Screenshots go to ``docs/screenshots/`` (``find-*``)."""
 
+import datetime
 import re
 from pathlib import Path
 
 import pytest
 
+from tests import pinned
 from tests.browser.server import DESKTOP, PHONE
 from tests.browser.test_pages import assert_page_basics
 
@@ -65,8 +67,9 @@ def test_the_case_list_filtered_by_picking_heating_from_the_tree(new_page, base_
 
     # Days from the date picker, states as boxes.
     assert form.get_by_label("受理起始").get_attribute("type") == "date"
-    form.get_by_label("受理起始").fill("2025-12-11")
-    form.get_by_label("受理截止").fill("2026-12-10")
+    first, last = pinned.today() - datetime.timedelta(days=364), pinned.today()
+    form.get_by_label("受理起始").fill(first.isoformat())
+    form.get_by_label("受理截止").fill(last.isoformat())
     form.get_by_label("全部已办结（结案、合并或作废）").check()
     late = form.get_by_label("已超时", exact=True)
     assert late.locator("option:checked").inner_text() == "全部"
@@ -79,7 +82,7 @@ def test_the_case_list_filtered_by_picking_heating_from_the_tree(new_page, base_
     form.get_by_role("button", name="查询").click()
     page.wait_for_load_state()
     assert "category=MS01" in page.url and "grid=410102010003001" in page.url
-    assert "state=closed" in page.url and "since=2025-12-11" in page.url
+    assert "state=closed" in page.url and f"since={first.isoformat()}" in page.url
     rows = page.locator("table.cases tbody tr")
     assert rows.count() > 0
     if viewport == DESKTOP:  # the category column shows on a wide screen only
