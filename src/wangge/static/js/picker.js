@@ -72,8 +72,10 @@
       }
       status.hidden = direct.length > 0;
       select.size = Math.max(2, Math.min(shown.size, 8));
-      if (direct.length && !(shown.has(select.selectedOptions[0]) && direct.includes(select.selectedOptions[0]))) {
+      if (direct.length && !direct.includes(select.selectedOptions[0])) {
         select.value = direct[0].value;
+        // As if picked: whatever listens to the select (the new-case form's duplicates) hears it.
+        select.dispatchEvent(new Event("change", { bubbles: true }));
       }
     }
 
