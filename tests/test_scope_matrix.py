@@ -122,7 +122,6 @@ WITHOUT_PLACES = {
     "field-sw": "the phone pages' service worker",
     "import": "the import form",
     "field-tasks": "the caller's own tasks (the district has none: grid workers' page)",
-    "field-grid": "the caller's own grid (grid workers' page)",
     "field-report": "the phone's report form: the grid comes from the position",
     "map": "the page's frame: its layers are the GeoJSON routes",
     "list_teams": "the demo's teams are the district's and streets' only",
@@ -356,6 +355,8 @@ SAMPLES = {
     "notice-poster": lambda c: {"pk": _notice(c).pk},
     "notice-file-get": lambda c: (lambda n: {"pk": n.pk, "file_pk": n.files.get().pk})(_notice(c)),
     "field-task": lambda c: {"pk": _task(c).pk},
+    # the phone's grid page, a grid chosen by its code (a district or street picks one first)
+    "field-grid": lambda c: {"?": {"grid": _grid(c).code}},
     "registry-node": lambda c: {"code": _grid(c).code},
     "registry-building": lambda c: {"pk": _building(c).pk},
     "registry-household": lambda c: {"pk": _household(c).pk},

@@ -149,6 +149,8 @@ def main(argv=None) -> int:
             ("phone-tasks", "gridworker_lvdu1", "/m/"),
             ("phone-report", "gridworker_lvdu1", "/m/report/"),
             ("phone-grid", "gridworker_lvdu1", "/m/grid/"),
+            ("phone-grid-district", "district", "/m/grid/"),
+            ("phone-grid-street", "street_zyxl", "/m/grid/?grid=410102010003"),
             ("resident-report", None, "/r/410102010003001/"),
             ("dashboard-community", "community_lvdu", "/dashboard/"),
             ("dashboard-district", "district", "/dashboard/?months=24"),

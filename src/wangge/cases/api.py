@@ -9,7 +9,7 @@ from ninja.pagination import paginate
 
 from wangge.accounts.models import User
 from wangge.cases import actions, duplicates, metrics, services
-from wangge.cases.filters import CaseFilter, category_subtree
+from wangge.cases.filters import CaseFilter, CategoryField
 from wangge.cases.machine import Refused
 from wangge.cases.models import (
     Agency,
@@ -38,7 +38,14 @@ from wangge.cases.schemas import (
 )
 from wangge.core import audit
 from wangge.core.api import Page, Presented, apply_filters, problem
-from wangge.core.filters import query_schema
+from wangge.core.filters import (
+    NodeRefField,
+    UserRefField,
+    as_id,
+    clean_ref,
+    node_by_code_or_id,
+    query_schema,
+)
 from wangge.core.scope import get_scope
 from wangge.territory.models import Building, Node
 
@@ -272,17 +279,18 @@ def get_task(request, task_id: int):
 @router.get("/metrics", response=list[MetricsRow])
 def get_metrics(
     request,
-    node: int | None = None,
+    node: str | None = None,
     category: str | None = None,
-    handler: int | None = None,
+    handler: str | None = None,
     since: str | None = None,
     until: str | None = None,
     group_by: str = "none",
 ):
     """The three rates and their companions, each with its count, for cases received from
     ``since`` to ``until`` (months, inclusive), within ``node`` (default: the caller's
-    places). ``group_by``: ``none``, ``node`` (the level below), ``category``, ``handler`` or
-    ``month``."""
+    places). ``node`` is a division's or grid's code (or its id), ``category`` a category's code
+    (or its id), ``handler`` a user's id or user name. ``group_by``: ``none``, ``node`` (the
+    level below), ``category``, ``handler`` or ``month``."""
     if group_by not in {"none", "node", "category", "handler", "month"}:
         raise services.ValidationError(
             {"group_by": gettext("Should be none, node, category, handler or month")}
@@ -291,10 +299,15 @@ def get_metrics(
         raise Http404
     inside = Node.objects.inside(request.user, "view")
     # Without a category or a handler, the per-grid roll-up holds the same sums in fewer rows.
-    detailed = bool(category) or handler is not None or group_by in {"category", "handler"}
+    detailed = bool(category) or bool(handler) or group_by in {"category", "handler"}
     rows = (CaseRollup if detailed else GridRollup).objects.all()
-    if node is not None:
-        parent = get_object_or_404(inside, pk=node)
+    node = clean_ref("node", node, NodeRefField(required=False))
+    categories = clean_ref("category", category, CategoryField(required=False))
+    handler = clean_ref("handler", handler, UserRefField(required=False))
+    if node:
+        parent = node_by_code_or_id(inside, node)
+        if parent is None:
+            raise Http404
         grids = inside.filter(path__startswith=parent.path)
     else:
         parent = None
@@ -305,10 +318,13 @@ def get_metrics(
         rows = rows.filter(month__gte=first)
     if last:
         rows = rows.filter(month__lte=last)
-    if category:
-        rows = rows.filter(category_id__in=category_subtree(category))
-    if handler is not None:
-        rows = rows.filter(handler_id=handler)
+    if categories:
+        rows = rows.filter(category_id__in=categories)
+    if handler:
+        pk = as_id(handler)
+        if pk is None:  # a user name
+            pk = User.objects.filter(username=handler).values_list("pk", flat=True).first() or -1
+        rows = rows.filter(handler_id=pk)
     if group_by == "none":
         return [_row("all", gettext("Total"), metrics.totals(rows))]
     if group_by == "month":

@@ -198,8 +198,24 @@ class StaffCaseForm(CategoryQuestionsMixin, forms.Form):
             .order_by("parent__sort", "sort")
         )
         self.offer_categories(leaves)
-        self.fields["grid"].queryset = grids.order_by("path")
-        self.fields["grid"].label_from_instance = lambda node: f"{node.name}（{node.code}）"
+        # Grids by name with their community (第1网格 is in every community), in code order,
+        # searchable by name (static/js/picker.js); their boundaries are not needed here.
+        grids = grids.order_by("code").defer("geometry")
+        above = dict(
+            Node.objects.filter(pk__in=grids.values("parent_id")).values_list("pk", "name")
+        )
+        self.fields["grid"].queryset = grids
+        self.fields["grid"].label_from_instance = lambda node: " ".join(
+            filter(None, [above.get(node.parent_id, ""), node.name])
+        )
+        self.fields["grid"].widget.attrs.update(
+            {
+                "data-picker": "",
+                "data-picker-label": str(_("Find a grid or community by name")),
+                "data-picker-placeholder": str(_("Search by name")),
+                "data-picker-none": str(_("Nothing by that name.")),
+            }
+        )
 
     def clean(self):
         data = super().clean()

@@ -9,8 +9,10 @@ from wangge.core.filters import NodeSubtreeFilter
 
 
 class FoundItemFilter(django_filters.FilterSet):
-    state = django_filters.ChoiceFilter(choices=FoundItem.ItemState.choices, label=_("State"))
-    grid = NodeSubtreeFilter(label=_("Grid or division"))
+    state = django_filters.ChoiceFilter(
+        choices=FoundItem.ItemState.choices, label=_("State"), empty_label=_("Any")
+    )
+    grid = NodeSubtreeFilter(label=_("Place"))
     q = django_filters.CharFilter(field_name="what", lookup_expr="icontains", label=_("What"))
     # Calendar days in local time, both ends included.
     since = django_filters.DateFilter(

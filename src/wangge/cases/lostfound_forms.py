@@ -5,7 +5,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from wangge.territory.choices import COMMUNITY_KINDS, GRID_KINDS
+from wangge.territory.choices import COMMUNITY_KINDS, GRID_KINDS, NodeKind
 from wangge.territory.models import Node
 
 _TEL = {"type": "tel", "inputmode": "tel", "autocomplete": "off"}
@@ -40,19 +40,14 @@ def labelled_places(user, nodes) -> tuple[list, dict[int, str]]:
     return nodes, place_labels(nodes, names)
 
 
-def place_filter_widget(user) -> forms.Select:
-    """A list's "place" filter: the streets, communities and grids in ``user``'s scope, each
-    named with its community, as a select (the lost-and-found and notice lists)."""
+def place_filter_widget(user):
+    """A list's "place" filter: the streets, communities and grids in ``user``'s scope as a
+    tree, searchable by name (the lost-and-found and notice lists)."""
     from wangge.territory.choices import COMMUNITY_KINDS, GRID_KINDS, STREET_KINDS
-    from wangge.territory.models import Node
+    from wangge.territory.pickers import place_picker
 
-    places, labels = labelled_places(
-        user,
-        Node.objects.inside(user)
-        .filter(kind__in=STREET_KINDS | COMMUNITY_KINDS | GRID_KINDS, is_active=True)
-        .order_by("path"),
-    )
-    return forms.Select(choices=[("", "—")] + [(node.pk, labels[node.pk]) for node in places])
+    kinds = (STREET_KINDS | COMMUNITY_KINDS | GRID_KINDS) - {NodeKind.MICRO_GRID}
+    return place_picker(user, kinds=kinds, empty="—")
 
 
 class FoundItemForm(forms.Form):

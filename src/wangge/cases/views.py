@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
@@ -23,11 +24,13 @@ from wangge.cases.filters import CaseFilter, open_tasks_of
 from wangge.cases.forms import StaffCaseForm
 from wangge.cases.machine import Refused
 from wangge.cases.models import Agency, Case, Team
+from wangge.cases.pickers import category_picker, handler_picker
 from wangge.core.errors import ValidationError
 from wangge.core.formspec import answer_text, questions
 from wangge.core.paging import CappedPaginator
 from wangge.core.scope import get_scope
 from wangge.territory.models import Node
+from wangge.territory.pickers import place_picker
 
 PAGE_SIZE = 50
 RELATED = ("category", "grid", "handler", "level")
@@ -92,9 +95,15 @@ def queue_counts(user) -> list[dict]:
 def case_list(request):
     if not get_scope(request.user).has_perm("cases.view_case"):
         raise Http404
-    filterset = CaseFilter(request.GET or None, visible_cases(request.user), request=request)
-    cases = filterset.qs.order_by("-created_at", "-pk") if filterset.is_bound else None
-    if cases is None:
+    filterset = case_filterset(request)
+    status = 200
+    if filterset.is_bound and not filterset.is_valid():
+        # A value that makes no sense is named on its field, and nothing is listed for it.
+        status = 400
+        cases = visible_cases(request.user).none()
+    elif filterset.is_bound:
+        cases = filterset.qs.order_by("-created_at", "-pk")
+    else:
         cases = visible_cases(request.user).order_by("-created_at", "-pk")
     page = CappedPaginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -109,7 +118,19 @@ def case_list(request):
         "can_add": scope.has_perm("cases.add_case"),
         "bulk": _bulk_choices(request.user) if can_bulk else None,
     }
-    return render(request, "cases/console_list.html", context)
+    return render(request, "cases/console_list.html", context, status=status)
+
+
+def case_filterset(request) -> CaseFilter:
+    """The case list's filters as the page shows them: the category tree, the caller's places
+    and the people working in them to pick by name, the states as boxes to tick."""
+    filterset = CaseFilter(request.GET or None, visible_cases(request.user), request=request)
+    fields = filterset.form.fields
+    fields["category"].widget = category_picker()
+    fields["grid"].widget = place_picker(request.user)
+    fields["handler"].widget = handler_picker(request.user)
+    fields["q"].widget = forms.TextInput(attrs={"type": "search"})
+    return filterset
 
 
 # The moves the list may make on many cases at once.

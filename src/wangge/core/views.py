@@ -1,3 +1,5 @@
+from django import forms
+from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -36,19 +38,63 @@ def audit_list(request):
     events = AuditEvent.objects.restrict(request.user, "view")
     if not get_scope(request.user).has_perm("core.view_auditevent"):
         return render(request, "core/forbidden.html", status=404)
-    filterset = AuditFilter(request.GET, events, request=request)
-    page = Paginator(filterset.qs.select_related("node"), 25).get_page(request.GET.get("page"))
+    filterset = audit_filterset(request, events)
+    status = 200
+    if filterset.is_bound and not filterset.is_valid():
+        status, shown = 400, events.none()
+    else:
+        shown = filterset.qs
+    page = Paginator(shown.select_related("node"), 25).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
         "core/audit_list.html",
         {
-            "filter": filterset,
+            "filterset": filterset,
             "page": page,
+            "query": query.urlencode(),
             "rows": present(list(page), request.user),
-            "actions": sorted(ACTION_LABELS.items(), key=lambda item: item[0]),
             "filtered": any(request.GET.get(key) for key in filterset.filters),
         },
+        status=status,
     )
+
+
+# What the audit log's "kind of object" offers: the things the services change.
+AUDITED_ELSEWHERE = ["accounts.user", "accounts.membership", "accounts.apitoken", "core.savedview"]
+
+
+def audited_kinds() -> list[tuple[str, str]]:
+    """``(target_type, name)`` of every kind of object the audit log holds events of."""
+    kinds = {
+        model._meta.label_lower: str(model._meta.verbose_name)
+        for model in apps.get_models()
+        if model.__module__.startswith("wangge.") and hasattr(model, "scope_field")
+    }
+    for label in AUDITED_ELSEWHERE:
+        kinds[label] = str(apps.get_model(label)._meta.verbose_name)
+    kinds.pop("core.auditevent", None)
+    return sorted(kinds.items(), key=lambda item: item[1])
+
+
+def audit_filterset(request, events) -> AuditFilter:
+    """The audit log's filters as the page shows them: the action and the kind of object by
+    name, the place from the caller's places, the days from a date picker. Who did it is
+    found by name; the API's ``actor`` and ``target_id`` ride along hidden."""
+    from wangge.territory.pickers import place_picker
+
+    filterset = AuditFilter(request.GET or None, events, request=request)
+    fields = filterset.form.fields
+    actions = sorted(ACTION_LABELS.items(), key=lambda item: str(item[1]))
+    fields["action"].widget = forms.Select(choices=[("", _("Any")), *actions])
+    fields["target_type"].widget = forms.Select(choices=[("", _("Any")), *audited_kinds()])
+    fields["node"].widget = place_picker(request.user)
+    for name in ("actor", "target_id"):
+        fields[name].widget = forms.HiddenInput()
+    for name in ("who", "target"):
+        fields[name].widget = forms.TextInput(attrs={"type": "search"})
+    return filterset
 
 
 def importable_kinds(user):

@@ -12,7 +12,7 @@ import datetime
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q, Sum
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -22,6 +22,7 @@ from wangge.cases import metrics
 from wangge.cases.choices import OPEN_STATES, Channel, Mark
 from wangge.cases.models import Case, CaseRollup, Category, ChannelRollup, GridRollup
 from wangge.core.errors import not_found
+from wangge.core.filters import node_by_code_or_id
 from wangge.core.scope import get_scope
 from wangge.dashboards.forms import DEFAULT_MONTHS, PERIODS, DashboardForm
 from wangge.territory.choices import (
@@ -71,9 +72,11 @@ def dashboard(request):
     months = form.cleaned_data.get("months") or DEFAULT_MONTHS
     inside = Node.objects.inside(user, "view")
     tops = list(metrics.top_nodes(user, inside).order_by("code"))
-    node_id = form.cleaned_data.get("node")  # kept when only ``months`` is wrong
-    if node_id is not None:
-        place = get_object_or_404(inside, pk=node_id)
+    wanted = form.cleaned_data.get("node")  # kept when only ``months`` is wrong
+    if wanted:
+        place = node_by_code_or_id(inside, wanted)
+        if place is None:
+            raise not_found()
     else:
         place = tops[0] if len(tops) == 1 else None
     context = {
@@ -82,7 +85,7 @@ def dashboard(request):
         "months": months,
         "periods": PERIODS,
         "node_options": _node_options(inside, tops, place),
-        "chosen": str(place.pk) if place else "",
+        "chosen": place.code if place else "",
     }
     if not valid:
         return render(request, "dashboards/dashboard.html", context, status=400)
@@ -154,13 +157,13 @@ def _node_options(inside, tops, place) -> list[tuple[str, str]]:
         community = _community_id(place)
         if community is not None:
             wanted |= Q(kind__in=BASIC_GRIDS, parent_id=community)
-    nodes = list(inside.filter(wanted).order_by("code").values_list("pk", "name", "path"))
-    depths = [path.count("/") for _pk, _name, path in nodes]
+    nodes = list(inside.filter(wanted).order_by("code").values_list("code", "name", "path"))
+    depths = [path.count("/") for _code, _name, path in nodes]
     top = min(depths, default=0)
     options = [("", _("All my places"))] if len(tops) > 1 else []
     options += [
-        (str(pk), "\u3000" * (depth - top) + name)
-        for (pk, name, _path), depth in zip(nodes, depths, strict=True)
+        (code, "\u3000" * (depth - top) + name)
+        for (code, name, _path), depth in zip(nodes, depths, strict=True)
     ]
     return options
 

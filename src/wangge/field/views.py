@@ -16,6 +16,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.staticfiles import finders
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count, Max, Q
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -30,9 +31,10 @@ from wangge.cases.choices import Channel, TaskState
 from wangge.cases.machine import Refused
 from wangge.cases.models import Case, Category, Task
 from wangge.core.errors import ValidationError
+from wangge.core.filters import NodeRefField, node_by_code_or_id
 from wangge.core.scope import get_scope
 from wangge.people.models import Household, Person
-from wangge.territory.choices import GRID_KINDS
+from wangge.territory.choices import COMMUNITY_KINDS, GRID_KINDS, NodeKind
 from wangge.territory.models import Node
 
 OPEN_TASKS = [TaskState.DISPATCHED, TaskState.SIGNED, TaskState.HANDLING]
@@ -259,15 +261,99 @@ def _number(value):
         return None
 
 
+# Above this many grids the choice starts from the communities (a district has hundreds).
+GRIDS_LISTED = 40
+FOUND_MAX = 50
+SEARCH_MAX = 50
+BASIC_GRIDS = [NodeKind.GRID, NodeKind.DEDICATED_GRID]
+
+
 @login_required
 def grid(request):
-    """My grid: the households with people needing care, and those not visited lately."""
+    """My grid: the households with people needing care, and those not visited lately.
+
+    Whoever works on more than one grid (a grid leader, a community, a street, the district)
+    first picks the grid — a light list of their communities and grids, searchable by name —
+    and the choice stays in the URL (``?grid=<code>``); the page then shows that one grid."""
     user = request.user
     _needs(request, "people.view_household")
+    places = Node.objects.inside(user).filter(is_active=True).defer("geometry")
+    grids = places.filter(kind__in=BASIC_GRIDS)
+    errors = {}
+    try:
+        wanted = NodeRefField(required=False).clean(request.GET.get("grid"))
+    except DjangoValidationError as exc:
+        errors["grid"], wanted = exc.messages, ""
+    query = (request.GET.get("q") or "").strip()
+    if len(query) > SEARCH_MAX:
+        errors["q"] = [_("At most %(n)s characters.") % {"n": SEARCH_MAX}]
+    if errors:
+        return _choose_grid(request, places, grids, within=None, query="", errors=errors)
+    chosen = None
+    if wanted:
+        chosen = node_by_code_or_id(places, wanted)
+        if chosen is None:
+            raise Http404
+    mine = list(grids[:2])
+    if chosen is None and not query and len(mine) == 1:
+        chosen = mine[0]
+    if chosen is not None and chosen.kind in GRID_KINDS:
+        return _one_grid(request, chosen, several=len(mine) > 1)
+    return _choose_grid(request, places, grids, within=chosen, query=query)
+
+
+def _choose_grid(request, places, grids, *, within, query, errors=None):
+    """Which grid: the grids found by name, or those of one place, or (when there are many)
+    the communities to narrow down to."""
+    if within is not None:
+        grids = grids.filter(path__startswith=within.path)
+    communities = []
+    if query:
+        words = Q(name__icontains=query) | Q(parent__name__icontains=query)
+        shown = list(grids.filter(words | Q(code__startswith=query)).order_by("code")[:FOUND_MAX])
+    else:
+        shown = list(grids.order_by("code")[: GRIDS_LISTED + 1])
+        if len(shown) > GRIDS_LISTED:
+            shown = []
+            inner = places.filter(kind__in=COMMUNITY_KINDS)
+            if within is not None:
+                inner = inner.filter(path__startswith=within.path)
+            counts = dict(
+                grids.order_by()
+                .values_list("parent_id")
+                .annotate(n=Count("pk"))
+                .values_list("parent_id", "n")
+            )
+            communities = [
+                {"code": code, "name": name, "street": street, "grids": counts.get(pk, 0)}
+                for pk, code, name, street in inner.order_by("code").values_list(
+                    "pk", "code", "name", "parent__name"
+                )
+            ]
+    above = dict(places.filter(pk__in={grid.parent_id for grid in shown}).values_list("pk", "name"))
+    groups: dict[str, list] = {}
+    for grid in shown:
+        groups.setdefault(above.get(grid.parent_id, ""), []).append(grid)
+    context = {
+        "within": within,
+        "query": query,
+        "groups": list(groups.items()),
+        "communities": communities,
+        "found_max": FOUND_MAX,
+        "found": len(shown),
+        "errors": errors or {},
+        "search_max": SEARCH_MAX,
+    }
+    return render(request, "field/grid_choose.html", context, status=400 if errors else 200)
+
+
+def _one_grid(request, grid, *, several: bool):
+    user = request.user
     days = settings.WANGGE_VISIT_WINDOW_DAYS
     since = timezone.now() - datetime.timedelta(days=days)
     households = (
         Household.objects.restrict(user, "view")
+        .filter(grid__path__startswith=grid.path)
         .annotate(last_visit=Max("visits__visited_at"))
         .select_related("dwelling", "dwelling__building", "grid")
         .order_by("grid__path", "dwelling__building__address", "number")
@@ -276,7 +362,7 @@ def grid(request):
     if get_scope(user).has_perm("people.view_care_persontag"):
         for person in (
             Person.objects.restrict(user, "view")
-            .filter(status="active", care_tags__isnull=False)
+            .filter(grid__path__startswith=grid.path, status="active", care_tags__isnull=False)
             .prefetch_related("care_tags")
             .distinct()
         ):
@@ -285,7 +371,21 @@ def grid(request):
             )
     due = [h for h in households if h.last_visit is None or h.last_visit < since]
     cared = [(h, sorted(care[h.pk])) for h in households if h.pk in care]
-    context = {"due": due[:100], "due_count": len(due), "cared": cared, "days": days}
+    above = (
+        Node.objects.restrict(user, "view")
+        .filter(pk=grid.parent_id, kind__in=COMMUNITY_KINDS)
+        .values_list("name", flat=True)
+        .first()
+    )
+    context = {
+        "grid": grid,
+        "community": above or "",
+        "several": several,
+        "due": due[:100],
+        "due_count": len(due),
+        "cared": cared,
+        "days": days,
+    }
     return render(request, "field/grid.html", context)
 
 

@@ -5,14 +5,18 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from wangge.core.filters import NodeSubtreeFilter
+from wangge.core.filters import NodeSubtreeFilter, YesNoFilter, described
 from wangge.notices.choices import NoticeState
 from wangge.notices.models import Notice, Robot
 
 
 class NoticeFilter(django_filters.FilterSet):
-    state = django_filters.ChoiceFilter(choices=NoticeState.choices, label=_("State"))
-    kind = django_filters.CharFilter(field_name="kind__code", label=_("Kind (code)"))
+    state = django_filters.ChoiceFilter(
+        choices=NoticeState.choices, label=_("State"), empty_label=_("Any")
+    )
+    kind = described(
+        django_filters.CharFilter(field_name="kind__code", label=_("Kind")), _("its code")
+    )
     node = NodeSubtreeFilter(node_field="node", label=_("Place (its whole subtree)"))
     q = django_filters.CharFilter(method="filter_words", label=_("Words (title or text)"))
     since = django_filters.DateFilter(
@@ -41,7 +45,7 @@ class NoticeFilter(django_filters.FilterSet):
 
 class RobotFilter(django_filters.FilterSet):
     grid = NodeSubtreeFilter(label=_("Grid or division"))
-    is_active = django_filters.BooleanFilter(label=_("Active"))
+    is_active = YesNoFilter(label=_("Active"))
 
     class Meta:
         model = Robot

@@ -2,14 +2,34 @@ import django_filters
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
-from wangge.core.filters import NodeSubtreeFilter
+from wangge.core.filters import (
+    NodeRefField,
+    NodeSubtreeFilter,
+    YesNoFilter,
+    described,
+    node_by_code_or_id,
+)
 from wangge.territory.choices import NodeKind
 from wangge.territory.models import Building, Dwelling, Node
 
 
+class NodeChildrenFilter(django_filters.CharFilter):
+    """``?parent=410102010003`` (a division's code) or its id: the places right under it."""
+
+    field_class = NodeRefField
+    api_help = _("a division's code, or its id")
+
+    def filter(self, queryset, value):
+        if value in (None, ""):
+            return queryset
+        user = getattr(getattr(self.parent, "request", None), "user", None)
+        parent = node_by_code_or_id(Node.objects.restrict(user, "view"), value)
+        return queryset.filter(parent=parent) if parent is not None else queryset.none()
+
+
 class NodeFilter(django_filters.FilterSet):
     kind = django_filters.MultipleChoiceFilter(choices=NodeKind.choices, label=_("Kind"))
-    parent = django_filters.NumberFilter(field_name="parent_id", label=_("Parent"))
+    parent = NodeChildrenFilter(label=_("Parent"))
     within = NodeSubtreeFilter(node_field="", label=_("Within node"))
     q = django_filters.CharFilter(method="search", label=_("Name or code"))
 
@@ -24,7 +44,9 @@ class NodeFilter(django_filters.FilterSet):
 class BuildingFilter(django_filters.FilterSet):
     grid = NodeSubtreeFilter(label=_("Grid or division"))
     compound = django_filters.CharFilter(label=_("Compound"))
-    tag = django_filters.CharFilter(field_name="tags__code", label=_("Tag code"))
+    tag = described(
+        django_filters.CharFilter(field_name="tags__code", label=_("Tag")), _("the tag's code")
+    )
     q = django_filters.CharFilter(method="search", label=_("Name or address"))
 
     class Meta:
@@ -40,7 +62,7 @@ class BuildingFilter(django_filters.FilterSet):
 class DwellingFilter(django_filters.FilterSet):
     building = django_filters.NumberFilter(field_name="building_id", label=_("Building"))
     grid = NodeSubtreeFilter(node_field="building__grid", label=_("Grid or division"))
-    occupied = django_filters.BooleanFilter(method="filter_occupied", label=_("Has a household"))
+    occupied = YesNoFilter(method="filter_occupied", label=_("Has a household"))
 
     class Meta:
         model = Dwelling

@@ -25,9 +25,11 @@ from django.utils.translation import pgettext_lazy
 from wangge.accounts.choices import Role
 from wangge.accounts.models import Membership
 from wangge.core.scope import get_scope
+from wangge.core.widgets import TreeChoices, TreeSelect
 from wangge.people.choices import PersonStatus, Relation
 from wangge.people.filters import HouseholdFilter, PersonFilter
 from wangge.people.models import CareTag, Household, Person, PersonTag
+from wangge.territory import pickers
 from wangge.territory.filters import BuildingFilter, NodeFilter
 from wangge.territory.models import Building, BuildingTag, Dwelling, Node
 
@@ -279,19 +281,19 @@ def search(request, query: str, shown: Shown) -> list[Found]:
 # --- Lists: filters and paging shared with the people pages -------------------------------------
 
 
-def place_choices(user) -> list[tuple[str, str]]:
-    """The caller's places for a "grid or division" select, indented by level."""
-    rows = tree_rows(list(places(user)), {})
-    return [
-        ("", _("All my places")),
-        *((str(row.node.pk), "\u3000" * row.level + row.node.name) for row in rows),
-    ]
+def place_choices(user) -> TreeChoices:
+    """The caller's places for a "grid or division" select, as a tree searchable by name."""
+    return pickers.place_choices(user)
 
 
 def as_select(filterset, name: str, choices, label=None) -> None:
-    """Show a filter that takes an id or a code as a select of what the caller may pick."""
+    """Show a filter that takes an id or a code as a select of what the caller may pick (a
+    tree of places is searchable by name)."""
     form_field = filterset.form.fields[name]
-    form_field.widget = forms.Select(choices=choices)
+    if isinstance(choices, TreeChoices):
+        form_field.widget = TreeSelect(choices=choices, search_label=_("Find a place by name"))
+    else:
+        form_field.widget = forms.Select(choices=choices)
     if label is not None:
         form_field.label = label
 

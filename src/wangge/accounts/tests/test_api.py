@@ -335,7 +335,7 @@ def test_filter_by_role_and_user(api_as, user_named):
     ("params", "field"),
     [
         ({"role": "king"}, "role"),
-        ({"user": "abc"}, "user"),
+        ({"user": "a b"}, "user"),
         ({"node": "x"}, "node"),
         ({"limit": 0}, None),
         ({"limit": 501}, None),

@@ -106,7 +106,7 @@ def node_options(response):
 
 def test_grid_worker_chooses_only_their_grid(as_user, node):
     response = as_user("gridworker_lvdu1").get("/dashboard/")
-    assert node_options(response) == [(str(node(LVDU_GRID1).pk), "第1网格")]
+    assert node_options(response) == [(LVDU_GRID1, "第1网格")]
     # A grid has no places below it to rank.
     assert response.context["places"] == []
 
@@ -114,9 +114,9 @@ def test_grid_worker_chooses_only_their_grid(as_user, node):
 def test_community_chooses_its_grids_and_street_its_communities(as_user, node):
     community = main(as_user("community_lvdu").get("/dashboard/"))
     for n in range(1, 7):
-        assert f'<option value="{node(f"{LVDU}{n:03d}").pk}">\u3000第{n}网格</option>' in community
+        assert f'<option value="{LVDU}{n:03d}">\u3000第{n}网格</option>' in community
     street = main(as_user("street_zyxl").get("/dashboard/"))
-    assert f'<option value="{node(LVDU).pk}">\u3000绿都社区</option>' in street
+    assert f'<option value="{LVDU}">\u3000绿都社区</option>' in street
 
 
 @pytest.mark.parametrize(
@@ -267,10 +267,10 @@ def test_bad_input_is_a_form_error(as_user, query):
 
 
 def test_a_bad_period_keeps_the_place_chosen(as_user, node):
-    grid = node(LVDU_GRID1).pk
-    response = as_user("community_lvdu").get("/dashboard/", {"node": grid, "months": "5"})
+    grid = node(LVDU_GRID1)
+    response = as_user("community_lvdu").get("/dashboard/", {"node": grid.pk, "months": "5"})
     assert response.status_code == 400
-    assert f'<option value="{grid}" selected>' in main(response)
+    assert f'<option value="{grid.code}" selected>' in main(response)
     outside = node(GUANLAN).pk
     assert (
         as_user("community_lvdu").get("/dashboard/", {"node": outside, "months": "5"}).status_code
