@@ -161,27 +161,18 @@ class FoundItemForm(forms.Form):
 
 
 class FoundItemEditForm(forms.Form):
-    """What staff may change on an item once recorded, and its photos."""
+    """What staff may change on an item once recorded, and its photos. The service judges the
+    words, so every problem is named at once."""
 
-    what = forms.CharField(
-        label=_("What was found"),
-        max_length=200,
-        error_messages={"required": _("Say what was found.")},
-    )
-    where = forms.CharField(
-        label=_("Where it was found"),
-        max_length=200,
-        error_messages={"required": _("Say where it was found.")},
-    )
+    what = forms.CharField(label=_("What was found"), required=False)
+    where = forms.CharField(label=_("Where it was found"), required=False)
     kept_at = forms.CharField(
         label=_("Where it is kept"),
-        max_length=200,
         required=False,
         help_text=_("Where the owner can claim it, e.g. the community's service centre."),
     )
     contact_phone = forms.CharField(
         label=_("Phone for claims (optional)"),
-        max_length=32,
         required=False,
         help_text=_("The office's number, printed on the notice."),
         widget=forms.TextInput(attrs=_TEL),
