@@ -84,7 +84,11 @@ def _case_followers(case) -> list[dict]:
 
     seen: set[str] = set()
     found = []
-    followers = Follower.objects.filter(case=case).exclude(phone_hash="")
+    followers = (
+        Follower.objects.filter(case=case)
+        .exclude(phone_hash="")
+        .exclude(via__channel__in=UNCONFIRMED_CHANNELS)  # came with a merged duplicate
+    )
     if case.channel in UNCONFIRMED_CHANNELS:
         followers = followers.none()
     for pk, address in followers.values_list("pk", "phone_hash"):

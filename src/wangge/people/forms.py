@@ -195,7 +195,7 @@ class VisitForm(ServiceErrorsMixin, forms.Form):
         widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
         error_messages={"invalid": _("Give the time as hours:minutes.")},
     )
-    kind = forms.ChoiceField(label=_("Kind"), choices=VisitKind.choices)
+    kind = forms.ChoiceField(label=_("Visit kind"), choices=VisitKind.choices)
     notes = forms.CharField(
         label=_("What was said or found"),
         max_length=NOTE_MAX,
