@@ -18,6 +18,8 @@ $(BIN)/.installed: pyproject.toml
 install: $(BIN)/.installed
 
 ## run: migrate, load the demo district if the database is empty, serve with a job worker
+# Links in the demo's notices and messages lead to this server (unless WANGGE_SITE_URL is set).
+run: export WANGGE_SITE_URL ?= http://$(HOST):$(PORT)
 run: install
 	$(WANGGE) migrate --noinput
 	$(WANGGE) demo --if-empty

@@ -53,6 +53,7 @@ def production_env(tmp_path) -> dict[str, str]:
             "WANGGE_VAR_DIR": str(tmp_path / "var"),
             "ALLOWED_HOSTS": "wangge.example.gov.cn",
             "WANGGE_HTTPS": "1",
+            "WANGGE_SITE_URL": "https://wangge.example.gov.cn",
             "DATABASE_URL": f"sqlite:///{tmp_path / 'var' / 'wangge.sqlite3'}",
         }
     )
@@ -83,6 +84,18 @@ def test_check_deploy_still_warns_without_https(tmp_path):
     result = run_check(env)
     assert result.returncode != 0
     assert "security.W012" in result.stderr and "security.W016" in result.stderr
+
+
+def test_check_deploy_asks_for_the_site_address_links_need(tmp_path):
+    """Without WANGGE_SITE_URL the links in messages would be bare paths; a malformed one is
+    refused even outside production."""
+    env = production_env(tmp_path)
+    del env["WANGGE_SITE_URL"]
+    result = run_check(env)
+    assert result.returncode != 0 and "notices.W001" in result.stderr
+    env["WANGGE_SITE_URL"] = "wangge.example.gov.cn"
+    result = run_check(env)
+    assert result.returncode != 0 and "notices.E001" in result.stderr
 
 
 # --- security headers ---------------------------------------------------------------------

@@ -93,6 +93,9 @@ EXCLUDED = {
     "case-track-form": "public: follow a case by its tracking code",
     "case-track": "public: a case by its tracking code (the code is the secret)",
     "found-notice": "public: a found item's notice (/found/<code>/)",
+    "found-notice-photo": "public: a photo on a found item's notice (the notice's code)",
+    "found-notice-thumbnail": "public: a photo on a found item's notice (the notice's code)",
+    "notice-follow-confirm": "public: a resident types a code (the signed token is the key)",
     "notice-public": "public: a published notice (/n/<id>/)",
     "notice-public-file": "public: a published notice's file",
     # Open311 GeoReport v2: public by the standard (public cases only, no persona).
@@ -361,6 +364,13 @@ SAMPLES = {
     "registry-building": lambda c: {"pk": _building(c).pk},
     "registry-household": lambda c: {"pk": _household(c).pk},
     "registry-person": lambda c: {"pk": _person(c).pk},
+    "registry-household-new": lambda c: {"building_pk": _building(c).pk},
+    "registry-household-edit": lambda c: {"pk": _household(c).pk},
+    "registry-person-new": lambda c: {"household_pk": _household(c).pk},
+    "registry-person-edit": lambda c: {"pk": _person(c).pk},
+    "registry-visit-new": lambda c: {"household_pk": _household(c).pk},
+    "field-visit": lambda c: {"pk": _household(c).pk},
+    "found-edit": lambda c: {"pk": _found_item(c).pk},
 }
 
 # Lists of objects the demo has in no place (or in 绿都社区's only): one is made there first.

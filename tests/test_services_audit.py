@@ -39,7 +39,14 @@ pytestmark = pytest.mark.django_db
 
 NOT_WRITES = {
     "cases.photos": {"prepare_photo", "photo_snapshot"},
-    "cases.lostfound": {"claim_place", "notice_text", "notice_code", "item_for_notice_code"},
+    "cases.lostfound": {
+        "claim_place",
+        "notice_text",
+        "notice_code",
+        "item_for_notice_code",
+        "item_photos",
+        "public_url",
+    },
     "cases": {"phone_hash", "case_snapshot", "level_above", "open311_key_hash", "grid_by_id"},
     "accounts": {"client_ip", "user_for_token"},
     "notices": {
@@ -60,6 +67,8 @@ NOT_WRITES = {
         "check_tags",
         "next_household_number",
         "tag_label",
+        "check_note",
+        "check_position",
     },
     "territory": {
         "node_snapshot",
@@ -432,18 +441,52 @@ def run_follow(actor):
 
 
 def run_unfollow(actor):
-    _action, followed = run_follow(actor)
+    _action, followed = run_confirm_follow(actor)
     return "notices.follow.ended", notices.unfollow(actor=actor, follow=followed)
 
 
+def run_confirm_follow(actor):
+    from wangge.notices.tests.follows import code_sent_to
+
+    _action, followed = run_follow(actor)
+    code = code_sent_to(followed)
+    return "notices.follow.confirmed", notices.confirm_follow(
+        actor=actor, follow=followed, code=code
+    )
+
+
+def run_rewrite_found_notice(actor):
+    item = a_found_item(actor)
+    notice = lostfound.notice_from_found_item(actor=actor, item=item)
+    notice = notices.rewrite_found_notice(
+        actor=actor, notice=notice, title="已认领：钥匙两串", body="失主已领回，谢谢大家转发。"
+    )
+    return "notices.notice.rewritten", notice
+
+
+def run_update_found_item(actor):
+    item = lostfound.update_found_item(
+        actor=actor, item=a_found_item(actor), kept_at="社区党群服务中心"
+    )
+    return "cases.founditem.updated", item
+
+
+def run_set_photo_public(actor):
+    _action, photo = run_add_photo(actor)
+    with override_settings(MEDIA_ROOT=tempfile.mkdtemp()):
+        photo = photos.set_photo_public(actor=actor, photo=photo, public=not photo.public)
+    return ("cases.photo.shown" if photo.public else "cases.photo.hidden"), photo
+
+
 CASES = {
-    "cases.photos": {"add_photo": run_add_photo},
+    "cases.photos": {"add_photo": run_add_photo, "set_photo_public": run_set_photo_public},
     "cases.lostfound": {
         "record_found_item": run_record_found_item,
         "claim_item": run_claim_item,
         "check_claim": run_check_claim,
         "hand_over": run_hand_over,
         "notice_from_found_item": run_notice_from_found_item,
+        "update_found_item": run_update_found_item,
     },
     "notices": {
         "create_notice": run_create_notice,
@@ -456,7 +499,9 @@ CASES = {
         "create_robot": run_create_robot,
         "update_robot": run_update_robot,
         "follow": run_follow,
+        "confirm_follow": run_confirm_follow,
         "unfollow": run_unfollow,
+        "rewrite_found_notice": run_rewrite_found_notice,
     },
     "cases": {
         "report": run_report,

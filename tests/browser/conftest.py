@@ -50,7 +50,9 @@ def new_page(browser, signed_in):
     """``new_page(as_user=None, viewport=DESKTOP, locale=LOCALE)`` → a page in a fresh context,
     in Chinese (``locale="en-US"``: as a browser asking for English).
 
-    Console errors and uncaught exceptions on any page it visits fail the test.
+    Console errors and uncaught exceptions on any page it visits fail the test — except the
+    browser's note that the page itself came with a 400: a refused form shown again with what
+    was typed (a resource that fails to load still counts).
     """
     contexts, problems = [], []
 
@@ -64,7 +66,11 @@ def new_page(browser, signed_in):
         page = context.new_page()
 
         def on_console(message):
-            if message.type == "error":
+            refused_form = (
+                message.text.endswith("the server responded with a status of 400 (Bad Request)")
+                and message.location.get("url") == page.url
+            )
+            if message.type == "error" and not refused_form:
                 problems.append(f"console error on {page.url}: {message.text}")
 
         def on_page_error(error):

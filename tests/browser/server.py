@@ -67,10 +67,11 @@ def demo_server(var_dir: Path, *, timeout: float = 60) -> Iterator[str]:
         with log.open("a") as out:
             subprocess.run([*WANGGE, *args], env=env, cwd=ROOT, stdout=out, stderr=out, check=True)
 
-    run("migrate", "--noinput", "-v0")
-    run("demo")
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
+    env["WANGGE_SITE_URL"] = base_url  # the links in notices and messages, as `make run`
+    run("migrate", "--noinput", "-v0")
+    run("demo")
     with log.open("a") as out:
         server = subprocess.Popen(
             [*WANGGE, "runserver", "--noreload", f"127.0.0.1:{port}"],

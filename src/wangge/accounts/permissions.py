@@ -27,6 +27,7 @@ _CASES_WORKER = {
     "cases.escalate_case",
     "cases.add_photo",
     "cases.add_founditem",
+    "cases.change_founditem",  # a photo added, where it is kept
     "cases.add_claim",
     "cases.change_claim",
 }

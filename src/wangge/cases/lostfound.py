@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
@@ -18,11 +19,11 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext, gettext_noop
 
 from wangge.accounts.choices import Role
-from wangge.cases import photos, public_text
+from wangge.cases import photos as pictures, public_text
 from wangge.cases import services as cases
 from wangge.cases.choices import Channel, Kind, State
 from wangge.cases.machine import Refused
-from wangge.cases.models import Case, CaseEvent, Category, Claim, FoundItem
+from wangge.cases.models import Case, CaseEvent, Category, Claim, FoundItem, Photo
 from wangge.core import audit
 from wangge.core.errors import ValidationError
 from wangge.core.scope import get_scope
@@ -34,6 +35,9 @@ FOUND_ITEM_CATEGORY = "SW01"  # 拾到物品, in the current category tree
 NOTICE_KIND = "lost_found"  # 失物招领, in the notice kinds
 _PATROL_ROLES = {Role.GRID_WORKER, Role.GRID_LEADER}
 _FUTURE_SLACK = datetime.timedelta(minutes=10)  # a phone's clock may run a little fast
+PHOTOS_AT_MOST = 4  # photos of one item (on the notice and the poster)
+# What staff may change on an item once recorded.
+_CHANGEABLE = {"what": 200, "where": 200, "kept_at": 200}
 
 ItemState = FoundItem.ItemState
 ClaimState = Claim.ClaimState
@@ -155,6 +159,7 @@ def record_found_item(
     kept_at: str = "",
     contact_phone: str = "",
     photo=None,
+    photos=(),
     idempotency_key: str | None = None,
 ) -> FoundItem:
     """Record a found item and open its case (拾到物品 ``SW01``, solved on the spot).
@@ -162,8 +167,10 @@ def record_found_item(
     The case comes in through ``services.report`` (a patrol when the grid's worker or leader
     records it, a walk-in otherwise), with the item and the place as its answers. ``kept_at``
     is where the owner can claim it, ``contact_phone`` the office's number for the notice
-    (the finder's phone is kept encrypted and never shown). ``photo`` is an upload, stored
-    without its metadata. A retry with the same ``idempotency_key`` returns the first item.
+    (the finder's phone is kept encrypted and never shown). ``photo`` and ``photos`` are
+    uploads (at most ``PHOTOS_AT_MOST``), checked and stored without their metadata as the
+    case's public photos: the notice, its page and its poster show them. A retry with the
+    same ``idempotency_key`` returns the first item.
     """
     if grid is not None:
         check_scope(actor, FoundItem(), "add", path=grid.path)
@@ -187,9 +194,11 @@ def record_found_item(
             errors["found_at"] = gettext("It cannot have been found later than now")
     if grid is not None and not grid.is_grid:
         errors["grid"] = gettext("Choose a grid")
+    uploads = [*([photo] if photo is not None else []), *photos]
+    _check_photo_count(uploads, 0, errors)
     if errors:
         raise ValidationError(errors)
-    prepared = photos.prepare_photo(photo) if photo is not None else None
+    prepared = _prepared(uploads)
     category = _category()
     added = []
 
@@ -238,8 +247,8 @@ def record_found_item(
             node=case.grid,
             after=audit.snapshot(item),
         )
-        if prepared is not None:
-            added.append(photos.add_photo(actor=actor, case=case, upload=prepared))
+        for upload in prepared:
+            added.append(pictures.add_photo(actor=actor, case=case, upload=upload, public=True))
         return item
 
     try:
@@ -253,12 +262,115 @@ def record_found_item(
             )
     except BaseException:
         for added_photo in added:
-            photos._remove_photo_files(added_photo)
+            pictures._remove_photo_files(added_photo)
         raise
     if not created:
         for added_photo in added:  # a concurrent retry won: its item and photo stay
-            photos._remove_photo_files(added_photo)
+            pictures._remove_photo_files(added_photo)
     return item
+
+
+def _check_photo_count(uploads: list, already: int, errors: dict) -> None:
+    if already + len(uploads) > PHOTOS_AT_MOST:
+        errors["photos"] = gettext("At most %(n)s photos of an item") % {"n": PHOTOS_AT_MOST}
+
+
+def _prepared(uploads: list) -> list:
+    """Each upload checked and re-encoded (``ValidationError`` naming ``photos``)."""
+    prepared = []
+    for upload in uploads:
+        try:
+            prepared.append(pictures.prepare_photo(upload))
+        except ValidationError as exc:
+            raise ValidationError({"photos": exc.message_dict.get("file", exc.messages)}) from None
+    return prepared
+
+
+def item_photos(item: FoundItem):
+    """The item's photos as the public sees them: its case's public photos, oldest first."""
+    if item.case_id is None:
+        return Photo.objects.none()
+    return Photo.objects.filter(case_id=item.case_id, public=True).order_by("pk")
+
+
+def update_found_item(
+    *,
+    actor,
+    item: FoundItem,
+    photos_to_add=(),
+    photos_to_hide=(),
+    **changes,
+) -> FoundItem:
+    """Change what an item is, where it was found, where it is kept, the phone for claims;
+    add photos (within ``PHOTOS_AT_MOST``) or take photos off the notice (they stay on the
+    case, for staff). A published notice of the item is written anew to match."""
+    check_scope(actor, item, "change", path=item.grid.path)
+    errors: dict[str, str] = {}
+    unknown = set(changes) - {*_CHANGEABLE, "contact_phone"}
+    if unknown:
+        raise ValidationError({key: gettext("This field cannot be changed") for key in unknown})
+    for field, limit in _CHANGEABLE.items():
+        if field in changes:
+            required = {
+                "what": gettext("Say what was found"),
+                "where": gettext("Say where it was found"),
+            }.get(field, "")
+            changes[field] = _text(changes[field], field, limit, errors, required=required)
+    if "contact_phone" in changes:
+        changes["contact_phone"] = _phone(changes["contact_phone"], "contact_phone", errors)
+    uploads = list(photos_to_add)
+    shown = list(item_photos(item).values_list("pk", flat=True))
+    hide = [photo.pk for photo in photos_to_hide]
+    if any(pk not in shown for pk in hide):
+        errors["photos_to_hide"] = gettext("That photo is not on the item's notice")
+    _check_photo_count(uploads, len(shown) - len(set(hide)), errors)
+    if errors:
+        raise ValidationError(errors)
+    prepared = _prepared(uploads)
+    added = []
+    try:
+        with transaction.atomic():
+            item = _locked_item(item.pk)
+            check_scope(actor, item, "change", path=item.grid.path)
+            before = audit.snapshot(item)
+            for field, value in changes.items():
+                setattr(item, field, value)
+            after = audit.snapshot(item)
+            if after != before:
+                item.save(update_fields=list(changes))
+            for upload in prepared:
+                added.append(
+                    pictures.add_photo(actor=actor, case=item.case, upload=upload, public=True)
+                )
+            for photo in Photo.objects.filter(pk__in=hide):
+                pictures.set_photo_public(actor=actor, photo=photo, public=False)
+            if after != before or added or hide:
+                audit.record(
+                    actor=actor,
+                    action="cases.founditem.updated",
+                    target=item,
+                    node=item.grid,
+                    before=before,
+                    after={**after, "photos": list(item_photos(item).values_list("pk", flat=True))},
+                )
+                _refresh_notice(actor, item)
+    except BaseException:
+        for added_photo in added:
+            pictures._remove_photo_files(added_photo)
+        raise
+    return item
+
+
+def _refresh_notice(actor, item: FoundItem) -> None:
+    """The item's published notice, written anew from the item as it is now."""
+    from wangge.notices import services as notices
+    from wangge.notices.models import Notice
+
+    notice = Notice.objects.filter(found_item=item).first()
+    if notice is not None:
+        notices.rewrite_found_notice(
+            actor=actor, notice=notice, title=_notice_title(item), body=_notice_body(item)
+        )
 
 
 # --- Claims --------------------------------------------------------------------------------------
@@ -438,6 +550,7 @@ def hand_over(*, actor, claim: Claim, note: str = "") -> Claim:
     )
     if item.case_id is not None:
         _close_case(actor, item.case, at=at, note=note)
+    _refresh_notice(actor, item)  # it now says the item is back with its owner
     return claim
 
 
@@ -539,7 +652,6 @@ def notice_from_found_item(*, actor, item: FoundItem):
     language. One notice per item: asked again, the first one."""
     from wangge.notices import services as notices
     from wangge.notices.models import Notice, NoticeKind
-    from wangge.notices.wording import absolute
 
     with transaction.atomic():
         item = _locked_item(item.pk)
@@ -555,18 +667,39 @@ def notice_from_found_item(*, actor, item: FoundItem):
                     % {"code": NOTICE_KIND}
                 }
             )
-        try:
-            url = absolute(reverse("found-notice", args=[notice_code(item)]))
-        except NoReverseMatch:  # the pages are not mounted (an API-only deployment)
-            url = ""
-        with translation.override(settings.LANGUAGE_CODE):
-            body = notice_text(item, url=url)
         notice = notices.create_notice(
             actor=actor,
             kind=kind,
-            title=stored(gettext_noop("Found: %(what)s"), what=item.what)[:100],
-            body=body,
+            title=_notice_title(item),
+            body=_notice_body(item),
             nodes=[item.grid],
             found_item=item,
         )
+        for photo in item_photos(item):
+            with photo.image.open("rb") as image:
+                data = image.read()
+            extension = photo.image.name[photo.image.name.rfind(".") :]
+            upload = ContentFile(data, name=f"photo-{photo.pk}{extension}")
+            notices.add_notice_file(actor=actor, notice=notice, upload=upload)
         return notices.publish_notice(actor=actor, notice=notice)
+
+
+def public_url(item: FoundItem, request=None) -> str:
+    """The absolute address of the item's public notice page (its QR code, its messages)."""
+    from wangge.notices.wording import absolute
+
+    try:
+        return absolute(reverse("found-notice", args=[notice_code(item)]), request)
+    except NoReverseMatch:  # the pages are not mounted (an API-only deployment)
+        return ""
+
+
+def _notice_title(item: FoundItem) -> str:
+    if item.state == ItemState.HANDED_OVER:
+        return stored(gettext_noop("Returned to its owner: %(what)s"), what=item.what)[:100]
+    return stored(gettext_noop("Found: %(what)s"), what=item.what)[:100]
+
+
+def _notice_body(item: FoundItem) -> str:
+    with translation.override(settings.LANGUAGE_CODE):
+        return notice_text(item, url=public_url(item))

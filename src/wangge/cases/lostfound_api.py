@@ -6,7 +6,6 @@ Everything is limited to the caller's scope (a 404 outside it). Phone numbers le
 import datetime
 
 from django.shortcuts import get_object_or_404
-from django.urls import NoReverseMatch, reverse
 from ninja import Field, Header, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
@@ -134,11 +133,7 @@ class FoundItemDetail(FoundItemOut):
 
 
 def _notice_url(request, item) -> str:
-    try:
-        path = reverse("found-notice", args=[lostfound.notice_code(item)])
-    except NoReverseMatch:  # the pages are not mounted (an API-only deployment)
-        return ""
-    return request.build_absolute_uri(path)
+    return lostfound.public_url(item, request)
 
 
 def _items(request):

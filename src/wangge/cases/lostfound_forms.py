@@ -50,6 +50,30 @@ def place_filter_widget(user):
     return place_picker(user, kinds=kinds, empty="—")
 
 
+class PhotosInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class PhotosField(forms.FileField):
+    """Several photos in one file input (a list; empty when none were chosen)."""
+
+    def __init__(self, *args, **kwargs):
+        accept = "image/jpeg,image/png,image/webp"
+        kwargs.setdefault("widget", PhotosInput(attrs={"accept": accept}))
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else [data]
+        return [super(PhotosField, self).clean(upload, initial) for upload in files if upload]
+
+
+_PHOTOS_HELP = _(
+    "At most 4 photos (JPEG, PNG or WebP). They go on the notice and the poster: keep identity "
+    "and bank cards out of them."
+)
+
+
 class FoundItemForm(forms.Form):
     """A found item, as staff record it at the office or a grid worker in the street."""
 
@@ -98,6 +122,7 @@ class FoundItemForm(forms.Form):
         help_text=_("The office's number, printed on the notice."),
         widget=forms.TextInput(attrs=_TEL),
     )
+    photos = PhotosField(label=_("Photos (optional)"), help_text=_PHOTOS_HELP)
     key = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
     def __init__(self, *args, grids, labels: dict[int, str], **kwargs):
@@ -122,6 +147,55 @@ class FoundItemForm(forms.Form):
         for field, errors in exc.message_dict.items():
             if field in ("lng", "lat"):  # the point has no field on the page: its grid has
                 field = "grid"
+            self.add_error(field if field in self.fields else None, errors)
+
+    @property
+    def photos_dropped(self) -> bool:
+        """Photos were sent with a form that was refused: they must be chosen again."""
+        return self.is_bound and bool(self.files.getlist("photos"))
+
+
+class FoundItemEditForm(forms.Form):
+    """What staff may change on an item once recorded, and its photos. The service judges the
+    words, so every problem is named at once."""
+
+    what = forms.CharField(label=_("What was found"), required=False)
+    where = forms.CharField(label=_("Where it was found"), required=False)
+    kept_at = forms.CharField(
+        label=_("Where it is kept"),
+        required=False,
+        help_text=_("Where the owner can claim it, e.g. the community's service centre."),
+    )
+    contact_phone = forms.CharField(
+        label=_("Phone for claims (optional)"),
+        required=False,
+        help_text=_("The office's number, printed on the notice."),
+        widget=forms.TextInput(attrs=_TEL),
+    )
+    photos = PhotosField(label=_("Add photos"), help_text=_PHOTOS_HELP)
+    hide = forms.MultipleChoiceField(
+        label=_("Take photos off the notice"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("They stay with the case, for staff."),
+    )
+
+    def __init__(self, *args, shown=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.shown = {str(photo.pk): photo for photo in shown}
+        self.fields["hide"].choices = [
+            (pk, _("Photo %(n)s") % {"n": n}) for n, pk in enumerate(self.shown, start=1)
+        ]
+        if not self.shown:
+            del self.fields["hide"]
+
+    def clean_hide(self):
+        return [self.shown[pk] for pk in self.cleaned_data.get("hide") or []]
+
+    def add_service_errors(self, exc) -> None:
+        for field, errors in exc.message_dict.items():
+            if field == "photos_to_hide":
+                field = "hide"
             self.add_error(field if field in self.fields else None, errors)
 
 

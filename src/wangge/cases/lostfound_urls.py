@@ -6,6 +6,7 @@ urlpatterns = [
     path("found/", lostfound_views.found_list, name="found-list"),
     path("found/new/", lostfound_views.found_new, name="found-new"),
     path("found/<int:pk>/", lostfound_views.found_detail, name="found-detail"),
+    path("found/<int:pk>/edit/", lostfound_views.found_edit, name="found-edit"),
     path("found/<int:pk>/claims/", lostfound_views.found_claim, name="found-claim"),
     path(
         "found/<int:pk>/claims/<int:claim_pk>/check/",
@@ -21,4 +22,15 @@ urlpatterns = [
     path("found/<int:pk>/poster/", lostfound_views.poster, name="found-poster"),
     # The public notice's code is "<number>-<check>", so it never matches the pages above.
     path("found/<str:code>/", lostfound_views.notice, name="found-notice"),
+    path(
+        "found/<str:code>/photos/<int:photo_pk>/",
+        lostfound_views.notice_photo,
+        name="found-notice-photo",
+    ),
+    path(
+        "found/<str:code>/photos/<int:photo_pk>/thumbnail/",
+        lostfound_views.notice_photo,
+        {"thumbnail": True},
+        name="found-notice-thumbnail",
+    ),
 ]

@@ -9,7 +9,7 @@ import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
@@ -20,6 +20,7 @@ from wangge.cases import lostfound
 from wangge.cases.lostfound_filters import FoundItemFilter
 from wangge.cases.lostfound_forms import (
     ClaimForm,
+    FoundItemEditForm,
     FoundItemForm,
     labelled_places,
     place_filter_widget,
@@ -47,8 +48,18 @@ def _public(item: FoundItem, request) -> dict:
     office's."""
     place, phone = lostfound.claim_place(item)
     community = item.grid.community
-    url = request.build_absolute_uri(reverse("found-notice", args=[lostfound.notice_code(item)]))
+    url = lostfound.public_url(item, request)
+    code = lostfound.notice_code(item)
     return {
+        "photos": [
+            {
+                "image": reverse("found-notice-photo", args=[code, photo.pk]),
+                "thumbnail": reverse("found-notice-thumbnail", args=[code, photo.pk]),
+                "width": photo.width,
+                "height": photo.height,
+            }
+            for photo in lostfound.item_photos(item)
+        ],
         "what": item.what,
         "where": item.where,
         "found_at": item.found_at,
@@ -83,11 +94,30 @@ def poster(request, pk: int):
 
 
 def notice(request, code: str):
-    """The public notice: what was found, where and when, and how to claim it."""
+    """The public notice: what was found, where and when, its photos, and how to claim it."""
     item = lostfound.item_for_notice_code(code)
     if item is None:
         raise Http404
     return render(request, "cases/found_notice.html", {"notice": _public(item, request)})
+
+
+def notice_photo(request, code: str, photo_pk: int, thumbnail: bool = False):
+    """A photo of the public notice (re-encoded without metadata when it was added); only
+    the item's photos that are on its notice."""
+    item = lostfound.item_for_notice_code(code)
+    if item is None:
+        raise Http404
+    photo = get_object_or_404(lostfound.item_photos(item), pk=photo_pk)
+    stored = photo.thumbnail if thumbnail else photo.image
+    try:
+        handle = stored.open("rb")
+    except (FileNotFoundError, ValueError):
+        raise Http404 from None
+    response = FileResponse(handle, content_type="image/jpeg" if thumbnail else photo.content_type)
+    response["Cache-Control"] = "public, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'"
+    return response
 
 
 # --- Staff pages ---------------------------------------------------------------------------------
@@ -138,7 +168,7 @@ def found_new(request):
         raise Http404
     grids = _grids_to_record(request.user)
     listed, labels = labelled_places(request.user, grids)
-    form = FoundItemForm(request.POST or None, grids=grids, labels=labels)
+    form = FoundItemForm(request.POST or None, request.FILES or None, grids=grids, labels=labels)
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -157,6 +187,7 @@ def found_new(request):
                     finder_phone=data["finder_phone"],
                     kept_at=data["kept_at"],
                     contact_phone=data["contact_phone"],
+                    photos=data["photos"],
                     idempotency_key=f"console:{data['key']}",
                 )
             except ValidationError as exc:
@@ -182,6 +213,57 @@ def found_new(request):
 
 def _item_for(request, pk: int) -> FoundItem:
     return get_object_or_404(_items(request.user), pk=pk)
+
+
+@login_required
+def found_edit(request, pk: int):
+    """Change an item: what it is, where it was found and is kept, the phone for claims; add
+    photos or take them off the notice. Its published notice is written anew to match."""
+    item = get_object_or_404(
+        FoundItem.objects.restrict(request.user, "change").select_related("grid", "case"), pk=pk
+    )
+    shown = list(lostfound.item_photos(item))
+    initial = {
+        "what": item.what,
+        "where": item.where,
+        "kept_at": item.kept_at,
+        "contact_phone": item.contact_phone,
+    }
+    form = FoundItemEditForm(
+        request.POST or None, request.FILES or None, initial=initial, shown=shown
+    )
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                lostfound.update_found_item(
+                    actor=request.user,
+                    item=item,
+                    what=data["what"],
+                    where=data["where"],
+                    kept_at=data["kept_at"],
+                    contact_phone=data["contact_phone"],
+                    photos_to_add=data["photos"],
+                    photos_to_hide=data.get("hide") or [],
+                )
+            except ValidationError as exc:
+                form.add_service_errors(exc)
+            else:
+                messages.success(request, _("Saved."))
+                return redirect("found-detail", pk=item.pk)
+    code = lostfound.notice_code(item)
+    context = {
+        "form": form,
+        "item": item,
+        "shown": [
+            (str(photo.pk), reverse("found-notice-thumbnail", args=[code, photo.pk]))
+            for photo in shown
+        ],
+        "photos_dropped": request.method == "POST" and bool(request.FILES.getlist("photos")),
+    }
+    return render(request, "cases/found_edit.html", context, status=status)
 
 
 def _claim_for(request, item: FoundItem, claim_pk: int) -> Claim:
@@ -222,6 +304,7 @@ def _detail(request, item: FoundItem, *, claim_form=None, status=200):
     grid_notice = Notice.objects.restrict(user, "view").filter(found_item=item).first()
     context = {
         "item": item,
+        "may_change": held and allowed(user, FoundItem, "change", path=path),
         "grid_notice": grid_notice,
         "may_publish": grid_notice is None and held and allowed(user, Notice, "publish", path=path),
         "community": item.grid.community,

@@ -349,6 +349,35 @@ def _create(*, actor, case, prepared, names, public, event) -> Photo:
     return photo
 
 
+@transaction.atomic
+def set_photo_public(*, actor, photo: Photo, public: bool) -> Photo:
+    """Show a photo to the public (the tracking page, a found item's notice) or take it
+    off: the photo stays with the case for staff."""
+    photo = Photo.objects.select_for_update().select_related("case__grid").get(pk=photo.pk)
+    case = photo.case
+    if not _visible(actor, case):
+        raise not_found()
+    if not allowed(actor, Photo, "add", path=case.grid.path):
+        raise Refused(gettext("You may not change the photos of this case"))
+    if photo.public == bool(public):
+        return photo
+    before = photo_snapshot(photo)
+    photo.public = bool(public)
+    photo.save(update_fields=["public"])
+    CaseEvent.objects.filter(case=case, action="photo_added", data__photo=photo.pk).update(
+        public=photo.public
+    )
+    audit.record(
+        actor=actor,
+        action="cases.photo.shown" if photo.public else "cases.photo.hidden",
+        target=photo,
+        node=case.grid,
+        before=before,
+        after=photo_snapshot(photo),
+    )
+    return photo
+
+
 def photo_snapshot(photo: Photo) -> dict:
     """The audit snapshot of a photo (its files by their storage names)."""
     data = audit.snapshot(photo)

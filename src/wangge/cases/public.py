@@ -23,6 +23,7 @@ from wangge.cases.models import Case
 from wangge.core import ratelimit
 from wangge.notices.forms import FollowForm
 from wangge.notices.services import notices_for_grid
+from wangge.notices.wording import absolute
 from wangge.territory.choices import GRID_KINDS
 from wangge.territory.models import Node
 
@@ -165,7 +166,7 @@ def grid_poster(request, grid_code):
         Node.objects.restrict(request.user, "view").filter(kind__in=GRID_KINDS, is_active=True),
         code=grid_code,
     )
-    url = request.build_absolute_uri(reverse("case-report", kwargs={"grid_code": grid.code}))
+    url = absolute(reverse("case-report", kwargs={"grid_code": grid.code}), request)
     workers = [
         membership.user.display_name or membership.user.username
         for membership in Membership.objects.filter(

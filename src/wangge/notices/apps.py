@@ -8,6 +8,7 @@ class NoticesConfig(AppConfig):
     verbose_name = _("Notices")
 
     def ready(self):
-        # Registers the outbox's drainer and the late-case reminders with the worker, and the
-        # notice list's export.
-        from wangge.notices import exports, jobs  # noqa: F401
+        # Registers the outbox's drainer, the late-case reminders and the forgetting of
+        # confirmation codes with the worker, the notice list's export, and the check of
+        # WANGGE_SITE_URL.
+        from wangge.notices import checks, exports, jobs  # noqa: F401

@@ -172,3 +172,20 @@ class FollowForm(ServiceErrorsMixin, forms.Form):
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
     )
     stop = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+
+class FollowCodeForm(ServiceErrorsMixin, forms.Form):
+    """The six digits sent to the resident's phone."""
+
+    code = forms.CharField(
+        label=_("The code in the message"),
+        max_length=12,
+        error_messages={"required": _("Type the six digits of the code.")},
+        widget=forms.TextInput(
+            attrs={
+                "inputmode": "numeric",
+                "autocomplete": "one-time-code",
+                "pattern": "[0-9 ]*",
+            }
+        ),
+    )

@@ -86,16 +86,29 @@ def case_changed(case, event) -> int:
     return len(rows)
 
 
+# Cases whose reporter's number was typed by anyone (a public page, an app through Open311):
+# that number hears of the case only once confirmed by a code, as a follow on the tracking
+# page (nothing but a code ever goes to a number before it is confirmed). Numbers staff took
+# down from the resident (a call, a visit, the hotline) are heard as they are.
+UNCONFIRMED_CHANNELS = {"web", "open311"}
+
+
 def _case_followers(case) -> list[dict]:
     """Whoever follows the case, once per address: its followers with a phone (the reporter
-    among them), then residents who asked to follow it here."""
+    among them, unless the number came unconfirmed from a public channel), then residents
+    who asked to follow it here and confirmed their number."""
     from wangge.cases.models import Follower
 
     seen: set[str] = set()
     found = []
-    for pk, address in (
-        Follower.objects.filter(case=case).exclude(phone_hash="").values_list("pk", "phone_hash")
-    ):
+    followers = (
+        Follower.objects.filter(case=case)
+        .exclude(phone_hash="")
+        .exclude(via__channel__in=UNCONFIRMED_CHANNELS)  # came with a merged duplicate
+    )
+    if case.channel in UNCONFIRMED_CHANNELS:
+        followers = followers.none()
+    for pk, address in followers.values_list("pk", "phone_hash"):
         if address not in seen:
             seen.add(address)
             found.append({"case_follower_id": pk, "address_hash": address, "channel": "sms"})

@@ -304,7 +304,12 @@ class Robot(models.Model):
 
 class Follow(models.Model):
     """A resident who asked to hear of a case's progress or of a grid's notices, by SMS or
-    e-mail (the address encrypted, a keyed hash beside it to find it again)."""
+    e-mail (the address encrypted, a keyed hash beside it to find it again).
+
+    A new follow waits (not active, not ended) until the code sent to its address is typed
+    on the page: nothing but that code is sent to an address before. Follows made before
+    codes existed stay active with no ``confirmed_at``: their residents asked for the
+    messages and have been getting them, and they stop them with "Stop the SMS"."""
 
     grid = models.ForeignKey(
         "territory.Node", verbose_name=_("grid"), on_delete=models.PROTECT, related_name="+"
@@ -323,6 +328,7 @@ class Follow(models.Model):
     address_hash = models.CharField(max_length=40)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("followed at"), auto_now_add=True)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
     ended_at = models.DateTimeField(_("stopped at"), null=True, blank=True)
 
     objects = ScopedQuerySet.as_manager()
@@ -346,6 +352,33 @@ class Follow(models.Model):
 
     def __str__(self):
         return f"{self.case_id or self.grid_id} ← {self.channel}"
+
+
+class FollowCode(models.Model):
+    """A confirmation code sent to a follow's address: six digits, kept only as a keyed hash,
+    good for a few minutes and a few tries. The rows also count the codes sent to a number,
+    to a device (a cookie) and from a network address (both as keyed hashes) for the limits."""
+
+    follow = models.ForeignKey(Follow, on_delete=models.CASCADE, related_name="codes")
+    code_hash = models.CharField(max_length=40)
+    address_hash = models.CharField(max_length=40, db_index=True)
+    device_hash = models.CharField(max_length=40, blank=True, db_index=True)
+    client_hash = models.CharField(max_length=40, blank=True, db_index=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    tries = models.PositiveSmallIntegerField(_("wrong tries"), default=0)
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("sent at"), auto_now_add=True, db_index=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_field = "follow__grid"
+
+    class Meta:
+        verbose_name = _("confirmation code")
+        verbose_name_plural = _("confirmation codes")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.follow_id} code {self.pk}"
 
 
 # --- The outbox ----------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from wangge.core import crypto
 from wangge.notices import mail, sms, wecom
 from wangge.notices.choices import Channel, DeliveryState, Outcome
 from wangge.notices.models import Delivery, DeliveryAttempt, Robot
@@ -224,7 +225,7 @@ def _send(delivery: Delivery) -> Answer:
             return Answer(Outcome.DEAD, code="no phone", text="no phone number any more")
         return sms.provider().send(
             phone=phone,
-            text=delivery.payload.get("text", ""),
+            text=text_of(delivery),
             client_msg_id=client_msg_id(delivery.pk),
             timeout=timeout(),
         )
@@ -235,7 +236,7 @@ def _send(delivery: Delivery) -> Answer:
         return mail.send(
             address=address,
             subject=delivery.subject,
-            text=delivery.payload.get("text", ""),
+            text=text_of(delivery),
             delivery_id=delivery.pk,
             timeout=timeout(),
         )
@@ -249,6 +250,28 @@ def client_msg_id(delivery_id: int) -> str:
     return f"wangge-{delivery_id}"
 
 
+def text_of(delivery: Delivery) -> str:
+    """The words of an SMS or e-mail: as written, or (a confirmation code) decrypted now;
+    once its code has expired, nothing (``jobs.forget_codes`` wipes it)."""
+    sealed = delivery.payload.get("sealed")
+    if sealed:
+        return crypto.decrypt(sealed)
+    return delivery.payload.get("text", "")
+
+
+def _is_code(delivery: Delivery) -> bool:
+    return delivery.payload.get("purpose") == "follow-code"
+
+
+def _follow_address(delivery: Delivery, field: str) -> str:
+    """A follow's address: while it is active, or (its confirmation code, the one message a
+    follow waiting for confirmation gets) while it waits."""
+    follow = delivery.follow
+    if follow.is_active or (_is_code(delivery) and follow.ended_at is None):
+        return getattr(follow, field)
+    return ""
+
+
 def _phone(delivery: Delivery) -> str:
     """The number, decrypted now, from where it is kept (never copied into the outbox)."""
     if delivery.person_id:
@@ -256,8 +279,7 @@ def _phone(delivery: Delivery) -> str:
 
         return Person._base_manager.filter(pk=delivery.person_id).first().phone
     if delivery.follow_id:
-        follow = delivery.follow
-        return follow.phone if follow.is_active else ""
+        return _follow_address(delivery, "phone")
     if delivery.case_follower_id:
         return delivery.case_follower.phone
     return ""
@@ -265,8 +287,7 @@ def _phone(delivery: Delivery) -> str:
 
 def _email(delivery: Delivery) -> str:
     if delivery.follow_id:
-        follow = delivery.follow
-        return follow.email if follow.is_active else ""
+        return _follow_address(delivery, "email")
     if delivery.user_id:
         user = delivery.user
         return user.email if user.is_active else ""

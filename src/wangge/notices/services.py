@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import secrets
 import urllib.parse
 
 from django.conf import settings
@@ -18,12 +19,14 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.crypto import constant_time_compare
+from django.utils.translation import gettext, gettext_noop
 
 from wangge.accounts.choices import Role
 from wangge.core import audit, crypto
 from wangge.core.errors import ValidationError, not_found
 from wangge.core.services import allowed, check_scope, idempotent, replay
+from wangge.core.words import stored
 from wangge.notices import targets, wecom, wording
 from wangge.notices.choices import (
     Channel,
@@ -37,6 +40,7 @@ from wangge.notices.models import (
     Delivery,
     DeliveryAttempt,
     Follow,
+    FollowCode,
     Notice,
     NoticeFile,
     NoticeKind,
@@ -449,6 +453,38 @@ def withdraw_notice(*, actor, notice: Notice, note: str = "") -> Notice:
     return notice
 
 
+@transaction.atomic
+def rewrite_found_notice(*, actor, notice: Notice, title: str, body: str) -> Notice:
+    """A lost-and-found notice written anew from its item (its place to claim changed, the
+    item is back with its owner): its page and the grid's list show the new words; messages
+    sent already stay as they went. A withdrawn notice is left as it is."""
+    notice = _locked(notice)
+    check_scope(actor, notice, "view", path=notice.node.path)
+    if notice.found_item_id is None:
+        raise Refused(gettext("Only a lost-and-found notice is written from its item"))
+    data, errors = {"title": title, "body": body, "kind": notice.kind}, {}
+    _check_words(data, errors)
+    errors.pop("kind", None)  # a kind switched off since does not stop the new words
+    if errors:
+        raise ValidationError(errors)
+    title, body = data["title"], data["body"]
+    if notice.state == NoticeState.WITHDRAWN or (notice.title, notice.body) == (title, body):
+        return notice
+    before = notice_snapshot(notice)
+    notice.title, notice.body = title, body
+    notice.save(update_fields=["title", "body", "updated_at"])
+    audit.record(
+        actor=actor,
+        action="notices.notice.rewritten",
+        target=notice,
+        node=notice.node,
+        before=before,
+        after=notice_snapshot(notice),
+        reason="found item changed",
+    )
+    return notice
+
+
 def _counted(counts: dict) -> str:
     return ", ".join(f"{channel} {count}" for channel, count in counts.items() if count)
 
@@ -736,6 +772,20 @@ def update_robot(
 
 
 # --- Follows -------------------------------------------------------------------------------------
+# A resident who asks to follow a case or a grid is sent a six-digit code, and nothing else
+# goes to the address until the code is typed on the page (``confirm_follow``): a number
+# typed by someone else gets one code and no more. Codes are kept as keyed hashes, good for
+# WANGGE_FOLLOW_CODE_MINUTES and WANGGE_FOLLOW_CODE_TRIES wrong tries; the words of the
+# message are kept encrypted in the outbox and forgotten soon after (``forget_codes``).
+
+CODE_PURPOSE = "follow-code"
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_CODE = re.compile(r"^\d{6}$")
+
+
+class TooMany(Exception):
+    """Too many codes went to this number, this device or this network lately; ``str()``
+    says which, and when to try again."""
 
 
 def _address(phone: str, email: str, errors: dict) -> tuple[str, str, str]:
@@ -759,40 +809,210 @@ def _address(phone: str, email: str, errors: dict) -> tuple[str, str, str]:
     return FollowChannel.EMAIL, email, crypto.keyed_hash(f"email:{email}")
 
 
+def _code_hash(follow_pk: int, code: str) -> str:
+    return crypto.keyed_hash(f"follow-code:{follow_pk}:{code}")
+
+
+def _hashed(kind: str, value: str) -> str:
+    value = str(value or "").strip()[:200]
+    return crypto.keyed_hash(f"{kind}:{value}") if value else ""
+
+
+def _check_limits(*, address_hash: str, device_hash: str, client_hash: str, now) -> None:
+    """Refuse a code beyond the limits per number, per device (a cookie) and per network
+    address, each so many an hour and so many a day (counted from the codes sent)."""
+    hour, day = now - datetime.timedelta(hours=1), now - datetime.timedelta(days=1)
+    checks = [
+        (
+            "address_hash",
+            address_hash,
+            settings.WANGGE_FOLLOW_CODES_PER_NUMBER,
+            gettext_noop(
+                "This number has been sent as many codes as it may for now (%(hour)s an hour, "
+                "%(day)s a day). Please try again later."
+            ),
+        ),
+        (
+            "device_hash",
+            device_hash,
+            settings.WANGGE_FOLLOW_CODES_PER_DEVICE,
+            gettext_noop(
+                "This phone or computer has asked for as many codes as it may for now "
+                "(%(hour)s an hour, %(day)s a day). Please try again later."
+            ),
+        ),
+        (
+            "client_hash",
+            client_hash,
+            settings.WANGGE_FOLLOW_CODES_PER_ADDRESS,
+            gettext_noop(
+                "Too many codes were asked for from this network just now (%(hour)s an hour, "
+                "%(day)s a day). Please try again later."
+            ),
+        ),
+    ]
+    for field, value, (per_hour, per_day), message in checks:
+        if not value:
+            continue
+        sent = FollowCode.objects.filter(**{field: value}, created_at__gte=day)
+        if sent.count() >= per_day or sent.filter(created_at__gte=hour).count() >= per_hour:
+            raise TooMany(gettext(message) % {"hour": per_hour, "day": per_day})
+
+
 @transaction.atomic
-def follow(*, actor, grid: Node | None = None, case=None, phone: str = "", email: str = ""):
-    """A resident follows a case's progress or a grid's notices, by SMS or e-mail (residents
-    from the public pages: ``actor=None``). Following again changes nothing."""
+def follow(
+    *,
+    actor,
+    grid: Node | None = None,
+    case=None,
+    phone: str = "",
+    email: str = "",
+    device: str = "",
+    client: str = "",
+) -> Follow:
+    """A resident asks to follow a case's progress or a grid's notices, by SMS (a mobile
+    number) or e-mail (residents from the public pages: ``actor=None``).
+
+    The follow waits, and a confirmation code goes to the address; the follow becomes active
+    when the code is typed (``confirm_follow``). Asking again sends a new code (the earlier
+    one stops working), within the limits per number, per ``device`` (the browser's cookie)
+    and per ``client`` (its network address): beyond them ``TooMany``. The answer is the same
+    whether or not the address follows already, so it reveals nothing."""
     if case is not None:
         grid = case.grid
     errors: dict = {}
     if grid is None or grid.kind not in GRID_KINDS:
         errors["grid"] = gettext("Choose a grid")
     channel, address, address_hash = _address(phone, email, errors)
+    if channel == FollowChannel.SMS and "phone" not in errors and not _MOBILE.match(address):
+        errors["phone"] = gettext("Messages go only to a mobile number (11 digits)")
     if errors:
         raise ValidationError(errors)
     check_scope(actor, Follow(), "add", path=grid.path)
-    existing = Follow.objects.filter(
-        grid=grid, case=case, address_hash=address_hash, is_active=True
-    ).first()
-    if existing is not None:
-        return existing
-    followed = Follow.objects.create(
-        grid=grid,
-        case=case,
-        channel=channel,
-        phone=address if channel == FollowChannel.SMS else "",
-        email=address if channel == FollowChannel.EMAIL else "",
+    now = timezone.now()
+    device_hash, client_hash = _hashed("device", device), _hashed("client", client)
+    _check_limits(
+        address_hash=address_hash, device_hash=device_hash, client_hash=client_hash, now=now
+    )
+    waiting = (
+        Follow.objects.select_for_update()
+        .filter(grid=grid, case=case, address_hash=address_hash, is_active=False)
+        .filter(ended_at__isnull=True)
+        .first()
+    )
+    created = waiting is None
+    if created:
+        waiting = Follow.objects.create(
+            grid=grid,
+            case=case,
+            channel=channel,
+            phone=address if channel == FollowChannel.SMS else "",
+            email=address if channel == FollowChannel.EMAIL else "",
+            address_hash=address_hash,
+            is_active=False,
+        )
+    waiting.codes.filter(used_at__isnull=True, expires_at__gt=now).update(expires_at=now)
+    code = f"{secrets.randbelow(10**6):06d}"
+    minutes = settings.WANGGE_FOLLOW_CODE_MINUTES
+    sent = FollowCode.objects.create(
+        follow=waiting,
+        code_hash=_code_hash(waiting.pk, code),
         address_hash=address_hash,
+        device_hash=device_hash,
+        client_hash=client_hash,
+        expires_at=now + datetime.timedelta(minutes=minutes),
+    )
+    text = stored(
+        gettext_noop(
+            "[%(site)s] Your confirmation code is %(code)s (good for %(minutes)s minutes). "
+            "If you did not ask for messages, ignore this one: no more will come."
+        ),
+        site=wording.site_name(),
+        code=code,
+        minutes=minutes,
+    )
+    Delivery.objects.create(
+        channel=Channel.EMAIL if channel == FollowChannel.EMAIL else Channel.SMS,
+        node=grid,
+        follow=waiting,
+        address_hash=address_hash,
+        dedupe_key=f"{CODE_PURPOSE}:{sent.pk}",
+        subject=stored(gettext_noop("Your confirmation code")),
+        payload={"purpose": CODE_PURPOSE, "sealed": crypto.encrypt(text)},
+        next_attempt_at=now,
     )
     audit.record(
         actor=actor,
-        action="notices.follow.created",
-        target=followed,
+        action="notices.follow.created" if created else "notices.follow.code_sent",
+        target=waiting,
         node=grid,
+        after=audit.snapshot(waiting)
+        if created
+        else {"code": sent.pk, "expires_at": sent.expires_at.isoformat()},
+    )
+    return waiting
+
+
+def confirm_follow(*, actor, follow: Follow, code: str) -> Follow:
+    """The code typed on the page: the follow becomes active, and the address gets the
+    messages from now on. A wrong code counts as a try (kept, though the answer is a
+    ``ValidationError`` naming ``code``); an expired code, or one tried too often, no longer
+    works: ask for a new one."""
+    with transaction.atomic():
+        problem, followed = _confirm(actor, follow, re.sub(r"\s", "", str(code or "")))
+    if problem:
+        raise ValidationError({"code": problem})
+    return followed
+
+
+def _confirm(actor, follow: Follow, code: str) -> tuple[str, Follow]:
+    followed = Follow.objects.select_for_update().select_related("grid").get(pk=follow.pk)
+    check_scope(actor, followed, "change", path=followed.grid.path)
+    if followed.is_active:
+        return "", followed  # typed twice: done already
+    if followed.ended_at is not None:
+        return gettext("This request has ended: ask for a new code"), followed
+    if not _CODE.match(code):
+        return gettext("The code is the six digits in the message"), followed
+    now = timezone.now()
+    sent = followed.codes.filter(used_at__isnull=True).order_by("-created_at", "-pk").first()
+    if sent is None or sent.expires_at <= now:
+        return gettext("The code has expired: ask for a new one"), followed
+    if sent.tries >= settings.WANGGE_FOLLOW_CODE_TRIES:
+        return gettext("The code was tried too often: ask for a new one"), followed
+    if not constant_time_compare(sent.code_hash, _code_hash(followed.pk, code)):
+        sent.tries += 1
+        sent.save(update_fields=["tries"])
+        left = settings.WANGGE_FOLLOW_CODE_TRIES - sent.tries
+        if left <= 0:
+            problem = gettext("The code is not right, and it was tried too often: ask anew")
+            return problem, followed
+        return gettext("The code is not right (%(n)s tries left)") % {"n": left}, followed
+    sent.used_at = now
+    sent.save(update_fields=["used_at"])
+    before = audit.snapshot(followed)
+    already = Follow.objects.filter(
+        grid=followed.grid_id,
+        case=followed.case_id,
+        address_hash=followed.address_hash,
+        is_active=True,
+    ).first()
+    if already is not None:  # the address followed already: that follow stays, this one ends
+        followed.ended_at = now
+        followed.save(update_fields=["ended_at"])
+    else:
+        followed.is_active = True
+        followed.confirmed_at = now
+        followed.save(update_fields=["is_active", "confirmed_at"])
+    audit.record(
+        actor=actor,
+        action="notices.follow.confirmed",
+        target=followed,
+        node=followed.grid,
+        before=before,
         after=audit.snapshot(followed),
     )
-    return followed
+    return "", already or followed
 
 
 @transaction.atomic
@@ -838,7 +1058,10 @@ def find_follow(*, grid: Node | None = None, case=None, phone: str = "", email: 
 
 def notices_for_grid(grid: Node, *, now: datetime.datetime | None = None):
     """The notices a grid's public page shows: published to the web, out, not expired, for
-    the grid or a place above it (or a building in it); newest first."""
+    the grid or a place above it (or a building in it), and no lost-and-found notice of an
+    item no longer held (back with its owner); newest first."""
+    from wangge.cases.models import FoundItem
+
     now = now or timezone.now()
     places = [*grid.ancestor_ids, grid.pk]
     targeted = Notice.nodes.through.objects.filter(node_id__in=places).values("notice_id")
@@ -847,6 +1070,7 @@ def notices_for_grid(grid: Node, *, now: datetime.datetime | None = None):
         Notice.objects.filter(state=NoticeState.PUBLISHED, to_web=True, publish_at__lte=now)
         .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
         .filter(Q(pk__in=targeted) | Q(pk__in=in_buildings))
+        .filter(Q(found_item__isnull=True) | Q(found_item__state=FoundItem.ItemState.HELD))
         .select_related("kind")
         .order_by("-publish_at", "-id")
     )

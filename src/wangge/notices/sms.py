@@ -1,7 +1,8 @@
 """SMS through a provider chosen by settings.
 
 ``WANGGE_SMS_PROVIDER=log`` (the default) writes a line per message in the worker's log —
-the message's id and length, never the number or the words. ``http`` POSTs
+the message's id and length, never the number or the words (with ``WANGGE_DEBUG`` on, in
+development, the words too, so a confirmation code can be typed). ``http`` POSTs
 ``{"phone", "text", "client_msg_id"}`` as JSON to ``WANGGE_SMS_URL`` (with
 ``Authorization: Bearer WANGGE_SMS_TOKEN`` when set): the gateway drops a repeated
 ``client_msg_id``, so a message retried after a lost answer is not sent twice.
@@ -32,6 +33,8 @@ class LogOnly(Provider):
 
     def send(self, *, phone, text, client_msg_id, timeout):
         logger.info("sms %s: %d characters (log only, not sent)", client_msg_id, len(text))
+        if settings.DEBUG:  # development (``make run``): the words, so a code can be typed
+            logger.info("sms %s words (development only): %s", client_msg_id, text)
         return Answer(Outcome.SENT, code="log", text="log only")
 
 

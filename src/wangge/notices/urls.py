@@ -18,6 +18,7 @@ urlpatterns = [
     # Residents: follow a grid's notices or a case by SMS; a published notice and its files.
     path("r/<str:grid_code>/follow/", public.follow_grid, name="notice-follow-grid"),
     path("t/<str:code>/follow/", public.follow_case, name="notice-follow-case"),
+    path("follow/<str:token>/", public.follow_confirm, name="notice-follow-confirm"),
     path("n/<int:pk>/", public.notice, name="notice-public"),
     path("n/<int:pk>/files/<int:file_pk>/", public.public_file, name="notice-public-file"),
 ]

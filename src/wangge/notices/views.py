@@ -22,7 +22,7 @@ from wangge.cases.lostfound_forms import labelled_places, place_filter_widget
 from wangge.core.errors import ValidationError
 from wangge.core.scope import get_scope, subtree_q
 from wangge.core.services import allowed
-from wangge.notices import services
+from wangge.notices import services, wording
 from wangge.notices.choices import Channel, DeliveryState, NoticeState
 from wangge.notices.exports import EXPORT_KIND
 from wangge.notices.filters import NoticeFilter
@@ -370,7 +370,7 @@ def notice_detail(request, pk: int):
         "review_form": ReviewForm(),
         "report": _report(notice) if notice.state in OUT else None,
         "states": [(state, DeliveryState(state).label) for state in STATE_ORDER],
-        "public_url": request.build_absolute_uri(reverse("notice-public", args=[notice.pk])),
+        "public_url": wording.absolute(reverse("notice-public", args=[notice.pk]), request),
         "is_public": is_public(notice),
         "channels": [
             label
@@ -466,7 +466,7 @@ def notice_poster(request, pk: int):
     """The notice on A4 for notice boards, and for ordinary WeChat groups (no robots there):
     its words, and a QR code to its page."""
     notice = _notice_for(request, pk)
-    url = request.build_absolute_uri(reverse("notice-public", args=[notice.pk]))
+    url = wording.absolute(reverse("notice-public", args=[notice.pk]), request)
     # segno writes only path data from the URL's bits (no text of ours): safe to inline.
     qr_svg = segno.make(url, error="m").svg_inline(
         border=4, omitsize=True, svgclass="qr", lineclass="qr-line"

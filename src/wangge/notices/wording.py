@@ -50,7 +50,13 @@ def site_name() -> str:
         return str(settings.WANGGE_SITE_NAME)
 
 
-def absolute(path: str) -> str:
-    """A link residents can open: ``WANGGE_SITE_URL`` before the path (the path alone when
-    the setting is empty)."""
-    return f"{settings.WANGGE_SITE_URL}{path}"
+def absolute(path: str, request=None) -> str:
+    """A link residents can open, in every message, notice and poster: ``WANGGE_SITE_URL``
+    (the address residents use, checked by ``wangge check``) before the path. Without the
+    setting, a page being answered names its own address (``request``); a worker has none
+    and gives the path alone (``check --deploy`` warns of it)."""
+    if settings.WANGGE_SITE_URL:
+        return f"{settings.WANGGE_SITE_URL}{path}"
+    if request is not None:
+        return request.build_absolute_uri(path)
+    return path

@@ -8,6 +8,7 @@ from ninja.errors import HttpError
 from ninja.pagination import paginate
 
 from wangge.core.api import Page, Presented, apply_filters
+from wangge.core.errors import ValidationError
 from wangge.core.filters import query_schema
 from wangge.core.scope import get_scope
 from wangge.people import services
@@ -119,12 +120,22 @@ def create_visit(
     household = get_object_or_404(
         Household.objects.restrict(request.user, "view"), pk=payload.household_id
     )
+    case = None
+    if payload.case:
+        from wangge.cases.models import Case
+
+        case = Case.objects.restrict(request.user, "view").filter(number=payload.case).first()
+        if case is None:
+            raise ValidationError({"case": gettext("No case with this number that you can see")})
     visit = services.record_visit(
         actor=request.user,
         household=household,
         kind=payload.kind,
         visited_at=payload.visited_at,
         notes=payload.notes,
+        lng=payload.lng,
+        lat=payload.lat,
+        case=case,
         idempotency_key=idempotency_key,
     )
     return Status(201, visit)

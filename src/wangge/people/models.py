@@ -185,6 +185,18 @@ class Visit(models.Model):
     )
     visited_at = models.DateTimeField(_("visited at"), db_index=True)
     notes = models.TextField(_("notes"), blank=True)
+    # Where the visitor's phone was (WGS-84, from the browser), when they chose to give it.
+    lng = models.FloatField(_("longitude (WGS-84)"), null=True, blank=True)
+    lat = models.FloatField(_("latitude (WGS-84)"), null=True, blank=True)
+    # A case of the household the visit was about (a follow-up, a problem found at the door).
+    case = models.ForeignKey(
+        "cases.Case",
+        verbose_name=_("case"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects = ScopedQuerySet.as_manager()

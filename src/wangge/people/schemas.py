@@ -71,6 +71,9 @@ class VisitIn(Schema):
     kind: VisitKind = VisitKind.HOME
     visited_at: datetime.datetime | None = None
     notes: str = ""
+    lng: float | None = Field(None, description="where the visitor was (WGS-84), with lat")
+    lat: float | None = Field(None, description="where the visitor was (WGS-84), with lng")
+    case: str | None = Field(None, description="the number of a case the visit was about")
 
 
 class VisitOut(Schema):
@@ -81,6 +84,9 @@ class VisitOut(Schema):
     kind: str
     visited_at: datetime.datetime
     notes: str
+    lng: float | None
+    lat: float | None
+    case_id: int | None
 
 
 class CoverageOut(Schema):

@@ -7,6 +7,7 @@ audit event. Imports call the ``bulk_*`` functions, which write the same events 
 from __future__ import annotations
 
 import datetime
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -16,7 +17,7 @@ from django.utils.translation import gettext
 
 from wangge.core import audit, bulk, crypto
 from wangge.core.errors import ValidationError
-from wangge.core.services import BulkResult, check_scope, idempotent
+from wangge.core.services import BulkResult, allowed, check_scope, idempotent
 from wangge.people import idnumber, phone
 from wangge.people.choices import PersonStatus, Relation, ResidenceType, Sex, VisitKind
 from wangge.people.models import CareTag, Household, Person, PersonTag, Visit
@@ -42,6 +43,8 @@ PERSON_DEFAULTS = [
 ]
 PERSON_COLUMNS = [key.removesuffix("_id") for key, _default in PERSON_DEFAULTS]
 REVEALABLE = {"id_number", "phone"}
+# The longest notes the register keeps (a household's, a person's, a visit's).
+NOTE_MAX = 2000
 
 
 @dataclass
@@ -139,6 +142,19 @@ def check_tags(tags: Iterable[TagSpec], errors: dict) -> list[TagSpec]:
     return tags
 
 
+def check_note(value, errors: dict, field: str = "note", limit: int = NOTE_MAX) -> str:
+    """A note as stored: trimmed, at most ``limit`` characters, no NUL (named on ``field``)."""
+    value = str(value or "").strip()
+    if len(value) > limit:
+        errors[field] = gettext("At most %(n)s characters (this has %(count)s)") % {
+            "n": limit,
+            "count": len(value),
+        }
+    elif "\x00" in value:
+        errors[field] = gettext("Null characters are not allowed.")
+    return value
+
+
 # --- Households --------------------------------------------------------------------------------
 
 
@@ -173,8 +189,12 @@ def create_household(
 ) -> Household:
     grid = _household_grid(grid, dwelling)
     check_scope(actor, Household(), "add", path=grid.path)
+    errors: dict = {}
     if residence_type not in ResidenceType.values:
-        raise ValidationError({"residence_type": gettext("Unknown kind of residence")})
+        errors["residence_type"] = gettext("Unknown kind of residence")
+    note = check_note(note, errors)
+    if errors:
+        raise ValidationError(errors)
 
     def create():
         household = Household.objects.create(
@@ -215,8 +235,13 @@ def update_household(*, actor, household: Household, reason: str = "", **changes
     allowed = {"dwelling", "residence_type", "note", "grid"}
     if unknown := set(changes) - allowed:
         raise ValidationError({key: gettext("This field cannot be changed") for key in unknown})
+    errors: dict = {}
     if "residence_type" in changes and changes["residence_type"] not in ResidenceType.values:
-        raise ValidationError({"residence_type": gettext("Unknown kind of residence")})
+        errors["residence_type"] = gettext("Unknown kind of residence")
+    if "note" in changes:
+        changes["note"] = check_note(changes["note"], errors)
+    if errors:
+        raise ValidationError(errors)
     for key, value in changes.items():
         setattr(household, key, value)
     household.grid = _household_grid(household.grid, household.dwelling)
@@ -275,7 +300,10 @@ def create_person(
     )
     if relation and relation not in Relation.values:
         errors["relation"] = gettext("Unknown relation to the head of the household")
+    note = check_note(note, errors)
     tags = check_tags(care_tags, errors)
+    if tags:  # care tags only from whoever may see them
+        check_scope(actor, Person(), "view_care", path=grid.path)
     if (
         data.get("id_number")
         and "id_number" not in errors
@@ -350,6 +378,8 @@ def update_person(*, actor, person: Person, reason: str = "", **changes) -> Pers
         errors["relation"] = gettext("Unknown relation to the head of the household")
     if "status" in changes and changes["status"] not in PersonStatus.values:
         errors["status"] = gettext("Unknown status")
+    if "note" in changes:
+        changes["note"] = check_note(changes["note"], errors)
     if identity.get("id_number") and "id_number" not in errors:
         clash = Person.objects.filter(id_number_hash=id_hash(identity["id_number"])).exclude(
             pk=person.pk
@@ -428,6 +458,27 @@ def reveal(*, actor, person: Person, field: str, purpose: str) -> str:
 # --- Visits ------------------------------------------------------------------------------------
 
 
+def check_position(lng, lat, errors: dict) -> tuple[float | None, float | None]:
+    """A WGS-84 point given whole (both numbers, finite, on the globe) or not at all."""
+    if lng is None and lat is None:
+        return None, None
+    if lng is None or lat is None:
+        errors["lng" if lng is None else "lat"] = gettext(
+            "Give both the longitude and the latitude, or neither"
+        )
+        return None, None
+    try:
+        lng, lat = float(lng), float(lat)
+    except (TypeError, ValueError):
+        errors["lng"] = gettext("The position is not a pair of numbers")
+        return None, None
+    if not (math.isfinite(lng) and -180 <= lng <= 180):
+        errors["lng"] = gettext("The longitude must be from -180 to 180")
+    if not (math.isfinite(lat) and -90 <= lat <= 90):
+        errors["lat"] = gettext("The latitude must be from -90 to 90")
+    return round(lng, 7), round(lat, 7)
+
+
 @transaction.atomic
 def record_visit(
     *,
@@ -436,9 +487,14 @@ def record_visit(
     kind: str = VisitKind.HOME,
     visited_at: datetime.datetime | None = None,
     notes: str = "",
+    lng: float | None = None,
+    lat: float | None = None,
+    case=None,
     idempotency_key: str | None = None,
 ) -> Visit:
-    """A home visit, phone call or meeting with a household (提户知人)."""
+    """A home visit, phone call or meeting with a household (提户知人): when, how, what was
+    said, where the visitor's phone was (if they gave it) and the case it was about (one the
+    actor may see)."""
     check_scope(actor, Visit(), "add", path=household.grid.path)
     visited_at = visited_at or timezone.now()
     if timezone.is_naive(visited_at):
@@ -448,6 +504,10 @@ def record_visit(
         errors["kind"] = gettext("Unknown kind of visit")
     if visited_at > timezone.now() + datetime.timedelta(minutes=5):
         errors["visited_at"] = gettext("The visit's time cannot be later than now")
+    notes = check_note(notes, errors, "notes")
+    lng, lat = check_position(lng, lat, errors)
+    if case is not None and not allowed(actor, type(case), "view", path=case.grid.path):
+        errors["case"] = gettext("That case is not one you can see")
     if errors:
         raise ValidationError(errors)
 
@@ -459,6 +519,9 @@ def record_visit(
             kind=kind,
             visited_at=visited_at,
             notes=notes,
+            lng=lng,
+            lat=lat,
+            case=case,
         )
         audit.record(
             actor=actor,

@@ -213,6 +213,14 @@ WANGGE_MAP_TILES_CRS = os.environ.get("WANGGE_MAP_TILES_CRS", "wgs84").strip().l
 # Notices and the outbox. Links in messages start with WANGGE_SITE_URL (the address residents
 # open, e.g. https://wangge.example.gov.cn); empty: the path alone.
 WANGGE_SITE_URL = os.environ.get("WANGGE_SITE_URL", "").strip().rstrip("/")
+# Residents following a case or a grid are sent a code first: good for this many minutes and
+# tries; at most (an hour, a day) codes per number, per device (a cookie) and per network
+# address (generous: a building behind one router).
+WANGGE_FOLLOW_CODE_MINUTES = 10
+WANGGE_FOLLOW_CODE_TRIES = 5
+WANGGE_FOLLOW_CODES_PER_NUMBER = (3, 10)
+WANGGE_FOLLOW_CODES_PER_DEVICE = (5, 20)
+WANGGE_FOLLOW_CODES_PER_ADDRESS = (30, 100)
 # WeCom group robots post here (an intranet proxy, or a fake server in tests); at most
 # WANGGE_WECOM_PER_WINDOW messages per robot in WANGGE_WECOM_WINDOW_SECONDS (WeCom: 20/min).
 WANGGE_WECOM_WEBHOOK_URL = os.environ.get(

@@ -487,6 +487,8 @@ def building_detail(request, pk: int):
     context = {
         "building": building,
         "crumbs": [*breadcrumbs(user, building.grid), building.grid],
+        "may_add_household": shown.households
+        and get_scope(user).allows("people.add_household", building.grid.path),
         "units": list(units.values()),
         "dwelling_count": len(dwellings),
         "household_count": sum(len(found) for found in households.values()),

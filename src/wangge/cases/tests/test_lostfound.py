@@ -335,8 +335,10 @@ def test_a_photo_of_the_find_comes_without_its_location(wanda_leader):
         photo=out,
     )
     photo = Photo.objects.get(case=item.case)
-    assert photo.taken_lat == pytest.approx(34.76) and photo.public is False
+    # The place stays for staff; the stored image (the one the notice shows) has none.
+    assert photo.taken_lat == pytest.approx(34.76) and photo.public is True
     assert dict(Image.open(photo.image.path).getexif()) == {}
+    assert list(lostfound.item_photos(item)) == [photo]
 
 
 def test_a_bad_photo_records_nothing(wanda_leader):
@@ -350,7 +352,7 @@ def test_a_bad_photo_records_nothing(wanda_leader):
             grid=Node.objects.get(code=WANDA_PLAZA),
             photo=io.BytesIO(b"%PDF-1.4"),
         )
-    assert "file" in refused.value.message_dict
+    assert "photos" in refused.value.message_dict
     assert (FoundItem.objects.count(), Case.objects.count()) == before
 
 

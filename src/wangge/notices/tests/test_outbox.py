@@ -16,6 +16,7 @@ from wangge.notices import outbox, services, wecom
 from wangge.notices.choices import Channel, DeliveryState, Outcome
 from wangge.notices.models import Delivery, DeliveryAttempt, NoticeKind, Robot
 from wangge.notices.tests.fakes import most_in_any_window
+from wangge.notices.tests.follows import confirmed_follow
 
 pytestmark = pytest.mark.django_db
 
@@ -253,7 +254,7 @@ def test_wecom_answers_are_judged():
 def test_the_sms_gateway_gets_number_words_and_a_client_message_id(
     fake_gateway, publish, grid, clock
 ):
-    followed = services.follow(actor=None, grid=grid, phone="13912345678")
+    followed = confirmed_follow(grid=grid, phone="13912345678")
     fake_gateway.plan("13912345678", "500")
     notice = publish()
     (delivery,) = Delivery.objects.filter(notice=notice, channel=Channel.SMS)
@@ -273,7 +274,7 @@ def test_the_sms_gateway_gets_number_words_and_a_client_message_id(
 
 
 def test_a_refused_number_is_given_up(fake_gateway, publish, grid, clock):
-    services.follow(actor=None, grid=grid, phone="13912345679")
+    confirmed_follow(grid=grid, phone="13912345679")
     fake_gateway.plan("13912345679", "sms_refused")
     notice = publish()
     drain(clock)
@@ -282,7 +283,7 @@ def test_a_refused_number_is_given_up(fake_gateway, publish, grid, clock):
 
 
 def test_the_log_only_provider_logs_no_number_and_no_words(publish, grid, clock, caplog):
-    services.follow(actor=None, grid=grid, phone="13912345670")
+    confirmed_follow(grid=grid, phone="13912345670")
     notice = publish(body="王阿姨家（3号楼2单元）明天上午停水。")
     with caplog.at_level(logging.DEBUG):
         drain(clock)

@@ -12,6 +12,7 @@ from wangge.demo.district import GUANLAN, LVDU, LVDU_GRID1
 from wangge.notices import outbox
 from wangge.notices.choices import Channel, DeliveryState, NoticeState
 from wangge.notices.models import Delivery, Follow, Notice, NoticeKind, Robot
+from wangge.notices.tests.follows import code_sent_to, follow_by_page
 from wangge.territory.models import Node
 
 pytestmark = pytest.mark.django_db
@@ -250,18 +251,29 @@ def test_residents_follow_a_grid_by_sms_and_stop(client, node):
     client.post(f"/r/{grid.code}/follow/", {"phone": "12345"})
     assert not Follow.objects.filter(grid=grid).exists()
     response = client.post(f"/r/{grid.code}/follow/", {"phone": "13800138000"})
-    assert response.status_code == 302 and response["Location"].endswith("#follow")
-    follow = Follow.objects.get(grid=grid, case=None, is_active=True)
-    assert follow.phone == "13800138000"
+    # First a code, on a page that asks for it; the follow waits meanwhile.
+    assert response.status_code == 302 and response["Location"].startswith("/follow/")
+    follow = Follow.objects.get(grid=grid, case=None)
+    assert follow.phone == "13800138000" and not follow.is_active
+    page = client.get(response["Location"])
+    assert page.status_code == 200 and "138****8000" in page.content.decode()
+    code = code_sent_to(follow)
+    wrong = client.post(response["Location"], {"code": "000000" if code != "000000" else "111111"})
+    assert wrong.status_code == 400 and "还可以试4次" in wrong.content.decode()
+    right = client.post(response["Location"], {"code": code})
+    assert right.status_code == 302 and right["Location"] == f"/r/{grid.code}/#follow"
+    follow.refresh_from_db()
+    assert follow.is_active and follow.confirmed_at is not None
     client.post(f"/r/{grid.code}/follow/", {"phone": "13800138000", "stop": "true"})
     follow.refresh_from_db()
     assert not follow.is_active
     assert client.post("/r/no-such-grid/follow/", {"phone": "13800138000"}).status_code == 404
+    assert client.get("/follow/not-a-token/").status_code == 404
 
 
 def test_followers_of_the_grid_get_its_next_notice_by_sms(client, as_user, node):
     grid = node(LVDU_GRID1)
-    client.post(f"/r/{grid.code}/follow/", {"phone": "13800138001"})
+    follow_by_page(client, f"/r/{grid.code}/follow/", "13800138001")
     as_user(COMMUNITY).post("/notices/new/", form(nodes=[grid.pk], to_wecom=""))
     notice = Notice.objects.get(title="明日停水")
     sms = Delivery.objects.filter(notice=notice, channel=Channel.SMS)

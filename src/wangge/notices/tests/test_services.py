@@ -17,6 +17,7 @@ from wangge.demo.district import GUANLAN, GUANLAN_GRID1, LVDU, LVDU_GRID1, LVDU_
 from wangge.notices import loop, outbox, services
 from wangge.notices.choices import Channel, DeliveryState, NoticeState
 from wangge.notices.models import Delivery, Follow, Notice, NoticeKind, NoticeTemplate, Robot
+from wangge.notices.tests.follows import code_sent_to, confirmed_follow
 from wangge.people.choices import PersonStatus
 from wangge.people.models import CareTag, Person
 
@@ -168,8 +169,8 @@ def test_a_template_gives_kind_and_words(user_named, node):
 def test_sms_goes_to_residents_with_a_phone_once_each_and_to_followers(user_named, node):
     lvdu = user_named("community_lvdu")
     grid = node(LVDU_GRID2)
-    follower = services.follow(actor=None, grid=grid, phone="13912345678")
-    by_mail = services.follow(actor=None, grid=grid, email="Resident@Example.cn")
+    follower = confirmed_follow(grid=grid, phone="13912345678")
+    by_mail = confirmed_follow(grid=grid, email="Resident@Example.cn")
     notice = write(lvdu, grid, to_sms=True, to_wecom=False)
     services.publish_notice(actor=lvdu, notice=notice)
     living = Person.objects.filter(
@@ -302,6 +303,8 @@ def test_following_twice_is_one_follow_and_unfollowing_stops_it(node):
     grid = node(LVDU_GRID1)
     first = services.follow(actor=None, grid=grid, phone="139 1234 5678")
     assert services.follow(actor=None, grid=grid, phone="13912345678") == first
+    assert services.find_follow(grid=grid, phone="13912345678") is None  # not confirmed yet
+    services.confirm_follow(actor=None, follow=first, code=code_sent_to(first))
     assert services.find_follow(grid=grid, phone="13912345678") == first
     with pytest.raises(ValidationError):
         services.follow(actor=None, grid=grid, phone="12345")
@@ -342,7 +345,7 @@ def test_a_follower_by_email_hears_too_and_old_changes_are_no_news(user_named, n
     lvdu = user_named("community_lvdu")
     resident = user_named("district")  # any reporter with access; the resident's page sends none
     case = _report(resident, node, reporter_phone="13800138001")
-    services.follow(actor=None, case=case, email="neighbour@example.cn")
+    confirmed_follow(case=case, email="neighbour@example.cn")
     cases.act(actor=lvdu, case=case, action="finish", note="已更换灯泡。")
     done = Delivery.objects.filter(case=case, channel=Channel.EMAIL)
     assert done.count() == 1

@@ -16,6 +16,7 @@ from wangge.demo.district import LVDU_GRID1
 from wangge.notices import outbox
 from wangge.notices.choices import Channel, DeliveryState, NoticeState
 from wangge.notices.models import Delivery, Notice, Robot
+from wangge.notices.tests.follows import follow_by_page
 from wangge.people.models import Person
 from wangge.territory.models import Node
 
@@ -92,7 +93,7 @@ def test_s4_the_lost_keys_notice_reaches_three_channels(as_user, user_named, cli
     key = "5c1f0e9a-7b2d-4c3e-9f80-1a2b3c4d5e6f"
     staff.post("/notices/robots/", {"grid": plaza.pk, "name": "万达广场商户群", "key": key})
     assert Robot.objects.filter(grid=plaza, key_hash__gt="").exists()
-    client.post(f"/r/{plaza.code}/follow/", {"phone": "13903710005"})
+    follow_by_page(client, f"/r/{plaza.code}/follow/", "13903710005")
 
     item = lostfound.record_found_item(
         actor=user_named("community_wanda"),
