@@ -12,7 +12,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('notices', '0002_seed_kinds_and_templates'),
+        ('notices', '0003_case_messages_carry_the_reply'),
     ]
 
     operations = [
