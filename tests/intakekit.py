@@ -65,5 +65,8 @@ def main(argv: list[str]) -> None:
 if __name__ == "__main__":
     import os
 
+    from tests import pinned
+
+    pinned.follow()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wangge.settings")
     main(sys.argv[1:])

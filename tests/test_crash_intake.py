@@ -31,6 +31,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import pinned
 from wangge.notices.tests import fakes
 from wangge.notices.tests.crashkit import Workers, own_database
 from wangge.notices.tests.fakes import FakeServer
@@ -48,7 +49,7 @@ CATEGORIES = ["SJ01", "SJ02", "SJ03", "BJ01", "MS02"]
 ROOT = Path(__file__).resolve().parent.parent
 WANGGE = Path(sys.prefix) / "bin" / "wangge"
 PYTHON = Path(sys.prefix) / "bin" / "python"
-GUNICORN = Path(sys.prefix) / "bin" / "gunicorn"
+GUNICORN = [sys.executable, "-m", "tests.pinned", "gunicorn"]  # on the tests' clock
 
 
 def kit(env: dict, command: str) -> dict:
@@ -184,6 +185,7 @@ def test_acknowledged_creates_exist_once_and_no_message_is_lost(tmp_path, monkey
             "WANGGE_DELIVERY_RETRY_SECONDS": "0.5",
             "WANGGE_DELIVERY_MAX_ATTEMPTS": "50",
             "WANGGE_LOG_LEVEL": "WARNING",
+            **pinned.variables(),  # every process on the tests' clock
         }
         subprocess.run(
             [str(WANGGE), "migrate", "--noinput", "-v0"], env=env, check=True, timeout=180
@@ -192,7 +194,7 @@ def test_acknowledged_creates_exist_once_and_no_message_is_lost(tmp_path, monkey
         server_log = (tmp_path / "gunicorn.log").open("ab")
         server = subprocess.Popen(
             [
-                str(GUNICORN),
+                *GUNICORN,
                 "wangge.wsgi:application",
                 f"--workers={SERVER_WORKERS}",
                 "--worker-class=sync",
@@ -200,6 +202,7 @@ def test_acknowledged_creates_exist_once_and_no_message_is_lost(tmp_path, monkey
                 "--graceful-timeout=5",
             ],
             env=env,
+            cwd=ROOT,
             stdout=server_log,
             stderr=server_log,
         )

@@ -19,6 +19,11 @@ import sys
 import uuid
 from pathlib import Path
 
+from tests import pinned
+
+# The repository, where ``python -m tests.pinned`` is found.
+ROOT = Path(__file__).resolve().parents[4]
+
 
 def _square(col: int) -> dict:
     west, south = 113.55 + col * 0.01, 34.72
@@ -138,8 +143,10 @@ class Workers:
         with self.log.open("a") as out:
             self.running.append(
                 subprocess.Popen(
-                    [str(Path(sys.prefix) / "bin" / "wangge"), "worker", "--sleep", "0.2"],
-                    env=self.env,
+                    # ``wangge worker`` on the tests' pinned clock (``tests/pinned.py``).
+                    [sys.executable, "-m", "tests.pinned", "worker", "--sleep", "0.2"],
+                    env={**self.env, **pinned.variables()},
+                    cwd=ROOT,
                     stdout=out,
                     stderr=subprocess.STDOUT,
                 )
@@ -175,5 +182,6 @@ def main(argv: list[str]) -> None:
 if __name__ == "__main__":
     import os
 
+    pinned.follow()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wangge.settings")
     main(sys.argv[1:])

@@ -21,8 +21,9 @@ import time
 from pathlib import Path
 
 import pytest
+from tests import pinned
 
-from wangge.notices.tests.crashkit import Workers, own_database
+from wangge.notices.tests.crashkit import ROOT, Workers, own_database
 from wangge.notices.tests.fakes import FakeServer, most_in_any_window
 
 pytestmark = pytest.mark.processes
@@ -40,6 +41,7 @@ def kit(env: dict, *args: str) -> str:
     done = subprocess.run(
         [str(PYTHON), "-m", "wangge.notices.tests.crashkit", *args],
         env=env,
+        cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=60,
@@ -66,6 +68,7 @@ def test_killed_workers_lose_nothing_and_every_repeat_is_explained(tmp_path):
             "WANGGE_DELIVERY_RETRY_SECONDS": "0.5",
             "WANGGE_DELIVERY_MAX_ATTEMPTS": "50",
             "WANGGE_LOG_LEVEL": "WARNING",
+            **pinned.variables(),  # the workers' clock in step with this one
         }
         subprocess.run(
             [str(WANGGE), "migrate", "--noinput", "-v0"], env=env, check=True, timeout=120
