@@ -2,12 +2,15 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from wangge.accounts.choices import Door
 from wangge.accounts.services import Throttled, sign_in
 
 
 class LoginForm(AuthenticationForm):
     """Django's sign-in form, checked through the throttled ``sign_in`` service."""
 
+    door = Door.PAGE
+    staff_only = False
     error_messages = {
         "invalid_login": _("Wrong user name or password."),
         "inactive": _("This account is disabled."),
@@ -20,7 +23,13 @@ class LoginForm(AuthenticationForm):
         if username is None or not password:
             return self.cleaned_data
         try:
-            self.user_cache = sign_in(self.request, username=username, password=password)
+            self.user_cache = sign_in(
+                self.request,
+                username=username,
+                password=password,
+                door=self.door,
+                staff_only=self.staff_only,
+            )
         except Throttled as exc:
             raise forms.ValidationError(
                 self.error_messages["throttled"],
@@ -31,3 +40,18 @@ class LoginForm(AuthenticationForm):
             raise self.get_invalid_login_error()
         self.confirm_login_allowed(self.user_cache)
         return self.cleaned_data
+
+
+class AdminLoginForm(LoginForm):
+    """The admin's sign-in (``/admin/login/``): the same throttled, recorded sign-in as the
+    pages and the API's token, for accounts that may use the admin."""
+
+    door = Door.ADMIN
+    staff_only = True
+    required_css_class = "required"
+    error_messages = {
+        **LoginForm.error_messages,
+        "invalid_login": _(
+            "Wrong user name or password, or this account may not use the administration."
+        ),
+    }

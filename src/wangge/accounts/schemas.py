@@ -1,12 +1,14 @@
-from ninja import Schema
+from ninja import Field, Schema
 
+from wangge.accounts.models import ApiToken
+from wangge.core import inputs
 from wangge.territory.schemas import NodeBrief
 
 
 class TokenIn(Schema):
-    username: str
-    password: str
-    name: str = ""
+    username: str = Field(max_length=150)
+    password: str = Field(max_length=4096)
+    name: str = inputs.field(ApiToken, "name", description="what the token is for, e.g. 手机")
 
 
 class TokenOut(Schema):
