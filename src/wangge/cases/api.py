@@ -233,7 +233,7 @@ def reveal_reporter(request, case_id: int, payload: RevealIn):
         target=case,
         node=case.grid,
         after={"field": "reporter_phone"},
-        reason=purpose[:500],
+        reason=purpose,  # at most ``inputs.PURPOSE`` characters (``RevealIn``)
     )
     return {"case_id": case.pk, "field": "reporter_phone", "value": case.reporter_phone}
 

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from wangge.core import audit, bulk, crypto
+from wangge.core import audit, bulk, crypto, inputs
 from wangge.core.errors import ValidationError
 from wangge.core.services import BulkResult, check_scope, idempotent
 from wangge.people import idnumber, phone
@@ -173,8 +173,12 @@ def create_household(
 ) -> Household:
     grid = _household_grid(grid, dwelling)
     check_scope(actor, Household(), "add", path=grid.path)
+    errors: dict = {}
     if residence_type not in ResidenceType.values:
-        raise ValidationError({"residence_type": gettext("Unknown kind of residence")})
+        errors["residence_type"] = gettext("Unknown kind of residence")
+    inputs.check_lengths(errors, Household, {"number": number, "note": note})
+    if errors:
+        raise ValidationError(errors)
 
     def create():
         household = Household.objects.create(
@@ -215,8 +219,12 @@ def update_household(*, actor, household: Household, reason: str = "", **changes
     allowed = {"dwelling", "residence_type", "note", "grid"}
     if unknown := set(changes) - allowed:
         raise ValidationError({key: gettext("This field cannot be changed") for key in unknown})
+    errors: dict = {}
     if "residence_type" in changes and changes["residence_type"] not in ResidenceType.values:
-        raise ValidationError({"residence_type": gettext("Unknown kind of residence")})
+        errors["residence_type"] = gettext("Unknown kind of residence")
+    inputs.check_lengths(errors, Household, {k: v for k, v in changes.items() if k == "note"})
+    if errors:
+        raise ValidationError(errors)
     for key, value in changes.items():
         setattr(household, key, value)
     household.grid = _household_grid(household.grid, household.dwelling)
@@ -275,6 +283,7 @@ def create_person(
     )
     if relation and relation not in Relation.values:
         errors["relation"] = gettext("Unknown relation to the head of the household")
+    inputs.check_lengths(errors, Person, {"note": note})
     tags = check_tags(care_tags, errors)
     if (
         data.get("id_number")
@@ -350,6 +359,7 @@ def update_person(*, actor, person: Person, reason: str = "", **changes) -> Pers
         errors["relation"] = gettext("Unknown relation to the head of the household")
     if "status" in changes and changes["status"] not in PersonStatus.values:
         errors["status"] = gettext("Unknown status")
+    inputs.check_lengths(errors, Person, {k: v for k, v in changes.items() if k == "note"})
     if identity.get("id_number") and "id_number" not in errors:
         clash = Person.objects.filter(id_number_hash=id_hash(identity["id_number"])).exclude(
             pk=person.pk
@@ -414,13 +424,17 @@ def reveal(*, actor, person: Person, field: str, purpose: str) -> str:
     purpose = (purpose or "").strip()
     if len(purpose) < 4:
         raise ValidationError({"purpose": gettext("Say why you look (at least 4 characters)")})
+    errors: dict = {}
+    inputs.check_length(errors, "purpose", purpose, inputs.PURPOSE)
+    if errors:
+        raise ValidationError(errors)
     audit.record(
         actor=actor,
         action="people.person.revealed",
         target=person,
         node=person.grid,
         after={"field": field},
-        reason=purpose[:500],
+        reason=purpose,
     )
     return getattr(person, field)
 
@@ -446,6 +460,7 @@ def record_visit(
     errors = {}
     if kind not in VisitKind.values:
         errors["kind"] = gettext("Unknown kind of visit")
+    inputs.check_lengths(errors, Visit, {"notes": notes})
     if visited_at > timezone.now() + datetime.timedelta(minutes=5):
         errors["visited_at"] = gettext("The visit's time cannot be later than now")
     if errors:
