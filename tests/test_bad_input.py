@@ -1035,3 +1035,17 @@ def test_claim_page_proof_over_long(as_user, api_as, grid1):
     assert response.status_code == 400
     assert "proof" in response.context["claim_form"].errors
     assert Claim.objects.count() == before
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/cases/duplicates?category=MD01&lng=113.55&lat=34.75&crs=epsg:3857",
+        "/api/v1/grids/locate?lng=113.55&lat=34.75&crs=epsg:3857",
+    ],
+)
+def test_an_unknown_coordinate_system_in_a_query_is_named(api_as, path):
+    response = api_as("community_lvdu").get(path)
+    assert_problem(response, "crs")
+    assert response.status_code == 400
+    assert "epsg:3857" in response.json()["errors"][0]["message"]

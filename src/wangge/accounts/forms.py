@@ -1,9 +1,12 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
 from wangge.accounts.choices import Door
 from wangge.accounts.services import Throttled, sign_in
+
+PASSWORD_MAX = 4096
 
 
 class LoginForm(AuthenticationForm):
@@ -16,6 +19,14 @@ class LoginForm(AuthenticationForm):
         "inactive": _("This account is disabled."),
         "throttled": _("Too many failed attempts. Try again in %(minutes)s minutes."),
     }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A password has a limit too (as the API's token takes it): hashing megabytes of one
+        # would keep the server busy for nothing.
+        password = self.fields["password"]
+        password.max_length = PASSWORD_MAX
+        password.validators.append(MaxLengthValidator(PASSWORD_MAX))
 
     def clean(self):
         username = self.cleaned_data.get("username")

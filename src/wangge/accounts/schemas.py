@@ -1,5 +1,6 @@
 from ninja import Field, Schema
 
+from wangge.accounts.forms import PASSWORD_MAX
 from wangge.accounts.models import ApiToken
 from wangge.core import inputs
 from wangge.territory.schemas import NodeBrief
@@ -7,7 +8,7 @@ from wangge.territory.schemas import NodeBrief
 
 class TokenIn(Schema):
     username: str = Field(max_length=150)
-    password: str = Field(max_length=4096)
+    password: str = Field(max_length=PASSWORD_MAX)
     name: str = inputs.field(ApiToken, "name", description="what the token is for, e.g. 手机")
 
 

@@ -40,6 +40,7 @@ from wangge.core import audit
 from wangge.core.api import Page, Presented, apply_filters, problem
 from wangge.core.filters import query_schema
 from wangge.core.scope import get_scope
+from wangge.territory.choices import CRS
 from wangge.territory.models import Building, Node
 
 router = Router(tags=["cases"])
@@ -138,7 +139,7 @@ def find_duplicates(
     text: str = "",
     lng: float | None = None,
     lat: float | None = None,
-    crs: str = "wgs84",
+    crs: CRS = CRS.WGS84,
     grid: int | None = None,
 ):
     """Open cases that may be the same problem: offered while a case is being entered."""

@@ -102,7 +102,9 @@ def install_error_handlers(api) -> None:
                 str(cause),
                 errors=[{"field": "Content-Type", "message": str(cause)}],
             )
-        if cause is not None and exc.status_code == 400:
+        if isinstance(cause, RequestDataTooBig):
+            return too_big(request, cause)
+        if isinstance(cause, ValueError) and str(exc).startswith("Cannot parse request body"):
             # ninja's "Cannot parse request body": the JSON itself is broken.
             detail = gettext("The body is not valid JSON")
             return problem(

@@ -172,3 +172,18 @@ def test_only_the_sign_in_service_checks_passwords():
                 ):
                     callers.add(str(path.relative_to(root)))
     assert callers == {"accounts/services.py"}, callers
+
+
+def test_a_password_of_megabytes_is_refused_before_it_is_hashed():
+    long = "p" * 5000
+    response = Client().post("/accounts/login/", {"username": "district", "password": long})
+    assert response.status_code == 200
+    assert "4096" in " ".join(response.context["form"].errors["password"])
+    response = Client().post(
+        "/api/v1/auth/token",
+        {"username": "district", "password": long},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert [e["field"] for e in response.json()["errors"]] == ["password"]
+    assert not attempts("district").exists()
