@@ -15,6 +15,7 @@ PUBLIC = {
     "/t/nosuch99/": ["没有找到", "查询码"],
     "/r/999999999999999/": ["网格", "重新扫描", "二维码", "网格员"],
     "/n/99999999/": ["通知", "二维码", "网格员"],
+    "/n/99999999/files/1/": ["通知", "二维码"],
     "/found/NOSUCHCODE/": ["招领", "二维码"],
 }
 TECHNICAL = ["Page not found", "URLconf", "Using the URLconf", "Raised by", "Django"]
