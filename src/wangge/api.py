@@ -7,7 +7,7 @@ from wangge.accounts.api import router as accounts_router
 from wangge.cases.api import router as cases_router
 from wangge.cases.lostfound_api import router as lostfound_router
 from wangge.cases.photos_api import router as photos_router
-from wangge.core.api import AUTH, document_problems, install_error_handlers
+from wangge.core.api import AUTH, JSONOnlyParser, document_problems, install_error_handlers
 from wangge.core.api import router as core_router
 from wangge.notices.api import router as notices_router
 from wangge.people.api import router as people_router
@@ -26,6 +26,19 @@ class WanggeAPI(NinjaAPI):
     def get_openapi_schema(self, **kwargs):
         return document_problems(super().get_openapi_schema(**kwargs))
 
+    def validation_error_from_error_contexts(self, error_contexts):
+        """ninja drops the value each error is about; the messages need it (how long the
+        text was, which value is unknown), so it is kept aside as ``given`` (never sent)."""
+        exc = super().validation_error_from_error_contexts(error_contexts)
+        given = [
+            error.get("input")
+            for context in error_contexts
+            for error in context.pydantic_validation_error.errors(include_url=False)
+        ]
+        for error, value in zip(exc.errors, given, strict=False):
+            error["given"] = value
+        return exc
+
 
 api = WanggeAPI(
     title="Wangge API",
@@ -37,6 +50,7 @@ api = WanggeAPI(
     ),
     auth=AUTH,
     renderer=ChineseJSONRenderer(),
+    parser=JSONOnlyParser(),
     urls_namespace="api",
     docs_url=None,  # the interactive docs load scripts from a CDN; the schema is enough
     openapi_url="/openapi.json",

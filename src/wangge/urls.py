@@ -4,6 +4,8 @@ from django.urls import include, path
 from wangge.api import api
 from wangge.core import views as core_views
 
+handler404 = "wangge.core.notfound.page_not_found"
+
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("api/v1/", api.urls),

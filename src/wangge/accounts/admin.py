@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
+from wangge.accounts.forms import AdminLoginForm
 from wangge.accounts.models import ApiToken, Membership, User
 from wangge.core.admin import AuditedAdmin, ScopedAdminMixin
 
@@ -47,3 +48,8 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # tokens are issued through the API, shown once
+
+
+# The admin's login is the one sign-in door too: throttled and recorded like the pages' and
+# the API's (``services.sign_in``), never Django's own unthrottled form.
+admin.site.login_form = AdminLoginForm

@@ -6,6 +6,7 @@ from ninja.errors import HttpError
 from ninja.pagination import paginate
 
 from wangge.accounts import services
+from wangge.accounts.choices import Door
 from wangge.accounts.filters import MembershipFilter
 from wangge.accounts.models import Membership
 from wangge.accounts.schemas import MembershipOut, MeOut, TokenIn, TokenOut
@@ -19,7 +20,9 @@ router = Router(tags=["accounts"])
 def create_token(request, payload: TokenIn):
     """Exchange a user name and password for a bearer token (shown once)."""
     try:
-        user = services.sign_in(request, username=payload.username, password=payload.password)
+        user = services.sign_in(
+            request, username=payload.username, password=payload.password, door=Door.API
+        )
     except services.Throttled as exc:
         response = problem(
             429, "Too Many Requests", gettext("Too many failed sign-ins: try again later")

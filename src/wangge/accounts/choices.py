@@ -15,3 +15,11 @@ class Role(models.TextChoices):
     POLICE = "police", _("Community police officer")
     PROPERTY = "property", _("Property management")
     VOLUNTEER = "volunteer", _("Volunteer")
+
+
+class Door(models.TextChoices):
+    """Where a sign-in came in: every door goes through the same throttled ``sign_in``."""
+
+    PAGE = "page", _("Sign-in page")
+    API = "api", _("API token")
+    ADMIN = "admin", _("Administration")

@@ -4,7 +4,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from wangge.accounts.choices import Role
+from wangge.accounts.choices import Door, Role
 from wangge.core.scope import ScopedQuerySet
 
 
@@ -90,6 +90,7 @@ class LoginAttempt(models.Model):
     username = models.CharField(max_length=150, db_index=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
     succeeded = models.BooleanField(default=False)
+    door = models.CharField(_("door"), max_length=8, choices=Door.choices, default=Door.PAGE)
     at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:

@@ -1,12 +1,15 @@
-from ninja import Schema
+from ninja import Field, Schema
 
+from wangge.accounts.forms import PASSWORD_MAX
+from wangge.accounts.models import ApiToken
+from wangge.core import inputs
 from wangge.territory.schemas import NodeBrief
 
 
 class TokenIn(Schema):
-    username: str
-    password: str
-    name: str = ""
+    username: str = Field(max_length=150)
+    password: str = Field(max_length=PASSWORD_MAX)
+    name: str = inputs.field(ApiToken, "name", description="what the token is for, e.g. 手机")
 
 
 class TokenOut(Schema):

@@ -11,9 +11,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from wangge.accounts.choices import Role
+from wangge.accounts.choices import Door, Role
 from wangge.accounts.models import ApiToken, LoginAttempt, Membership, User
-from wangge.core import audit
+from wangge.core import audit, inputs
 from wangge.core.errors import ValidationError
 from wangge.core.scope import forget_scope
 from wangge.core.services import check_scope
@@ -43,7 +43,7 @@ def _check_throttle(username: str, ip: str | None) -> None:
     window = datetime.timedelta(seconds=settings.WANGGE_LOGIN_WINDOW_SECONDS)
     since = timezone.now() - window
     failures = LoginAttempt.objects.filter(at__gte=since, succeeded=False)
-    by_user = failures.filter(username=username.lower())
+    by_user = failures.filter(username=username.lower()[:150])
     limits = [(by_user, settings.WANGGE_LOGIN_MAX_FAILURES_PER_USER)]
     if ip:
         limits.append((failures.filter(ip=ip), settings.WANGGE_LOGIN_MAX_FAILURES_PER_IP))
@@ -54,28 +54,45 @@ def _check_throttle(username: str, ip: str | None) -> None:
             raise Throttled(max(retry, 1))
 
 
-def sign_in(request, *, username: str, password: str) -> User | None:
-    """Check a password, refusing when too many recent attempts failed.
+def sign_in(
+    request, *, username: str, password: str, door: str = Door.PAGE, staff_only: bool = False
+) -> User | None:
+    """Check a password, refusing when too many recent attempts failed. The one way in: the
+    sign-in page, the API's token and the admin's login all come here (``door`` says which),
+    so they count the same failures and lock the same account.
 
-    Returns the user, or ``None`` for a wrong name or password; raises ``Throttled``.
+    Returns the user, or ``None`` for a wrong name or password (or, with ``staff_only``, an
+    account that may not use the admin); raises ``Throttled``.
     """
     username = (username or "").strip()
     ip = client_ip(request)
     _check_throttle(username, ip)
     user = authenticate(request, username=username, password=password)
-    LoginAttempt.objects.create(username=username.lower()[:150], ip=ip, succeeded=bool(user))
+    if user is not None and staff_only and not user.is_staff:
+        user = None
+    # The name as typed is kept for the record (a name longer than any account's is cut to
+    # the column: no account has it, so nothing is lost).
+    LoginAttempt.objects.create(
+        username=username.lower()[:150], ip=ip, succeeded=bool(user), door=door
+    )
     if user is not None:
-        audit.record(actor=user, action="accounts.user.signed_in", target=user)
+        audit.record(
+            actor=user, action="accounts.user.signed_in", target=user, after={"door": door}
+        )
     return user
 
 
 @transaction.atomic
 def issue_token(*, user: User, name: str = "") -> tuple[str, ApiToken]:
     """A new bearer token for ``user``; the key is returned once and stored only hashed."""
+    errors: dict = {}
+    inputs.check_lengths(errors, ApiToken, {"name": name})
+    if errors:
+        raise ValidationError(errors)
     key = secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         user=user,
-        name=name[:64],
+        name=name,
         key_hash=ApiToken.hash_key(key),
         prefix=key[:8],
         expires_at=timezone.now() + datetime.timedelta(days=settings.WANGGE_TOKEN_TTL_DAYS),

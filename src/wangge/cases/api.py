@@ -47,6 +47,7 @@ from wangge.core.filters import (
     query_schema,
 )
 from wangge.core.scope import get_scope
+from wangge.territory.choices import CRS
 from wangge.territory.models import Building, Node
 
 router = Router(tags=["cases"])
@@ -145,7 +146,7 @@ def find_duplicates(
     text: str = "",
     lng: float | None = None,
     lat: float | None = None,
-    crs: str = "wgs84",
+    crs: CRS = CRS.WGS84,
     grid: int | None = None,
 ):
     """Open cases that may be the same problem: offered while a case is being entered."""
@@ -241,7 +242,7 @@ def reveal_reporter(request, case_id: int, payload: RevealIn):
         target=case,
         node=case.grid,
         after={"field": "reporter_phone"},
-        reason=purpose[:500],
+        reason=purpose,  # at most ``inputs.PURPOSE`` characters (``RevealIn``)
     )
     return {"case_id": case.pk, "field": "reporter_phone", "value": case.reporter_phone}
 

@@ -69,6 +69,9 @@ class Stage(models.TextChoices):
     HANDLE = "handle", _("Handling")
     VERIFY = "verify", _("Verification")
     CALLBACK = "callback", _("Callback")
+    # Not a stage a case stands in: the most time extensions (延期) may add to a case, all
+    # together; looked up like a stage's limit (the category's, an ancestor's, the tree's).
+    EXTENSION = "extension", _("Extensions, at most")
 
 
 class LimitUnit(models.TextChoices):

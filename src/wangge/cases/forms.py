@@ -5,6 +5,8 @@ from django.utils.translation import gettext_lazy as _
 
 from wangge.cases.choices import Channel, Rating
 from wangge.cases.models import Category
+from wangge.core import inputs
+from wangge.core.forms import LongText
 from wangge.core.formspec import form_field, questions
 from wangge.territory.choices import CRS
 from wangge.territory.models import Node
@@ -88,8 +90,8 @@ class ResidentReportForm(CategoryQuestionsMixin, forms.Form):
     )
     description = forms.CharField(
         label=_("What happened, and where exactly?"),
-        widget=forms.Textarea(attrs={"rows": 5}),
-        max_length=2000,
+        widget=LongText(attrs={"rows": 5}),
+        max_length=inputs.DESCRIPTION,
     )
     address = forms.CharField(
         label=_("Place (building, unit, landmark)"), required=False, max_length=200
@@ -131,7 +133,7 @@ class RatingForm(forms.Form):
         label=_("Anything to add?"),
         required=False,
         max_length=500,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=LongText(attrs={"rows": 3}),
     )
 
 
@@ -160,8 +162,8 @@ class StaffCaseForm(CategoryQuestionsMixin, forms.Form):
     description = forms.CharField(
         label=_("What is the problem?"),
         help_text=_("For a group-chat message, paste it here and put its sender as the reporter."),
-        widget=forms.Textarea(attrs={"rows": 5}),
-        max_length=2000,
+        widget=LongText(attrs={"rows": 5}),
+        max_length=inputs.DESCRIPTION,
     )
     grid = forms.ModelChoiceField(
         label=_("Grid"),

@@ -19,12 +19,13 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext, gettext_noop
 
 from wangge.accounts.choices import Role
-from wangge.cases import photos as pictures, public_text
+from wangge.cases import photos as pictures
+from wangge.cases import public_text
 from wangge.cases import services as cases
 from wangge.cases.choices import Channel, Kind, State
 from wangge.cases.machine import Refused
 from wangge.cases.models import Case, CaseEvent, Category, Claim, FoundItem, Photo
-from wangge.core import audit
+from wangge.core import audit, inputs
 from wangge.core.errors import ValidationError
 from wangge.core.scope import get_scope
 from wangge.core.services import check_scope, idempotent
@@ -73,8 +74,9 @@ def _text(value, field: str, limit: int, errors: dict, *, required: str = "") ->
     value = str(value or "").strip()
     if required and not value:
         errors[field] = required
-    elif len(value) > limit:
-        errors[field] = gettext("May have at most %(n)s characters") % {"n": limit}
+    else:
+        inputs.check_length(errors, field, value, limit)
+        inputs.no_nul(errors, {field: value})
     return value
 
 
@@ -180,11 +182,7 @@ def record_found_item(
     finder_name = _text(finder_name, "finder_name", 64, errors)
     finder_phone = _phone(finder_phone, "finder_phone", errors)
     contact_phone = _phone(contact_phone, "contact_phone", errors)
-    place = str(kept_at or "").strip()
-    if len(place) > 200:
-        errors["kept_at"] = gettext("The place to claim it may have at most %(n)s characters") % {
-            "n": 200
-        }
+    place = _text(kept_at, "kept_at", 200, errors)
     if found_at is None:
         errors["found_at"] = gettext("Say when it was found")
     else:
@@ -407,7 +405,7 @@ def claim_item(
         claimant_phone, "claimant_phone", errors, required=gettext("Give the claimant's phone")
     )
     claimant_address = _text(claimant_address, "claimant_address", 200, errors)
-    proof = _text(proof, "proof", 2000, errors)
+    proof = _text(proof, "proof", inputs.NOTE, errors)
     if errors:
         raise ValidationError(errors)
     claim = Claim.objects.create(
@@ -447,7 +445,10 @@ def check_claim(*, actor, claim: Claim, verified: bool, note: str = "") -> Claim
     """Whether the claimant showed the item is theirs (``note``: how; required when not)."""
     claim, item = _locked_claim(claim.pk)
     check_scope(actor, claim, "change", path=item.grid.path)
-    note = str(note or "").strip()
+    errors: dict[str, str] = {}
+    note = _text(note, "note", inputs.NOTE, errors)
+    if errors:
+        raise ValidationError(errors)
     if verified is None:
         raise ValidationError({"verified": gettext("Say whether the check was passed")})
     if claim.state != ClaimState.PENDING:
@@ -487,7 +488,12 @@ def hand_over(*, actor, claim: Claim, note: str = "") -> Claim:
     closed (solved on the spot) if it is still open."""
     claim, item = _locked_claim(claim.pk)
     check_scope(actor, claim, "change", path=item.grid.path)
-    note = str(note or "").strip()
+    errors: dict[str, str] = {}
+    # The claim keeps the check's note and this one together, within the note's limit.
+    room = inputs.NOTE - (len(claim.note) + 1 if claim.note else 0)
+    note = _text(note, "note", max(room, 0), errors)
+    if errors:
+        raise ValidationError(errors)
     if item.state != ItemState.HELD:
         raise ValidationError({"item": _not_held(item)})
     if claim.state != ClaimState.VERIFIED:

@@ -12,6 +12,7 @@ from ninja.pagination import paginate
 from wangge.cases import lostfound
 from wangge.cases.lostfound_filters import FoundItemFilter
 from wangge.cases.models import Claim, FoundItem
+from wangge.core import inputs
 from wangge.core.api import Page, apply_filters
 from wangge.core.crypto import mask_phone
 from wangge.core.filters import query_schema
@@ -23,32 +24,36 @@ FoundItemQuery = query_schema(FoundItemFilter, "FoundItemQuery")
 
 
 class FoundItemIn(Schema):
-    what: str = Field(description="what was found, e.g. 钥匙两串")
-    where: str = Field(description="where it was found")
+    what: str = inputs.field(FoundItem, "what", ..., description="what was found, e.g. 钥匙两串")
+    where: str = inputs.field(FoundItem, "where", ..., description="where it was found")
     found_at: datetime.datetime
     grid_id: int | None = Field(None, description="the grid; or give lng/lat")
     lng: float | None = None
     lat: float | None = None
-    finder_name: str = ""
-    finder_phone: str = Field("", description="kept encrypted, never shown in full")
-    kept_at: str = Field("", description="where the owner can claim it")
-    contact_phone: str = Field("", description="the office's phone for the notice")
+    finder_name: str = inputs.field(FoundItem, "finder_name")
+    finder_phone: str = Field("", max_length=32, description="kept encrypted, never shown in full")
+    kept_at: str = inputs.field(FoundItem, "kept_at", description="where the owner can claim it")
+    contact_phone: str = inputs.field(
+        FoundItem, "contact_phone", description="the office's phone for the notice"
+    )
 
 
 class ClaimIn(Schema):
-    claimant_name: str
-    claimant_phone: str
-    claimant_address: str = ""
-    proof: str = Field("", description="how they showed it is theirs")
+    claimant_name: str = inputs.field(Claim, "claimant_name", ...)
+    claimant_phone: str = Field(max_length=32)
+    claimant_address: str = inputs.field(Claim, "claimant_address")
+    proof: str = inputs.field(Claim, "proof", description="how they showed it is theirs")
 
 
 class CheckIn(Schema):
     verified: bool
-    note: str = Field("", description="how it was checked; required when not verified")
+    note: str = inputs.field(
+        Claim, "note", description="how it was checked; required when not verified"
+    )
 
 
 class HandOverIn(Schema):
-    note: str = ""
+    note: str = inputs.field(Claim, "note")
 
 
 class ClaimOut(Schema):

@@ -5,6 +5,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from wangge.core.forms import LongText
 from wangge.territory.choices import COMMUNITY_KINDS, GRID_KINDS, NodeKind
 from wangge.territory.models import Node
 
@@ -220,7 +221,7 @@ class ClaimForm(forms.Form):
         label=_("What proves it is theirs"),
         max_length=2000,
         required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=LongText(attrs={"rows": 3}),
     )
 
     def add_service_errors(self, exc) -> None:

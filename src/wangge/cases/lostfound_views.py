@@ -357,7 +357,10 @@ def found_claim(request, pk: int):
     """Someone says the item is theirs: recorded for checking."""
     item = _item_for(request, pk)
     form = ClaimForm(request.POST)
-    form.is_valid()  # only shapes the input; the service judges it
+    if not form.is_valid():
+        # Only text over its limit fails here (the service judges the rest): said on the
+        # field, never dropped and the claim taken without it.
+        return _detail(request, item, claim_form=form, status=400)
     data = form.cleaned_data
     try:
         lostfound.claim_item(

@@ -16,6 +16,7 @@ from wangge.cases.choices import (
     TargetKind,
     TaskState,
 )
+from wangge.core import inputs
 from wangge.core.crypto import mask_phone
 from wangge.core.fields import EncryptedCharField
 from wangge.core.scope import ScopedQuerySet, get_scope, permission_name, subtree_q
@@ -31,7 +32,7 @@ class CategoryTree(models.Model):
 
     version = models.CharField(_("version"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=100)
-    source = models.TextField(_("source"), blank=True)
+    source = models.TextField(_("source"), blank=True, max_length=inputs.DESCRIPTION)
     is_current = models.BooleanField(_("current"), default=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
@@ -53,7 +54,7 @@ class Category(models.Model):
     )
     code = models.CharField(_("code"), max_length=32)
     name = models.CharField(_("name"), max_length=64)
-    description = models.TextField(_("description"), blank=True)
+    description = models.TextField(_("description"), blank=True, max_length=inputs.DESCRIPTION)
     default_kind = models.CharField(
         _("default kind"), max_length=16, choices=Kind.choices, default=Kind.PROMISED
     )
@@ -141,7 +142,7 @@ class Agency(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
     kind = models.CharField(_("kind"), max_length=32, blank=True)
     phone = models.CharField(_("phone"), max_length=32, blank=True)
-    note = models.TextField(_("note"), blank=True)
+    note = models.TextField(_("note"), blank=True, max_length=inputs.NOTE)
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -275,7 +276,7 @@ class Case(models.Model):
     number = models.CharField(_("case number"), max_length=20, unique=True, editable=False)
     tracking_code = models.CharField(_("tracking code"), max_length=12, unique=True, editable=False)
     title = models.CharField(_("title"), max_length=100)
-    description = models.TextField(_("description"), blank=True)
+    description = models.TextField(_("description"), blank=True, max_length=inputs.DESCRIPTION)
     category = models.ForeignKey(
         Category, verbose_name=_("category"), on_delete=models.PROTECT, related_name="cases"
     )
@@ -382,7 +383,7 @@ class Case(models.Model):
     reopen_count = models.PositiveSmallIntegerField(_("reopened"), default=0)
     rework_count = models.PositiveSmallIntegerField(_("reworked"), default=0)
     rating = models.CharField(_("rating"), max_length=16, choices=Rating.choices, blank=True)
-    rating_comment = models.TextField(_("resident's words"), blank=True)
+    rating_comment = models.TextField(_("resident's words"), blank=True, max_length=inputs.NOTE)
     rated_at = models.DateTimeField(_("rated at"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -445,8 +446,8 @@ class Task(models.Model):
     state = models.CharField(
         _("state"), max_length=16, choices=TaskState.choices, default=TaskState.DISPATCHED
     )
-    instructions = models.TextField(_("instructions"), blank=True)
-    result = models.TextField(_("result"), blank=True)
+    instructions = models.TextField(_("instructions"), blank=True, max_length=inputs.NOTE)
+    result = models.TextField(_("result"), blank=True, max_length=inputs.NOTE)
     due_at = models.DateTimeField(_("due"), null=True, blank=True)
     created_at = models.DateTimeField(_("dispatched at"), auto_now_add=True)
     signed_at = models.DateTimeField(_("signed at"), null=True, blank=True)
@@ -490,7 +491,10 @@ class CaseEvent(models.Model):
     actor_name = models.CharField(_("who"), max_length=150, blank=True)
     at = models.DateTimeField(_("time"))
     note = models.TextField(
-        _("internal note"), blank=True, help_text=_("For staff only, never shown to residents.")
+        _("internal note"),
+        blank=True,
+        max_length=inputs.NOTE,
+        help_text=_("For staff only, never shown to residents."),
     )
     reply = models.CharField(
         _("reply to the resident"),
@@ -560,7 +564,7 @@ class Extension(models.Model):
     requested_by = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")
     amount = models.DecimalField(_("extra time"), max_digits=6, decimal_places=2)
     unit = models.CharField(_("unit"), max_length=16, choices=LimitUnit.choices)
-    reason = models.TextField(_("reason"))
+    reason = models.TextField(_("reason"), max_length=inputs.NOTE)
     state = models.CharField(
         _("state"), max_length=16, choices=ExtensionState.choices, default=ExtensionState.PENDING
     )
@@ -568,7 +572,10 @@ class Extension(models.Model):
         USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     decided_at = models.DateTimeField(null=True, blank=True)
-    decision_note = models.TextField(_("decision"), blank=True)
+    decision_note = models.TextField(_("decision"), blank=True, max_length=inputs.NOTE)
+    # The promised time this extension moved, once approved: the first approved one's is the
+    # promise the category's extension rule counts from.
+    due_before = models.DateTimeField(_("due before the extension"), null=True, blank=True)
     created_at = models.DateTimeField(_("requested at"), auto_now_add=True)
 
     objects = ScopedQuerySet.as_manager()
@@ -775,7 +782,7 @@ class Claim(models.Model):
     claimant_name = models.CharField(_("claimant"), max_length=64)
     claimant_phone = EncryptedCharField(_("claimant's phone"), mask=mask_phone)
     claimant_address = models.CharField(_("claimant's address"), max_length=200, blank=True)
-    proof = models.TextField(_("how they showed it is theirs"), blank=True)
+    proof = models.TextField(_("how they showed it is theirs"), blank=True, max_length=inputs.NOTE)
     state = models.CharField(
         _("state"), max_length=16, choices=ClaimState.choices, default=ClaimState.PENDING
     )
@@ -786,7 +793,7 @@ class Claim(models.Model):
     handed_over_by = models.ForeignKey(
         USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    note = models.TextField(_("note"), blank=True)
+    note = models.TextField(_("note"), blank=True, max_length=inputs.NOTE)
     created_at = models.DateTimeField(_("claimed at"), auto_now_add=True)
 
     objects = ScopedQuerySet.as_manager()

@@ -4,6 +4,10 @@ from typing import Any
 
 from ninja import Field, Schema
 
+from wangge.cases.choices import Channel, Kind, LimitUnit, Rating
+from wangge.cases.models import Case, CaseEvent
+from wangge.core import inputs
+from wangge.territory.choices import CRS
 from wangge.territory.schemas import NodeBrief
 
 
@@ -39,20 +43,24 @@ class CategoryDetail(CategoryOut):
     limits: list[LimitOut]
 
 
+def _one_of(choices) -> str:
+    return "one of: " + ", ".join(choices.values)
+
+
 class CaseIn(Schema):
-    category: str = Field(description="category code (or id)")
-    description: str = ""
-    title: str = ""
-    kind: str = ""
-    channel: str = "phone"
+    category: str = Field(max_length=32, description="category code (or id)")
+    description: str = inputs.field(Case, "description")
+    title: str = inputs.field(Case, "title", description="made from the description if empty")
+    kind: str = Field("", description=f"{_one_of(Kind)}; empty: the category's default")
+    channel: str = Field("phone", description=_one_of(Channel))
     grid: int | None = None
     lng: float | None = None
     lat: float | None = None
-    crs: str = "wgs84"
-    address: str = ""
+    crs: str = Field("wgs84", description=f"the coordinates' system, {_one_of(CRS)}")
+    address: str = inputs.field(Case, "address")
     building: int | None = None
-    reporter_name: str = ""
-    reporter_phone: str = ""
+    reporter_name: str = inputs.field(Case, "reporter_name")
+    reporter_phone: str = Field("", max_length=32)
     attributes: dict[str, Any] = {}
     public: bool = False
     reply: str = Field(
@@ -63,25 +71,30 @@ class CaseIn(Schema):
 
 
 class ActionIn(Schema):
-    note: str = Field("", description="internal note, for staff only")
-    reply: str = Field(
-        "",
+    note: str = inputs.field(CaseEvent, "note", description="internal note, for staff only")
+    reply: str = inputs.field(
+        CaseEvent,
+        "reply",
         description="words written for the resident: the step is then shown on the tracking"
         " page, in Open311 and in messages; at most 500 characters",
     )
     assignees: list[int] = []
     team: int | None = None
     agency: int | None = None
-    rating: str = ""
+    rating: str = Field("", description=f"{_one_of(Rating)} (close, rate)")
     target: int | None = Field(None, description="case id (merge)")
-    category: str | None = Field(None, description="category code or id (recategorize)")
-    kind: str = ""
-    amount: Decimal | None = None
-    unit: str = "working_days"
+    category: str | None = Field(
+        None, max_length=32, description="category code or id (recategorize)"
+    )
+    kind: str = Field("", description=f"{_one_of(Kind)} (recategorize)")
+    amount: Decimal | None = Field(None, description="time to add (request_extension)")
+    unit: str = Field("working_days", description=f"{_one_of(LimitUnit)} (request_extension)")
     extension: int | None = None
     approve: bool | None = None
-    project_ref: str = ""
-    parked_until: datetime.date | None = None
+    project_ref: str = inputs.field(Case, "project_ref")
+    parked_until: datetime.date | None = Field(
+        None, description="park: when to look at it again (today or later)"
+    )
 
 
 class UserBrief(Schema):
@@ -226,7 +239,7 @@ class MetricsRow(Schema):
 
 
 class RevealIn(Schema):
-    purpose: str
+    purpose: str = Field(max_length=inputs.PURPOSE)
 
 
 class RevealOut(Schema):

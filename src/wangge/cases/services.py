@@ -32,7 +32,7 @@ from wangge.cases.limits import limit_for
 from wangge.cases.machine import Refused
 from wangge.cases.models import Agency, Case, CaseEvent, Category, Extension, Follower, Task, Team
 from wangge.cases.routing import route
-from wangge.core import audit, crypto, memo
+from wangge.core import audit, crypto, inputs, memo
 from wangge.core.errors import ValidationError
 from wangge.core.formspec import clean_answers
 from wangge.core.models import Notification
@@ -46,7 +46,7 @@ from wangge.territory.models import Node
 
 __all__ = ["Refused"]
 
-MAX_DESCRIPTION = 4000
+MAX_DESCRIPTION = inputs.DESCRIPTION
 TRACKING_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read over the phone
 FIELD_CHANNELS = {Channel.PATROL, Channel.HOME_VISIT}
 
@@ -253,36 +253,27 @@ def report(
     if earlier is not None:
         return earlier
     errors = {}
-    if channel not in Channel.values:
-        errors["channel"] = gettext("Unknown channel")
+    inputs.check_choice(errors, "channel", channel, Channel)
+    inputs.check_choice(errors, "crs", crs, CRS)
     if not category.is_active:
         errors["category"] = gettext("This category is no longer in use")
     description = (description or "").strip()
+    title = (title or "").strip()
     if not description and not title:
         errors["description"] = gettext("Describe the problem")
-    if len(description) > MAX_DESCRIPTION:
-        errors["description"] = gettext("The description may have at most %(n)s characters") % {
-            "n": MAX_DESCRIPTION
-        }
     kind = kind or category.default_kind
-    if kind not in Kind.values:
-        errors["kind"] = gettext("Unknown kind of case")
-    # The columns' limits, checked here: the API hands in what it is sent, and PostgreSQL
-    # refuses a longer value or a NUL with an error, not a message.
-    for field, value, limit in (
-        ("address", address, Case._meta.get_field("address").max_length),
-        ("reporter_name", reporter_name, Case._meta.get_field("reporter_name").max_length),
-    ):
-        if len(value or "") > limit:
-            errors[field] = gettext("at most %(n)s characters") % {"n": limit}
-    for field, value in (
-        ("title", title),
-        ("description", description),
-        ("address", address),
-        ("reporter_name", reporter_name),
-    ):
-        if "\x00" in (value or ""):
-            errors[field] = gettext("Null characters are not allowed.")
+    inputs.check_choice(errors, "kind", kind, Kind)
+    # Every typed text within its column's limit, checked here: the API hands in what it is
+    # sent, and PostgreSQL refuses a longer value or a NUL with an error, not a message.
+    typed = {
+        "title": title,
+        "description": description,
+        "address": address,
+        "reporter_name": reporter_name,
+        "external_id": external_id,
+    }
+    inputs.check_lengths(errors, Case, typed)
+    inputs.no_nul(errors, typed)
     try:
         reply = public_text.clean_reply(reply)
     except ValidationError as exc:
@@ -319,7 +310,9 @@ def report(
     case = Case(
         number="",
         tracking_code=_tracking_code(),
-        title=(title or description)[:100],
+        # A title typed is kept whole (its length was checked); without one the system makes
+        # it from the start of the description, which is kept whole beside it.
+        title=title or description[: inputs.limit_of(Case, "title")],
         description=description,
         category=category,
         kind=kind,
@@ -366,6 +359,8 @@ def report(
             at=at,
             before_state="",
             before=None,
+            # The timeline's first step shows the start of the description (kept whole on
+            # the case): composed by the system, so shortened.
             note=description[:200],
             reply="" if accepting else reply,
             data={"channel": channel},
@@ -452,6 +447,7 @@ def act(
     note = (note or "").strip()
     if move.needs_note and not note:
         raise ValidationError({"note": gettext("Write a note")})
+    _check_move_input(note=note, project_ref=project_ref, rating=rating, kind=kind, unit=unit)
     at = at or timezone.now()
     cal = WorkCalendar()
     before, before_state = case_snapshot(case), case.state
@@ -499,6 +495,22 @@ def act(
     )
     metrics.apply(before_facts, metrics.facts(case))
     return case
+
+
+def _check_move_input(*, note, project_ref, rating, kind, unit) -> None:
+    """What a move is given, judged before anything is written, whatever the move: text
+    within its limits, a choice one of its values."""
+    errors = {}
+    inputs.check_lengths(errors, CaseEvent, {"note": note})
+    inputs.check_lengths(errors, Case, {"project_ref": project_ref})
+    inputs.no_nul(errors, {"note": note, "project_ref": project_ref})
+    if rating:
+        inputs.check_choice(errors, "rating", rating, Rating)
+    if kind:
+        inputs.check_choice(errors, "kind", kind, Kind)
+    inputs.check_choice(errors, "unit", unit, LimitUnit)
+    if errors:
+        raise ValidationError(errors)
 
 
 def _accept(case, *, actor, at, cal, dispatch=True, reply=""):
@@ -679,7 +691,16 @@ def _on_reopen(*, case, note, at, cal, **_):
     _reopen(case, note=note, at=at, cal=cal)
 
 
-def _on_park(*, case, parked_until, **_):
+def _on_park(*, case, parked_until, at, **_):
+    if parked_until is not None and parked_until < timezone.localdate(at):
+        raise ValidationError(
+            {
+                "parked_until": gettext(
+                    "The date to look at it again may not be in the past (today is %(today)s)"
+                )
+                % {"today": timezone.localdate(at).isoformat()}
+            }
+        )
     case.parked_until = parked_until
     case.tasks.exclude(state__in=[TaskState.DONE, TaskState.CANCELLED]).update(
         state=TaskState.CANCELLED
@@ -734,7 +755,7 @@ def _on_escalate(*, case, **_):
 
 def _on_decide(*, case, project_ref, **_):
     if project_ref:
-        case.project_ref = project_ref[:100]
+        case.project_ref = project_ref
     return {"project_ref": project_ref}
 
 
@@ -820,15 +841,60 @@ def _on_recategorize(*, case, category, kind, at, cal, note, **_):
     return {"from": old.pk, "to": category.pk, "stage": stage, "rerouted_to": rerouted}
 
 
-def _on_request_extension(*, case, actor, amount, unit, note, **_):
-    if amount is None or Decimal(str(amount)) <= 0:
+def _extension_amount(amount) -> Decimal:
+    """The time asked for, as its column holds it: more than nothing, at most two decimals
+    and four digits before them."""
+    try:
+        amount = Decimal(str(amount)) if amount is not None else None
+    except ArithmeticError:
+        amount = None
+    if amount is None or not amount.is_finite() or amount <= 0:
         raise ValidationError({"amount": gettext("Give the time to add")})
-    if unit not in LimitUnit.values:
-        raise ValidationError({"unit": gettext("Unknown unit of time")})
+    field = Extension._meta.get_field("amount")
+    places = field.decimal_places
+    if amount.as_tuple().exponent < -places or amount >= 10 ** (field.max_digits - places):
+        raise ValidationError(
+            {
+                "amount": gettext("Give the time as a number below %(n)s, with at most 2 decimals")
+                % {"n": 10 ** (field.max_digits - places)}
+            }
+        )
+    return amount
+
+
+def _check_extension_rule(case, amount, unit, *, at, cal, field="amount") -> None:
+    """Extensions of a case together may add at most what its category's rule allows
+    (``Stage.EXTENSION``, e.g. 10 working days), counted from the promise before the first
+    one. A case decided as a project at a meeting (``decide`` with a project) follows the
+    project's plan instead."""
+    rule = limit_for(case.category, Stage.EXTENSION)
+    if rule is None or case.project_ref:
+        return
+    first = (
+        case.extensions.filter(state=ExtensionState.APPROVED, due_before__isnull=False)
+        .order_by("decided_at", "pk")
+        .first()
+    )
+    promised = first.due_before if first is not None else (case.due_at or at)
+    if cal.add(case.due_at or at, amount, unit) > cal.add(promised, rule.amount, rule.unit):
+        raise ValidationError(
+            {
+                field: gettext(
+                    "More than the category allows: extensions may add at most %(amount)s"
+                    " %(unit)s to a case, all together"
+                )
+                % {"amount": f"{rule.amount.normalize():f}", "unit": LimitUnit(rule.unit).label}
+            }
+        )
+
+
+def _on_request_extension(*, case, actor, amount, unit, note, at, cal, **_):
+    amount = _extension_amount(amount)
     if case.extensions.filter(state=ExtensionState.PENDING).exists():
         raise ValidationError({"amount": gettext("A request for more time is waiting already")})
+    _check_extension_rule(case, amount, unit, at=at, cal=cal)
     extension = Extension.objects.create(
-        case=case, requested_by=actor, amount=Decimal(str(amount)), unit=unit, reason=note
+        case=case, requested_by=actor, amount=amount, unit=unit, reason=note
     )
     return {"extension": extension.pk, "amount": str(amount), "unit": unit}
 
@@ -840,8 +906,16 @@ def _on_decide_extension(*, case, actor, extension, approve, note, at, cal, **_)
         raise ValidationError({"extension": gettext("The request was decided already")})
     if approve is None:
         raise ValidationError({"approve": gettext("Choose to approve or to refuse")})
+    if approve:
+        # Judged again: other time may have been added since it was asked for, or the rule
+        # changed.
+        _check_extension_rule(
+            case, extension.amount, extension.unit, at=at, cal=cal, field="extension"
+        )
     extension.state = ExtensionState.APPROVED if approve else ExtensionState.REJECTED
     extension.decided_by, extension.decided_at, extension.decision_note = actor, at, note
+    if approve:
+        extension.due_before = case.due_at
     extension.save()
     if approve:
         base = case.due_at or at

@@ -10,15 +10,16 @@ from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from ninja import File, Form, Query, Router, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.files import UploadedFile
 from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.parser import Parser
 from ninja.security import HttpBearer, SessionAuth
 
-from wangge.core import exports
+from wangge.core import exports, inputs
 from wangge.core.filters import AuditFilter, query_schema
 from wangge.core.imports import REGISTRY, ExportFilterError, save_upload, start_import
 from wangge.core.models import AuditEvent, Job
@@ -62,13 +63,15 @@ def install_error_handlers(api) -> None:
     @api.exception_handler(NinjaValidationError)
     def invalid_request(request, exc):
         errors = [
-            {
-                "field": ".".join(str(part) for part in error.get("loc", ())[1:]),
-                "message": error.get("msg", ""),
-            }
+            {"field": _field_name(error.get("loc", ())), "message": validation_message(error)}
             for error in exc.errors
         ]
-        return problem(400, "Bad Request", gettext("The request is not valid"), errors=errors)
+        detail = "；".join(
+            f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in errors
+        )
+        return problem(
+            400, "Bad Request", detail or gettext("The request is not valid"), errors=errors
+        )
 
     @api.exception_handler(OverflowError)
     def out_of_range(request, exc):
@@ -90,6 +93,23 @@ def install_error_handlers(api) -> None:
 
     @api.exception_handler(HttpError)
     def http_error(request, exc):
+        cause = exc.__cause__
+        if isinstance(cause, NotJSON):
+            # A body sent as something else than JSON: nothing is read from it.
+            return problem(
+                415,
+                "Unsupported Media Type",
+                str(cause),
+                errors=[{"field": "Content-Type", "message": str(cause)}],
+            )
+        if isinstance(cause, RequestDataTooBig):
+            return too_big(request, cause)
+        if isinstance(cause, ValueError) and str(exc).startswith("Cannot parse request body"):
+            # ninja's "Cannot parse request body": the JSON itself is broken.
+            detail = gettext("The body is not valid JSON")
+            return problem(
+                400, "Bad Request", detail, errors=[{"field": "body", "message": detail}]
+            )
         titles = {
             400: "Bad Request",
             403: "Forbidden",
@@ -101,14 +121,112 @@ def install_error_handlers(api) -> None:
         return problem(exc.status_code, titles.get(exc.status_code, "Error"), str(exc))
 
 
+class NotJSON(ValueError):
+    """A JSON body sent under another content type."""
+
+
+class JSONOnlyParser(Parser):
+    """Bodies of the API are JSON, sent as JSON: ``application/json`` or a ``+json`` type.
+    Anything else (a form, ``text/plain`` — which a page of another site may send without
+    asking) is refused with 415 before it is read, the same for every operation."""
+
+    def parse_body(self, request):
+        kind = getattr(request, "content_type", None)
+        # ninja hands the parts of a multipart body in as requests of their own, without a
+        # content type: those were judged as the multipart request.
+        if kind is not None and not (kind == "application/json" or kind.endswith("+json")):
+            raise NotJSON(
+                gettext("Send the body as JSON (Content-Type: application/json), not “%(type)s”")
+                % {"type": kind or gettext("no content type")}
+            )
+        return super().parse_body(request)
+
+
+def _field_name(loc) -> str:
+    """The field as the caller calls it: ``title`` for a body's ``("body", "payload",
+    "title")`` (the view's parameter name means nothing to them), ``limit`` for a query's."""
+    parts = [str(part) for part in loc]
+    if parts[:1] == ["body"] and len(parts) > 2:
+        return ".".join(parts[2:])
+    return ".".join(parts[1:])
+
+
+# A message in words for each kind of error pydantic finds in a request.
+def validation_message(error: dict) -> str:
+    kind = error.get("type", "")
+    ctx = error.get("ctx") or {}
+    given = error.get("given", error.get("input"))
+    if kind == "missing":
+        return gettext("This field is required")
+    if kind == "string_too_long" and isinstance(given, str):
+        return inputs.too_long(ctx.get("max_length"), len(given))
+    if kind == "string_too_long":
+        return gettext("At most %(n)s characters") % {"n": ctx.get("max_length")}
+    if kind == "string_too_short":
+        return gettext("At least %(n)s characters") % {"n": ctx.get("min_length")}
+    if kind in ("too_long",):
+        return gettext("At most %(n)s items") % {"n": ctx.get("max_length")}
+    if kind in ("enum", "literal_error"):
+        return gettext("Unknown value “%(value)s” (it may be: %(allowed)s)") % {
+            "value": given,
+            "allowed": ctx.get("expected", ""),
+        }
+    words = {
+        "string_type": gettext_noop("Should be text"),
+        "string_unicode": gettext_noop("Should be text"),
+        "int_type": gettext_noop("Should be a whole number"),
+        "int_parsing": gettext_noop("Should be a whole number"),
+        "int_from_float": gettext_noop("Should be a whole number"),
+        "int_parsing_size": gettext_noop("The number is too large"),
+        "float_type": gettext_noop("Should be a number"),
+        "float_parsing": gettext_noop("Should be a number"),
+        "finite_number": gettext_noop("Should be a finite number"),
+        "decimal_type": gettext_noop("Should be a number"),
+        "decimal_parsing": gettext_noop("Should be a number"),
+        "decimal_max_digits": gettext_noop("The number has too many digits"),
+        "decimal_max_places": gettext_noop("The number has too many decimals"),
+        "decimal_whole_digits": gettext_noop("The number has too many digits"),
+        "bool_type": gettext_noop("Should be true or false"),
+        "bool_parsing": gettext_noop("Should be true or false"),
+        "date_type": gettext_noop("Should be a date like 2027-03-01"),
+        "date_parsing": gettext_noop("Should be a date like 2027-03-01"),
+        "date_from_datetime_parsing": gettext_noop("Should be a date like 2027-03-01"),
+        "date_from_datetime_inexact": gettext_noop("Should be a date like 2027-03-01"),
+        "datetime_type": gettext_noop("Should be a time like 2027-03-01T09:30:00+08:00"),
+        "datetime_parsing": gettext_noop("Should be a time like 2027-03-01T09:30:00+08:00"),
+        "datetime_from_date_parsing": gettext_noop(
+            "Should be a time like 2027-03-01T09:30:00+08:00"
+        ),
+        "dict_type": gettext_noop("Should be an object"),
+        "model_type": gettext_noop("Should be an object"),
+        "model_attributes_type": gettext_noop("Should be an object"),
+        "list_type": gettext_noop("Should be a list"),
+        "json_invalid": gettext_noop("The body is not valid JSON"),
+    }
+    if kind in words:
+        return gettext(words[kind])
+    limits = {
+        "greater_than": (gettext_noop("Should be more than %(n)s"), "gt"),
+        "greater_than_equal": (gettext_noop("Should be at least %(n)s"), "ge"),
+        "less_than": (gettext_noop("Should be less than %(n)s"), "lt"),
+        "less_than_equal": (gettext_noop("Should be at most %(n)s"), "le"),
+    }
+    if kind in limits:
+        text, key = limits[kind]
+        return gettext(text) % {"n": ctx.get(key)}
+    return str(error.get("msg", "")).removeprefix("Value error, ")
+
+
 # Every operation may answer these, besides what its route declares: input it cannot read
 # (400), no valid token (401, where a token is needed), nothing of that id within the caller's
-# places (404), a body over the upload limit (413, where there is a body).
+# places (404), a body over the upload limit (413, where there is a body), a JSON body sent
+# as something else (415, where the body is JSON).
 COMMON_PROBLEMS = {
     400: "Bad Request",
     401: "Unauthorized",
     404: "Not Found",
     413: "Content Too Large",
+    415: "Unsupported Media Type",
 }
 PROBLEM_SCHEMA = {
     "title": "Problem",
@@ -143,6 +261,11 @@ def document_problems(schema: dict) -> dict:
                 if status == 401 and not operation.get("security"):
                     continue
                 if status == 413 and "requestBody" not in operation:
+                    continue
+                json_body = "application/json" in operation.get("requestBody", {}).get(
+                    "content", {}
+                )
+                if status == 415 and not json_body:
                     continue
                 responses.setdefault(status, {"description": title})
             for status, answer in responses.items():

@@ -3,6 +3,17 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 
+class LongText(forms.Textarea):
+    """A text area without the browser's ``maxlength``: a browser cuts a longer paste there
+    without a word, so the limit is left to the form, which names it (``max_length`` on the
+    field still holds)."""
+
+    def build_attrs(self, base_attrs, extra_attrs=None):
+        attrs = super().build_attrs(base_attrs, extra_attrs)
+        attrs.pop("maxlength", None)
+        return attrs
+
+
 class ServiceErrorsMixin:
     def add_service_errors(self, exc) -> None:
         """A service's ``ValidationError`` on the fields it names (the rest above the form)."""

@@ -168,14 +168,14 @@ def form_field(question: Question):
     from django import forms
     from django.utils.translation import gettext_lazy as _
 
+    from wangge.core.forms import LongText
+
     common = {"label": question.label, "required": False, "help_text": question.help}
     choices = [
         (str(choice["key"]), choice.get("name", choice["key"])) for choice in question.choices
     ]
     if question.kind == Kind.TEXT:
-        return forms.CharField(
-            max_length=MAX_TEXT, widget=forms.Textarea(attrs={"rows": 3}), **common
-        )
+        return forms.CharField(max_length=MAX_TEXT, widget=LongText(attrs={"rows": 3}), **common)
     if question.kind == Kind.NUMBER:
         return forms.FloatField(min_value=question.minimum, max_value=question.maximum, **common)
     if question.kind == Kind.DATETIME:

@@ -1,8 +1,9 @@
 """Imports and exports of records from spreadsheets, for every app that registers a kind.
 
 An import is judged whole before anything is written: every cell is parsed, every row is
-checked against the database and the actor's scope, and if any row fails nothing is written
-and the report lists row, column and reason. Otherwise all rows are written through the
+checked against the others, the database and the actor's scope — all in one pass, so a file
+with ten bad rows reports ten — and if any row fails nothing is written and the report lists
+row, column and reason. Otherwise all rows are written through the
 app's services in one transaction.
 """
 
@@ -210,11 +211,16 @@ def _run_import(actor, kind, path, filename, dry_run, progress) -> ImportReport:
         importer.spec, path, filename, on_progress=lambda done: tell("reading", done)
     )
     report.rows = len(parsed.rows)
-    report.add_errors(parsed.errors)
     tell("checking", 0, report.rows)
-    if report.ok:
-        errors, plan = importer.check(parsed, actor)
-        report.add_errors(sorted(errors, key=lambda e: (e.row, e.column)))
+    errors = list(parsed.errors)
+    if parsed.rows or not parsed.errors:
+        # Every check on every row in one pass: the rows are checked against each other, the
+        # database and the actor's places even where some of their cells could not be read
+        # (those cells are left out of the row, and their own error is the one reported).
+        unreadable = {(error.row, error.column) for error in parsed.errors}
+        found, plan = importer.check(parsed, actor)
+        errors += [error for error in found if (error.row, error.column) not in unreadable]
+    report.add_errors(sorted(errors, key=lambda e: (e.row, e.column)))
     if not report.ok:
         report.seconds = time.perf_counter() - started
         return report

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
 
-from wangge.core.errors import not_found
+from wangge.core.errors import ValidationError, not_found
 from wangge.core.models import Counter, IdempotencyKey
 from wangge.core.scope import get_scope, permission_name
 
@@ -52,6 +52,16 @@ def read_counter(name: str) -> int:
     return Counter.objects.filter(name=name).values_list("value", flat=True).first() or 0
 
 
+def _check_key(key: str) -> None:
+    """A key longer than its column is refused, never cut (two keys cut alike would be one)."""
+    from wangge.core import inputs
+
+    errors: dict = {}
+    inputs.check_length(errors, "Idempotency-Key", key, inputs.limit_of(IdempotencyKey, "key"))
+    if errors:
+        raise ValidationError(errors)
+
+
 def replay(*, key: str | None, actor, operation: str, model):
     """The object a create with this idempotency key already made, or ``None``.
 
@@ -60,7 +70,8 @@ def replay(*, key: str | None, actor, operation: str, model):
     """
     if not key:
         return None
-    found = IdempotencyKey.objects.filter(actor=actor, operation=operation, key=key[:128]).first()
+    _check_key(key)
+    found = IdempotencyKey.objects.filter(actor=actor, operation=operation, key=key).first()
     return None if found is None else model._base_manager.get(pk=found.target_id)
 
 
@@ -74,7 +85,7 @@ def idempotent(*, key: str | None, actor, operation: str, model, create, replaye
     """
     if not key:
         return create(), True
-    key = key[:128]
+    _check_key(key)
 
     def first_answer():
         found = IdempotencyKey.objects.filter(actor=actor, operation=operation, key=key).first()

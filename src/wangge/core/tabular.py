@@ -19,6 +19,8 @@ from typing import Any
 
 from django.utils.translation import gettext, pgettext
 
+from wangge.core.inputs import too_long
+
 ID_HEADER = "ID"
 
 
@@ -57,6 +59,9 @@ class Column:
     aliases: tuple[str, ...] = ()
     export: Callable[[Any], Any] | None = None
     help: str = ""
+    # The most characters a cell's text may have (the column it is stored in): longer text is
+    # refused naming the column and its limit, never cut.
+    limit: int | None = None
 
 
 @dataclass
@@ -248,7 +253,7 @@ def parse_table(
     if result.errors:
         return result
     cells = [
-        (position, column.key, column.parse or text, column.required, column.header)
+        (position, column.key, column.parse or text, column.required, column.header, column.limit)
         for position, column in positions
     ]
     try:
@@ -257,7 +262,7 @@ def parse_table(
             if values.count(None) + values.count("") == width:
                 continue  # blank lines at the end of sheets are common
             row = {}
-            for position, key, parse, required, header in cells:
+            for position, key, parse, required, header, limit in cells:
                 try:
                     parsed = parse(values[position] if position < width else None)
                 except CellError as exc:
@@ -266,6 +271,15 @@ def parse_table(
                 if required and (parsed == "" or parsed is None):
                     result.errors.append(RowError(number, header, gettext("May not be empty")))
                     continue
+                if parsed.__class__ is str:
+                    if limit is not None and len(parsed) > limit:
+                        result.errors.append(RowError(number, header, too_long(limit, len(parsed))))
+                        continue
+                    if "\x00" in parsed:
+                        result.errors.append(
+                            RowError(number, header, gettext("Null characters are not allowed."))
+                        )
+                        continue
                 row[key] = parsed
             result.rows.append((number, row))
             if on_progress and number % progress_every == 0:

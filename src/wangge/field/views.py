@@ -200,7 +200,7 @@ def report(request):
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         data = request.POST
-        key = (data.get("key") or "").strip()[:64] or None
+        key = (data.get("key") or "").strip() or None
         category = next((c for c in leaves if str(c.pk) == data.get("category")), None)
         grid = next((g for g in grids if str(g.pk) == data.get("grid")), None)
         lng, lat = _number(data.get("lng")), _number(data.get("lat"))
@@ -223,7 +223,7 @@ def report(request):
                     grid=None if lng is not None else grid,
                     lng=lng,
                     lat=lat if lng is not None else None,
-                    address=(data.get("address") or "")[:200],
+                    address=data.get("address") or "",
                     idempotency_key=f"field:{key}" if key else None,
                 )
                 if upload is not None:

@@ -5,7 +5,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from wangge.accounts.choices import Role
-from wangge.core.forms import ServiceErrorsMixin
+from wangge.core import inputs
+from wangge.core.forms import LongText, ServiceErrorsMixin
 from wangge.notices.choices import WeComFormat
 from wangge.notices.models import NoticeKind, NoticeTemplate
 from wangge.people.models import CareTag
@@ -48,7 +49,10 @@ class NoticeForm(ServiceErrorsMixin, forms.Form):
     )
     title = forms.CharField(label=_("Title"), max_length=100, required=False)
     body = forms.CharField(
-        label=_("Text"), required=False, widget=forms.Textarea(attrs={"rows": 8})
+        label=_("Text"),
+        required=False,
+        max_length=inputs.NOTICE,
+        widget=LongText(attrs={"rows": 8}),
     )
     nodes = forms.TypedMultipleChoiceField(
         label=_("Places"),
@@ -133,7 +137,8 @@ class ReviewForm(forms.Form):
     note = forms.CharField(
         label=_("Note to the author"),
         required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=inputs.NOTE,
+        widget=LongText(attrs={"rows": 2}),
         help_text=_("Needed when it goes back to be changed."),
     )
 

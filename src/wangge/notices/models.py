@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from wangge.core import inputs
 from wangge.core.crypto import mask_phone
 from wangge.core.fields import EncryptedCharField
 from wangge.core.scope import ScopedQuerySet, get_scope, permission_name, subtree_q
@@ -69,7 +70,7 @@ class NoticeTemplate(models.Model):
         NoticeKind, verbose_name=_("kind"), on_delete=models.PROTECT, related_name="templates"
     )
     title = models.CharField(_("title"), max_length=100)
-    body = models.TextField(_("text"))
+    body = models.TextField(_("text"), max_length=inputs.NOTICE)
     sort = models.PositiveSmallIntegerField(_("order"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
 
@@ -92,7 +93,7 @@ class MessageTemplate(models.Model):
     event = models.CharField(_("event"), max_length=64, unique=True)
     description = models.CharField(_("when it is sent"), max_length=200, blank=True)
     subject = models.CharField(_("subject (e-mail)"), max_length=200, blank=True)
-    text = models.TextField(_("text"))
+    text = models.TextField(_("text"), max_length=inputs.NOTICE)
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -164,7 +165,7 @@ class Notice(models.Model):
         related_name="+",
     )
     title = models.CharField(_("title"), max_length=100)
-    body = models.TextField(_("text"))
+    body = models.TextField(_("text"), max_length=inputs.NOTICE)
     nodes = models.ManyToManyField(
         "territory.Node", verbose_name=_("places"), related_name="+", blank=True
     )
@@ -214,7 +215,7 @@ class Notice(models.Model):
         USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
-    review_note = models.TextField(_("reviewer's note"), blank=True)
+    review_note = models.TextField(_("reviewer's note"), blank=True, max_length=inputs.NOTE)
     published_by = models.ForeignKey(
         USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

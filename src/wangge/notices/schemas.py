@@ -2,6 +2,8 @@ import datetime
 
 from ninja import Field, Schema
 
+from wangge.core import inputs
+from wangge.notices.models import Notice
 from wangge.territory.schemas import NodeBrief
 
 
@@ -13,8 +15,8 @@ class NoticeKindOut(Schema):
 class NoticeIn(Schema):
     kind: str = Field("", description="notice kind code (see GET /notice-kinds); or a template's")
     template: int | None = Field(None, description="a notice template's id: its kind and words")
-    title: str = ""
-    body: str = ""
+    title: str = inputs.field(Notice, "title")
+    body: str = inputs.field(Notice, "body")
     nodes: list[int] = Field([], description="territory node ids: the places it is for")
     buildings: list[int] = Field([], description="building ids")
     care_tags: list[str] = Field([], description="care tag codes: SMS only to those residents")
@@ -30,7 +32,7 @@ class NoticeIn(Schema):
 
 
 class ReviewIn(Schema):
-    note: str = ""
+    note: str = inputs.field(Notice, "review_note")
 
 
 class NoticeFileOut(Schema):
@@ -134,8 +136,10 @@ class DeliveryReport(Schema):
 
 class RobotIn(Schema):
     grid: int = Field(description="the grid whose residents' group the robot posts to")
-    name: str = Field(description="the group's name")
-    key: str = Field(description="the webhook key, or the whole webhook address; never shown")
+    name: str = Field(max_length=64, description="the group's name")
+    key: str = Field(
+        max_length=500, description="the webhook key, or the whole webhook address; never shown"
+    )
 
 
 class RobotOut(Schema):

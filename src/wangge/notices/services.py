@@ -23,7 +23,7 @@ from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext, gettext_noop
 
 from wangge.accounts.choices import Role
-from wangge.core import audit, crypto
+from wangge.core import audit, crypto, inputs
 from wangge.core.errors import ValidationError, not_found
 from wangge.core.services import allowed, check_scope, idempotent, replay
 from wangge.core.words import stored
@@ -51,7 +51,7 @@ from wangge.territory.choices import GRID_KINDS
 from wangge.territory.models import Node
 
 MAX_TITLE = 100
-MAX_BODY = 5000
+MAX_BODY = inputs.NOTICE
 FILE_MAX_BYTES = 10 * 1024 * 1024
 ATTACHMENT_TYPES = {
     ".pdf": "application/pdf",
@@ -378,9 +378,10 @@ def approve_notice(
         raise Refused(gettext("Someone other than its author approves a notice"))
     if notice.expires_at is not None and notice.expires_at <= now:
         raise ValidationError({"expires_at": gettext("The notice has expired already")})
+    note = _review_note(note)
     before = notice_snapshot(notice)
     notice.approved_by, notice.approved_at = actor, now
-    notice.review_note = (note or "").strip()
+    notice.review_note = note
     counts = _release(notice, actor=actor, now=now)
     audit.record(
         actor=actor,
@@ -392,6 +393,17 @@ def approve_notice(
         reason=notice.review_note or _counted(counts),
     )
     return notice
+
+
+def _review_note(note) -> str:
+    """A reviewer's (or withdrawer's) note, stripped, within its limit."""
+    note = (note or "").strip()
+    errors: dict = {}
+    inputs.check_lengths(errors, Notice, {"review_note": note}, names={"review_note": "note"})
+    inputs.no_nul(errors, {"note": note})
+    if errors:
+        raise ValidationError(errors)
+    return note
 
 
 @transaction.atomic
@@ -406,7 +418,7 @@ def reject_notice(*, actor, notice: Notice, note: str) -> Notice:
             gettext("A notice for all of “%(place)s” is approved at that level or above")
             % {"place": notice.node.name}
         )
-    note = (note or "").strip()
+    note = _review_note(note)
     if not note:
         raise ValidationError({"note": gettext("Say what to change")})
     before = notice_snapshot(notice)
@@ -434,6 +446,7 @@ def withdraw_notice(*, actor, notice: Notice, note: str = "") -> Notice:
     if notice.state != NoticeState.PUBLISHED:
         raise Refused(gettext("Only a published notice can be withdrawn"))
     _may(actor, notice, "publish")
+    note = _review_note(note)
     before = notice_snapshot(notice)
     notice.state = NoticeState.WITHDRAWN
     notice.withdrawn_at = timezone.now()
@@ -448,7 +461,7 @@ def withdraw_notice(*, actor, notice: Notice, note: str = "") -> Notice:
         node=notice.node,
         before=before,
         after=notice_snapshot(notice),
-        reason=(note or "").strip() or f"{stopped} unsent messages stopped",
+        reason=note or f"{stopped} unsent messages stopped",
     )
     return notice
 

@@ -9,6 +9,7 @@ from django.utils.translation import gettext, pgettext_lazy
 
 from wangge.core import crypto
 from wangge.core.imports import Importer, Plan, changed_values, register
+from wangge.core.inputs import limit_of
 from wangge.core.scope import get_scope
 from wangge.core.services import allowed
 from wangge.core.tabular import (
@@ -120,18 +121,18 @@ class HouseholdImporter(Importer):
             title=pgettext_lazy("spreadsheet", "Households"),
             columns=[
                 Column(ID_HEADER, "id", parse=record_id),
-                Column("户编号", "number"),
-                Column("网格编码", "grid_code"),
-                Column("小区", "compound"),
-                Column("楼栋", "building"),
+                Column("户编号", "number", limit=limit_of(Household, "number")),
+                Column("网格编码", "grid_code", limit=limit_of(Node, "code")),
+                Column("小区", "compound", limit=limit_of(Building, "compound")),
+                Column("楼栋", "building", limit=limit_of(Building, "name")),
                 Column("单元", "unit", parse=lambda v: integer(v, minimum=1, maximum=99)),
-                Column("房号", "room"),
+                Column("房号", "room", limit=limit_of(Dwelling, "number")),
                 Column(
                     "居住类型",
                     "residence_type",
                     parse=choice(choice_labels(ResidenceType, RESIDENCE_SYNONYMS), "居住类型"),
                 ),
-                Column("备注", "note"),
+                Column("备注", "note", limit=limit_of(Household, "note")),
             ],
         )
 
@@ -153,91 +154,27 @@ class HouseholdImporter(Importer):
         dwellings = self._dwellings(buildings.values())
         seen_numbers: dict[str, int] = {}
         for number, row in rows:
-
-            def bad(column, message, number=number):
-                errors.append(RowError(number, column, message))
-
-            household = None
-            if row.get("id"):
-                household = existing.get(row["id"])
-                if household is None:
-                    bad(
-                        ID_HEADER,
-                        gettext("No household with ID %(id)s in the places you work on")
-                        % {"id": row["id"]},
-                    )
-                    continue
-            if row.get("number"):
-                owner = taken.get(row["number"])
-                if owner is not None and (household is None or owner != household.pk):
-                    bad(
-                        "户编号",
-                        gettext("Household number %(number)s is another household's")
-                        % {"number": row["number"]},
-                    )
-                if row["number"] in seen_numbers:
-                    bad(
-                        "户编号",
-                        gettext("The same household number as row %(row)s")
-                        % {"row": seen_numbers[row["number"]]},
-                    )
-                seen_numbers[row["number"]] = number
-            grid = household.grid if household is not None else None
-            if row.get("grid_code"):
-                grid = grids.get(row["grid_code"])
-                if grid is None:
-                    bad(
-                        "网格编码",
-                        gettext("There is no grid %(code)s") % {"code": row["grid_code"]},
-                    )
-                    continue
-            if grid is None:
-                bad("网格编码", gettext("A new household needs its grid code"))
+            # Every problem of the row, by column; a check that needs what an earlier one
+            # found wrong is left out (its column has its error already).
+            problems: dict[str, str] = {}
+            outcome = self._check_row(
+                row,
+                number,
+                existing,
+                grids,
+                taken,
+                seen_numbers,
+                buildings,
+                dwellings,
+                actor,
+                problems,
+            )
+            if problems or outcome is None:
+                errors += [
+                    RowError(number, column, message) for column, message in problems.items()
+                ]
                 continue
-            dwelling = None
-            if row.get("building"):
-                building = buildings.get((grid.pk, row.get("compound", ""), row["building"]))
-                if building is None:
-                    bad(
-                        "楼栋",
-                        gettext("Grid “%(grid)s” has no building “%(building)s”")
-                        % {
-                            "grid": grid.name,
-                            "building": f"{row.get('compound', '')}{row['building']}",
-                        },
-                    )
-                    continue
-                dwelling = dwellings.get((building.pk, row.get("unit"), row.get("room", "")))
-                if dwelling is None:
-                    bad(
-                        "房号",
-                        gettext("Building “%(building)s” has no home %(home)s")
-                        % {
-                            "building": building,
-                            "home": f"{row.get('unit') or ''}-{row.get('room', '')}",
-                        },
-                    )
-                    continue
-                grid = building.grid
-            elif household is not None and household.dwelling_id and grid != household.grid:
-                bad(
-                    "楼栋",
-                    gettext("Moving to another grid, give the new building, unit and room too"),
-                )
-                continue
-            action = "change" if household is not None else "add"
-            if not allowed(actor, Household, action, path=grid.path):
-                bad("网格编码", gettext(OUT_OF_REACH) % {"grid": grid.name})
-                continue
-            # In an update, a blank cell keeps what is stored.
-            values = {"grid": grid}
-            if dwelling is not None:
-                values["dwelling"] = dwelling
-            for key in ("number", "residence_type", "note"):
-                if row.get(key):
-                    values[key] = row[key]
-            if household is None:
-                values.setdefault("residence_type", ResidenceType.REGISTERED)
+            household, grid, values = outcome
             plan.paths.add(grid.path)
             if household is None:
                 plan.creates.append(values)
@@ -246,6 +183,86 @@ class HouseholdImporter(Importer):
             else:
                 plan.unchanged += 1
         return errors, plan
+
+    def _check_row(
+        self,
+        row,
+        number,
+        existing,
+        grids,
+        taken,
+        seen_numbers,
+        buildings,
+        dwellings,
+        actor,
+        problems,
+    ):
+        household = None
+        if row.get("id"):
+            household = existing.get(row["id"])
+            if household is None:
+                problems[ID_HEADER] = gettext(
+                    "No household with ID %(id)s in the places you work on"
+                ) % {"id": row["id"]}
+        if row.get("number"):
+            owner = taken.get(row["number"])
+            if owner is not None and (household is None or owner != household.pk):
+                problems["户编号"] = gettext(
+                    "Household number %(number)s is another household's"
+                ) % {"number": row["number"]}
+            if row["number"] in seen_numbers:
+                problems["户编号"] = gettext("The same household number as row %(row)s") % {
+                    "row": seen_numbers[row["number"]]
+                }
+            seen_numbers.setdefault(row["number"], number)
+        if ID_HEADER in problems:
+            return None
+        grid = household.grid if household is not None else None
+        if row.get("grid_code"):
+            grid = grids.get(row["grid_code"])
+            if grid is None:
+                problems["网格编码"] = gettext("There is no grid %(code)s") % {
+                    "code": row["grid_code"]
+                }
+                return None
+        if grid is None:
+            problems["网格编码"] = gettext("A new household needs its grid code")
+            return None
+        dwelling = None
+        if row.get("building"):
+            building = buildings.get((grid.pk, row.get("compound", ""), row["building"]))
+            if building is None:
+                problems["楼栋"] = gettext("Grid “%(grid)s” has no building “%(building)s”") % {
+                    "grid": grid.name,
+                    "building": f"{row.get('compound', '')}{row['building']}",
+                }
+                return None
+            dwelling = dwellings.get((building.pk, row.get("unit"), row.get("room", "")))
+            if dwelling is None:
+                problems["房号"] = gettext("Building “%(building)s” has no home %(home)s") % {
+                    "building": building,
+                    "home": f"{row.get('unit') or ''}-{row.get('room', '')}",
+                }
+                return None
+            grid = building.grid
+        elif household is not None and household.dwelling_id and grid != household.grid:
+            problems["楼栋"] = gettext(
+                "Moving to another grid, give the new building, unit and room too"
+            )
+            return None
+        action = "change" if household is not None else "add"
+        if not allowed(actor, Household, action, path=grid.path):
+            problems["网格编码"] = gettext(OUT_OF_REACH) % {"grid": grid.name}
+        # In an update, a blank cell keeps what is stored.
+        values = {"grid": grid}
+        if dwelling is not None:
+            values["dwelling"] = dwelling
+        for key in ("number", "residence_type", "note"):
+            if row.get(key):
+                values[key] = row[key]
+        if household is None:
+            values.setdefault("residence_type", ResidenceType.REGISTERED)
+        return household, grid, values
 
     def _buildings(self, rows, grids):
         wanted = {
@@ -328,18 +345,18 @@ class PersonImporter(Importer):
             title=pgettext_lazy("spreadsheet", "Persons"),
             columns=[
                 Column(ID_HEADER, "id", parse=record_id),
-                Column("姓名", "name", required=True),
+                Column("姓名", "name", required=True, limit=limit_of(Person, "name")),
                 Column("身份证号", "id_number", parse=long_number_text, aliases=("公民身份号码",)),
                 Column("性别", "sex", parse=choice(choice_labels(Sex, SEX_SYNONYMS), "性别")),
                 Column("出生日期", "birth_date", parse=date),
                 Column("手机号", "phone", parse=long_number_text, aliases=("联系电话", "电话")),
-                Column("户编号", "household"),
+                Column("户编号", "household", limit=limit_of(Household, "number")),
                 Column(
                     "与户主关系",
                     "relation",
                     parse=choice(choice_labels(Relation, RELATION_SYNONYMS), "与户主关系"),
                 ),
-                Column("网格编码", "grid_code"),
+                Column("网格编码", "grid_code", limit=limit_of(Node, "code")),
                 Column("关爱标签", "care_tags", parse=split_list),
                 Column(
                     "残疾类别",
@@ -350,7 +367,7 @@ class PersonImporter(Importer):
                 ),
                 Column("残疾等级", "disability_grade", parse=grade),
                 Column("状态", "status", parse=choice(choice_labels(PersonStatus), "状态")),
-                Column("备注", "note"),
+                Column("备注", "note", limit=limit_of(Person, "note")),
             ],
         )
 

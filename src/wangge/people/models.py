@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from wangge.core import inputs
 from wangge.core.crypto import mask_id_number, mask_phone
 from wangge.core.fields import EncryptedCharField
 from wangge.core.scope import ScopedQuerySet
@@ -23,7 +24,7 @@ class CareTag(models.Model):
 
     code = models.SlugField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=32, unique=True)
-    description = models.TextField(_("description"), blank=True)
+    description = models.TextField(_("description"), blank=True, max_length=inputs.DESCRIPTION)
     # 残疾人 carries a category and a grade.
     has_disability_detail = models.BooleanField(_("records disability category and grade"))
     sort = models.PositiveSmallIntegerField(_("order"), default=0)
@@ -59,7 +60,7 @@ class Household(models.Model):
         choices=ResidenceType.choices,
         default=ResidenceType.REGISTERED,
     )
-    note = models.TextField(_("note"), blank=True)
+    note = models.TextField(_("note"), blank=True, max_length=inputs.NOTE)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -102,7 +103,7 @@ class Person(models.Model):
     status = models.CharField(
         _("status"), max_length=16, choices=PersonStatus.choices, default=PersonStatus.ACTIVE
     )
-    note = models.TextField(_("note"), blank=True)
+    note = models.TextField(_("note"), blank=True, max_length=inputs.NOTE)
     care_tags = models.ManyToManyField(
         CareTag, verbose_name=_("care tags"), through="PersonTag", blank=True
     )
@@ -184,7 +185,7 @@ class Visit(models.Model):
         _("kind"), max_length=16, choices=VisitKind.choices, default=VisitKind.HOME
     )
     visited_at = models.DateTimeField(_("visited at"), db_index=True)
-    notes = models.TextField(_("notes"), blank=True)
+    notes = models.TextField(_("notes"), blank=True, max_length=inputs.NOTE)
     # Where the visitor's phone was (WGS-84, from the browser), when they chose to give it.
     lng = models.FloatField(_("longitude (WGS-84)"), null=True, blank=True)
     lat = models.FloatField(_("latitude (WGS-84)"), null=True, blank=True)

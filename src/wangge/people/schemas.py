@@ -2,7 +2,9 @@ import datetime
 
 from ninja import Field, Schema
 
+from wangge.core import inputs
 from wangge.people.choices import VisitKind
+from wangge.people.models import Visit
 from wangge.territory.schemas import NodeBrief
 
 
@@ -57,7 +59,9 @@ class HouseholdDetail(HouseholdOut):
 
 class RevealIn(Schema):
     field: str = Field(description="id_number or phone")
-    purpose: str = Field(description="why the full number is needed (audited)")
+    purpose: str = Field(
+        max_length=inputs.PURPOSE, description="why the full number is needed (audited)"
+    )
 
 
 class RevealOut(Schema):
@@ -70,7 +74,7 @@ class VisitIn(Schema):
     household_id: int
     kind: VisitKind = VisitKind.HOME
     visited_at: datetime.datetime | None = None
-    notes: str = ""
+    notes: str = inputs.field(Visit, "notes")
     lng: float | None = Field(None, description="where the visitor was (WGS-84), with lat")
     lat: float | None = Field(None, description="where the visitor was (WGS-84), with lng")
     case: str | None = Field(None, description="the number of a case the visit was about")

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from wangge.core import audit, bulk, crypto
+from wangge.core import audit, bulk, crypto, inputs
 from wangge.core.errors import ValidationError
 from wangge.core.services import BulkResult, allowed, check_scope, idempotent
 from wangge.people import idnumber, phone
@@ -44,7 +44,7 @@ PERSON_DEFAULTS = [
 PERSON_COLUMNS = [key.removesuffix("_id") for key, _default in PERSON_DEFAULTS]
 REVEALABLE = {"id_number", "phone"}
 # The longest notes the register keeps (a household's, a person's, a visit's).
-NOTE_MAX = 2000
+NOTE_MAX = inputs.NOTE
 
 
 @dataclass
@@ -192,6 +192,7 @@ def create_household(
     errors: dict = {}
     if residence_type not in ResidenceType.values:
         errors["residence_type"] = gettext("Unknown kind of residence")
+    inputs.check_lengths(errors, Household, {"number": number})
     note = check_note(note, errors)
     if errors:
         raise ValidationError(errors)
@@ -444,13 +445,17 @@ def reveal(*, actor, person: Person, field: str, purpose: str) -> str:
     purpose = (purpose or "").strip()
     if len(purpose) < 4:
         raise ValidationError({"purpose": gettext("Say why you look (at least 4 characters)")})
+    errors: dict = {}
+    inputs.check_length(errors, "purpose", purpose, inputs.PURPOSE)
+    if errors:
+        raise ValidationError(errors)
     audit.record(
         actor=actor,
         action="people.person.revealed",
         target=person,
         node=person.grid,
         after={"field": field},
-        reason=purpose[:500],
+        reason=purpose,
     )
     return getattr(person, field)
 
@@ -502,6 +507,7 @@ def record_visit(
     errors = {}
     if kind not in VisitKind.values:
         errors["kind"] = gettext("Unknown kind of visit")
+    inputs.check_lengths(errors, Visit, {"notes": notes})
     if visited_at > timezone.now() + datetime.timedelta(minutes=5):
         errors["visited_at"] = gettext("The visit's time cannot be later than now")
     notes = check_note(notes, errors, "notes")

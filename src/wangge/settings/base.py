@@ -77,6 +77,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so "not found" under DEBUG is the friendly page, not Django's technical one.
+    "wangge.core.notfound.FriendlyNotFoundMiddleware",
 ]
 
 ROOT_URLCONF = "wangge.urls"

@@ -8,6 +8,7 @@ from django.db.models import Count
 from django.utils.translation import gettext, gettext_noop, pgettext_lazy
 
 from wangge.core.imports import Importer, Plan, changed_values, register
+from wangge.core.inputs import limit_of
 from wangge.core.services import BulkResult, allowed
 from wangge.core.tabular import (
     ID_HEADER,
@@ -72,10 +73,16 @@ class BuildingImporter(Importer):
             title=pgettext_lazy("spreadsheet", "Buildings"),
             columns=[
                 Column(ID_HEADER, "id", parse=lambda v: integer(v, minimum=1)),
-                Column("网格编码", "grid_code"),
-                Column("小区", "compound"),
-                Column("楼栋名称", "name", required=True, aliases=("楼栋",)),
-                Column("地址", "address"),
+                Column("网格编码", "grid_code", limit=limit_of(Node, "code")),
+                Column("小区", "compound", limit=limit_of(Building, "compound")),
+                Column(
+                    "楼栋名称",
+                    "name",
+                    required=True,
+                    aliases=("楼栋",),
+                    limit=limit_of(Building, "name"),
+                ),
+                Column("地址", "address", limit=limit_of(Building, "address")),
                 Column("经度", "lng", parse=decimal_number),
                 Column("纬度", "lat", parse=decimal_number),
                 Column("坐标系", "crs", parse=choice(CRS_NAMES, "坐标系")),
@@ -127,84 +134,18 @@ class BuildingImporter(Importer):
                 located[number] = (float(lng), float(lat), found.get(int(hit)))
         seen = {}
         for number, row in rows:
-
-            def bad(column, message, number=number):
-                errors.append(RowError(number, column, message))
-
-            building = None
-            if row.get("id"):
-                building = existing.get(row["id"])
-                if building is None:
-                    bad(
-                        ID_HEADER,
-                        gettext("No building with ID %(id)s in the places you work on")
-                        % {"id": row["id"]},
-                    )
-                    continue
-            if (row.get("lng") is None) != (row.get("lat") is None):
-                bad(
-                    "经度" if row.get("lng") is None else "纬度",
-                    gettext("Give both the longitude and the latitude"),
-                )
+            # Every problem of the row, by column; a check that needs what an earlier one
+            # found wrong is left out (its column has its error already).
+            problems: dict[str, str] = {}
+            outcome = self._check_row(
+                number, row, parsed, existing, grids, tags, located, seen, actor, problems
+            )
+            if problems or outcome is None:  # None: a cell it needs could not be read
+                errors += [
+                    RowError(number, column, message) for column, message in problems.items()
+                ]
                 continue
-            grid = grids.get(row.get("grid_code")) if row.get("grid_code") else None
-            if row.get("grid_code") and grid is None:
-                bad("网格编码", gettext("There is no grid %(code)s") % {"code": row["grid_code"]})
-                continue
-            lng = lat = None
-            if number in located:
-                lng, lat, point_grid = located[number]
-                if point_grid is None:
-                    bad("经度", gettext(OUTSIDE_GRIDS))
-                    continue
-                if grid is not None and not point_grid.path.startswith(grid.path):
-                    bad("经度", gettext(OTHER_GRID) % {"grid": point_grid.name})
-                    continue
-                grid = point_grid
-            if grid is None:
-                grid = building.grid if building else None
-            if grid is None:
-                bad("网格编码", gettext("Give the grid code or the coordinates"))
-                continue
-            action = "change" if building else "add"
-            if not allowed(actor, Building, action, path=grid.path):
-                bad("网格编码", gettext(OUT_OF_REACH) % {"grid": grid.name})
-                continue
-            key = (grid.pk, row.get("compound", ""), row["name"])
-            if key in seen:
-                bad(
-                    "楼栋名称",
-                    gettext("A building of the same name in the same grid as row %(row)s")
-                    % {"row": seen[key]},
-                )
-                continue
-            seen[key] = number
-            row_tags = []
-            for name in row.get("tags") or []:
-                if name not in tags:
-                    bad("标签", gettext("Unknown building tag “%(name)s”") % {"name": name})
-                else:
-                    row_tags.append(tags[name])
-            # In an update, a blank cell keeps what is stored.
-            values = {"name": row["name"]}
-            for key in ("compound", "address", "floors", "built_year"):
-                if row.get(key) not in (None, ""):
-                    values[key] = row[key]
-            if lng is not None:
-                values.update(lng=lng, lat=lat)
-            if row_tags or (building is None and "tags" in parsed.present):
-                values["tags"] = row_tags
-            compound = values.get("compound", building.compound if building else "")
-            clash = Building.objects.filter(grid=grid, compound=compound, name=row["name"])
-            if building is not None:
-                clash = clash.exclude(pk=building.pk)
-            if clash.exists():
-                bad(
-                    "楼栋名称",
-                    gettext("The grid has a building “%(name)s” already")
-                    % {"name": f"{compound}{row['name']}"},
-                )
-                continue
+            building, grid, values = outcome
             plan.paths.add(grid.path)
             if building is None:
                 values.update(
@@ -224,6 +165,76 @@ class BuildingImporter(Importer):
             else:
                 plan.unchanged += 1
         return errors, plan
+
+    def _check_row(
+        self, number, row, parsed, existing, grids, tags, located, seen, actor, problems
+    ):
+        building = None
+        if row.get("id"):
+            building = existing.get(row["id"])
+            if building is None:
+                problems[ID_HEADER] = gettext(
+                    "No building with ID %(id)s in the places you work on"
+                ) % {"id": row["id"]}
+        row_tags = []
+        for name in row.get("tags") or []:
+            if name not in tags:
+                problems["标签"] = gettext("Unknown building tag “%(name)s”") % {"name": name}
+            else:
+                row_tags.append(tags[name])
+        if (row.get("lng") is None) != (row.get("lat") is None):
+            problems["经度" if row.get("lng") is None else "纬度"] = gettext(
+                "Give both the longitude and the latitude"
+            )
+        grid = grids.get(row.get("grid_code")) if row.get("grid_code") else None
+        if row.get("grid_code") and grid is None:
+            problems["网格编码"] = gettext("There is no grid %(code)s") % {"code": row["grid_code"]}
+        lng = lat = None
+        if number in located:
+            lng, lat, point_grid = located[number]
+            if point_grid is None:
+                problems["经度"] = gettext(OUTSIDE_GRIDS)
+            elif grid is not None and not point_grid.path.startswith(grid.path):
+                problems["经度"] = gettext(OTHER_GRID) % {"grid": point_grid.name}
+            else:
+                grid = point_grid
+        if problems.keys() & {ID_HEADER, "网格编码", "经度", "纬度"}:
+            return None  # where the building is cannot be known: nothing more to check
+        if grid is None:
+            grid = building.grid if building else None
+        if grid is None:
+            problems["网格编码"] = gettext("Give the grid code or the coordinates")
+            return None
+        action = "change" if building else "add"
+        if not allowed(actor, Building, action, path=grid.path):
+            problems["网格编码"] = gettext(OUT_OF_REACH) % {"grid": grid.name}
+        name = row.get("name")
+        if not name:
+            return None  # the name's own cell has its error
+        key = (grid.pk, row.get("compound", ""), name)
+        if key in seen:
+            problems["楼栋名称"] = gettext(
+                "A building of the same name in the same grid as row %(row)s"
+            ) % {"row": seen[key]}
+        seen.setdefault(key, number)
+        # In an update, a blank cell keeps what is stored.
+        values = {"name": name}
+        for field in ("compound", "address", "floors", "built_year"):
+            if row.get(field) not in (None, ""):
+                values[field] = row[field]
+        if lng is not None:
+            values.update(lng=lng, lat=lat)
+        if row_tags or (building is None and "tags" in parsed.present):
+            values["tags"] = row_tags
+        compound = values.get("compound", building.compound if building else "")
+        clash = Building.objects.filter(grid=grid, compound=compound, name=name)
+        if building is not None:
+            clash = clash.exclude(pk=building.pk)
+        if "楼栋名称" not in problems and clash.exists():
+            problems["楼栋名称"] = gettext("The grid has a building “%(name)s” already") % {
+                "name": f"{compound}{name}"
+            }
+        return building, grid, values
 
     def apply(self, plan, actor, progress):
         result = BulkResult()

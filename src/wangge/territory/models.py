@@ -1,6 +1,7 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from wangge.core import inputs
 from wangge.core.scope import ScopedQuerySet
 from wangge.territory.choices import (
     COMMUNITY_KINDS,
@@ -58,7 +59,7 @@ class Node(models.Model):
     min_lat = models.FloatField(null=True, blank=True, editable=False)
     max_lng = models.FloatField(null=True, blank=True, editable=False)
     max_lat = models.FloatField(null=True, blank=True, editable=False)
-    description = models.TextField(_("description"), blank=True)
+    description = models.TextField(_("description"), blank=True, max_length=inputs.DESCRIPTION)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
