@@ -1,7 +1,8 @@
 """SMS through a provider chosen by settings.
 
 ``WANGGE_SMS_PROVIDER=log`` (the default) writes a line per message in the worker's log —
-the message's id and length, never the number or the words. ``http`` POSTs
+the message's id and length, never the number or the words — and the delivery is recorded
+as such (``DeliveryState.LOGGED``), never as sent: nobody received it. ``http`` POSTs
 ``{"phone", "text", "client_msg_id"}`` as JSON to ``WANGGE_SMS_URL`` (with
 ``Authorization: Bearer WANGGE_SMS_TOKEN`` when set): the gateway drops a repeated
 ``client_msg_id``, so a message retried after a lost answer is not sent twice.
@@ -28,11 +29,12 @@ class Provider:
 
 
 class LogOnly(Provider):
-    """No gateway: the message is "sent" to the log, without the number or the words."""
+    """No gateway: the message is written to the log, without the number or the words, and
+    recorded as not sent."""
 
     def send(self, *, phone, text, client_msg_id, timeout):
         logger.info("sms %s: %d characters (log only, not sent)", client_msg_id, len(text))
-        return Answer(Outcome.SENT, code="log", text="log only")
+        return Answer(Outcome.LOGGED, code="log", text="no SMS gateway configured: log only")
 
 
 class HttpGateway(Provider):

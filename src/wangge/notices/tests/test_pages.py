@@ -317,8 +317,10 @@ def test_the_export_holds_the_list_with_how_its_messages_fared(as_user):
     heating = next(row for row in rows if row.startswith("冬季供暖报修渠道"))
     notice = Notice.objects.get(title="冬季供暖报修渠道")
     sent = notice.deliveries.filter(state=DeliveryState.SENT).count()
+    logged = notice.deliveries.filter(state=DeliveryState.LOGGED).count()
     assert sent > 0
-    assert heating.endswith(f",{sent},0,0")
+    assert header.split(",")[-4:] == ["已送达", "已记录（未发出）", "待发送", "未送达"]
+    assert heating.endswith(f",{sent},{logged},0,0")
     assert ",已发布," in heating and "网格公开页、企业微信群" in heating
     # The list's filters apply: the safety notice only.
     only = export(as_user(COMMUNITY), kind="safety").splitlines()[1:]
