@@ -71,6 +71,7 @@ FIELDS = [
     "description",
     "category",
     "kind",
+    "urgent",
     "channel",
     "state",
     "grid",
@@ -348,6 +349,7 @@ class CaseMaker:
                     f"居民反映已持续数日（第{index}号）。",
                     category_id,
                     kind,
+                    False,  # urgent: none of the bench's answers make a case so
                     channel,
                     state,
                     grid,

@@ -346,7 +346,9 @@ def run(*, quick: bool, profile: bool = False, log=print) -> list[Figure]:
     log(f"rates: territory and people in {time.perf_counter() - began:.1f} s")
     leaves = [
         (c.pk, c.default_kind, c.name)
-        for c in Category.objects.filter(tree__is_current=True, is_active=True, children=None)
+        for c in Category.objects.filter(
+            tree__is_current=True, is_active=True, children=None, counts_as_problem=True
+        )
     ]
     random.Random(SEED).shuffle(leaves)
     now = timezone.now().replace(microsecond=0)

@@ -118,7 +118,9 @@ def demo_caseload(now) -> tuple[CaseMaker, str]:
     points = {grid.pk: _points_inside(grid.geometry, rng) for grid in grids}
     leaves = [
         (c.pk, c.default_kind, c.name)
-        for c in Category.objects.filter(tree__is_current=True, is_active=True, children=None)
+        for c in Category.objects.filter(
+            tree__is_current=True, is_active=True, children=None, counts_as_problem=True
+        )
     ]
     random.Random(SEED).shuffle(leaves)
     busiest = Category.objects.select_related("parent").get(pk=leaves[0][0])

@@ -284,7 +284,7 @@ def run_report(actor):
     case = cases.report(
         actor=actor,
         channel="phone",
-        category=Category.objects.get(code="MD05"),
+        category=Category.objects.get(tree__is_current=True, code="MD05"),
         description="楼道杂物",
         lng=point.x,
         lat=point.y,

@@ -2,6 +2,7 @@ import hashlib
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from wangge.accounts.choices import Door, Role
@@ -17,6 +18,15 @@ class User(AbstractUser):
 
     def __str__(self):
         return self.display_name or self.username
+
+    @property
+    def name(self) -> str:
+        """The person's name, as exports and reports give it: the display name, else the
+        full name; an account with neither is named by its login, labelled as such."""
+        name = self.display_name or self.get_full_name()
+        if name:
+            return name
+        return gettext("%(login)s (account)") % {"login": self.username}
 
     @property
     def label(self) -> str:

@@ -18,7 +18,7 @@ from wangge.core.admin import AuditedAdmin, ScopedAdminMixin
 class StageLimitInline(admin.TabularInline):
     model = StageLimit
     extra = 0
-    fields = ["stage", "amount", "unit", "warn_ratio"]
+    fields = ["stage", "urgent", "amount", "unit", "warn_ratio"]
 
 
 @admin.register(CategoryTree)
@@ -35,9 +35,11 @@ class CategoryAdmin(AuditedAdmin):
         "default_kind",
         "duplicate_radius_m",
         "public",
+        "counts_as_problem",
+        "agency",
         "is_active",
     ]
-    list_filter = ["tree", "default_kind", "public", "is_active"]
+    list_filter = ["tree", "default_kind", "public", "counts_as_problem", "is_active"]
     search_fields = ["code", "name"]
     inlines = [StageLimitInline]
 
@@ -71,8 +73,8 @@ class CategoryAdmin(AuditedAdmin):
 
 @admin.register(StageLimit)
 class StageLimitAdmin(AuditedAdmin):
-    list_display = ["tree", "category", "stage", "amount", "unit", "warn_ratio"]
-    list_filter = ["tree", "stage", "unit"]
+    list_display = ["tree", "category", "stage", "urgent", "amount", "unit", "warn_ratio"]
+    list_filter = ["tree", "stage", "urgent", "unit"]
 
 
 @admin.register(CalendarDay)

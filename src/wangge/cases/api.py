@@ -70,7 +70,11 @@ _category = actions.current_category
 @router.get("/categories", response=list[CategoryOut])
 def list_categories(request):
     """The current category tree (standards as data, edited in the admin)."""
-    categories = list(Category.objects.filter(tree__is_current=True, is_active=True))
+    categories = list(
+        Category.objects.filter(tree__is_current=True, is_active=True).select_related(
+            "agency", "urgent_agency"
+        )
+    )
     parents = {category.parent_id for category in categories}
     return [
         {**_category_fields(category), "leaf": category.pk not in parents}
@@ -108,6 +112,10 @@ def _category_fields(category):
         "parent_id": category.parent_id,
         "default_kind": category.default_kind,
         "public": category.public,
+        "counts_as_problem": category.counts_as_problem,
+        "urgent_when": category.urgent_when,
+        "agency": category.agency.name if category.agency_id else None,
+        "urgent_agency": category.urgent_agency.name if category.urgent_agency_id else None,
         "duplicate_radius_m": category.duplicate_radius_m,
         "duplicate_window_days": category.duplicate_window_days,
     }
@@ -116,7 +124,11 @@ def _category_fields(category):
 @router.get("/categories/{code}", response=CategoryDetail)
 def get_category(request, code: str):
     """A category with its questions and time limits."""
-    category = Category.objects.filter(tree__is_current=True, code=code).first()
+    category = (
+        Category.objects.filter(tree__is_current=True, code=code)
+        .select_related("agency", "urgent_agency")
+        .first()
+    )
     if category is None:
         raise Http404
     questions = list(category.form.questions.all()) if category.form_id else []

@@ -307,7 +307,7 @@ class History:
         if channel is None:
             table = book.CHANNELS.get(code) or (
                 book.STREET_MIX
-                if code[:2] in ("BJ", "SJ")
+                if code[:2] in ("BJ", "SJ", "HJ")
                 else book.HAZARD_MIX
                 if code[:2] == "AQ"
                 else book.RESIDENT_MIX
@@ -385,7 +385,7 @@ class History:
             return {"where": r.choice(["kitchen", "bathroom", "ceiling", "other"])}
         if code == "SW01":
             return {"item": plan.title.split("拾到")[-1], "found_where": plan.address[:50]}
-        if code[:2] == "AQ":
+        if code in ("AQ01", "AQ02", "AQ03", "AQ04", "AQ05"):
             kinds = {
                 "AQ01": ["fire"],
                 "AQ02": ["electric", "fire"],
@@ -394,6 +394,41 @@ class History:
                 "AQ05": ["electric"],
             }[code]
             return {"danger_now": r.random() < 0.2, "kinds": kinds}
+        return self._answers_2026_2(plan, code, r)
+
+    def _answers_2026_2(self, plan: Plan, code: str, r) -> dict:
+        """The answers to the questions of the kinds the category tree 2026.2 added; a few
+        make the case urgent (someone trapped in a lift, someone hurt, a fire burning)."""
+        where = plan.address or plan.place.grid.name
+        if code == "DT01":
+            trapped = "关人" in plan.title or r.random() < 0.05
+            symptom = "door" if "门" in plan.title else "stopped"
+            return {"trapped": trapped, "symptom": symptom, "where": where[:60]}
+        if code == "DT03":
+            households = r.choice([10, 12, 14, 18])
+            return {"floors": r.choice([6, 7]), "households": households, "agreed": households - 2}
+        if code[:2] == "ZA":
+            return {"ongoing": False, "police_called": r.random() < 0.6}
+        if code[:2] == "HJ":
+            ongoing = code == "HJ03" and r.random() < 0.3
+            return {"ongoing": ongoing or code in ("HJ01", "HJ04"), "source": where[:60]}
+        if code == "AQ06":
+            return {"injured": r.random() < 0.08, "where": where[:60]}
+        if code == "AQ07":
+            return {"about_to_fall": r.random() < 0.2, "shop": where[:60]}
+        if code == "AQ08":
+            return {"where": where[:60], "size": r.choice(["small", "medium", "large"])}
+        if code[:2] == "XR":
+            seen = plan.received - datetime.timedelta(hours=r.uniform(2, 8))
+            return {
+                "last_seen_at": timezone.localtime(seen).isoformat(timespec="minutes"),
+                "last_seen_where": where[:60],
+                "looks": "身高约一米六五，穿深色外套，说本地话。",
+                "dementia": code == "XR01" and r.random() < 0.6,
+                "police_called": r.random() < 0.5,
+            }
+        if code[:2] == "BY":
+            return {"who": f"{plan.place.grid.name}网格员" if code == "BY01" else "邻居"}
         return {}
 
     def _fate(self, plan: Plan, code: str) -> None:
@@ -404,8 +439,13 @@ class History:
             if code == "JZ01" and r.random() < transfer_share:
                 plan.fate = "transfer"
             return
+        if not plan.category.counts_as_problem:
+            return  # praise: thanked and closed on arrival
+        late_factor, dissatisfied = book.COMMUNITY_FORM.get(plan.place.community.code, (1, 1))
         resident = plan.channel in (Channel.HOTLINE, Channel.WEB, Channel.GROUP_CHAT)
-        if resident and roll < 0.012:
+        if plan.category.is_urgent(plan.attributes):
+            pass  # someone trapped or hurt: rescued at once (``_rescue``), no other fate
+        elif resident and roll < 0.012:
             plan.fate = "void"
         elif roll < 0.037:
             plan.fate = "send_back"
@@ -417,13 +457,12 @@ class History:
             plan.fate = "transfer"
         elif r.random() < 0.03:
             plan.fate = "extension"
-        plan.late = r.random() < 0.08
+        plan.late = r.random() < 0.08 * late_factor
         plan.rework = r.random() < 0.05
         if plan.reporter_name:
-            plan.rating = r.choices(
-                [Rating.SATISFIED, Rating.FAIRLY, Rating.DISSATISFIED, ""],
-                weights=[80, 12, 4, 4],
-            )[0]
+            weights = dict(book.FIRST_CALLBACK)
+            weights[Rating.DISSATISFIED] *= dissatisfied
+            plan.rating = r.choices(list(weights), weights=list(weights.values()))[0]
         if plan.received > self.end - datetime.timedelta(days=21) and r.random() < 0.25:
             plan.slow = r.uniform(4, 12)
 
@@ -433,6 +472,8 @@ class History:
         for plan in plans:
             r = plan.rng
             if plan.channel in FIELD or plan.kind == Kind.INSTANT or r.random() > 0.02:
+                continue
+            if not plan.category.counts_as_problem:  # praise is no problem reported twice
                 continue
             received = plan.received + datetime.timedelta(hours=r.uniform(1, 30))
             if received >= self.end:
@@ -567,6 +608,8 @@ class History:
         }.get(plan.channel)
         case = yield self._report(plan, entry)
         code = plan.category.code
+        if not plan.category.counts_as_problem:
+            return  # praise: recorded, thanked and closed by the report itself
         if (
             case.state == State.REPORTED
             and plan.kind == Kind.INSTANT
@@ -589,6 +632,8 @@ class History:
             return
         if case.state == State.REPORTED:
             at = self.office(case.created_at, 5, 100, r, slow)
+            if case.urgent:  # someone trapped or hurt: taken up at once, day or night
+                at = case.created_at + datetime.timedelta(minutes=r.uniform(2, 12))
             if plan.fate == "void":
                 note = r.choice(
                     ["信息不全，多次联系不上反映人。", "不属于本辖区事项，已告知反映人。"]
@@ -602,8 +647,26 @@ class History:
             if plan.fate == "transfer" and plan.kind == Kind.INSTANT:
                 yield from self._transfer(plan, case, at)
                 return
+            if case.urgent:
+                at = at + datetime.timedelta(minutes=r.uniform(1, 4))
             case = yield Step(at, staff, "dispatch", {"assignees": [worker], "note": "请尽快处置"})
+        if case.urgent and plan.fate in ("", "extension") and not plan.stop:
+            yield from self._rescue(plan, case)
+            return
         yield from self._work(plan, case)
+
+    def _rescue(self, plan: Plan, case: Case) -> Generator[Step, Case, None]:
+        """An urgent case: signed for and handled within the hour, whatever the time of day;
+        then checked and called back in office hours as any other."""
+        r, worker = plan.rng, plan.place.worker
+        at = (case.dispatched_at or case.accepted_at) + datetime.timedelta(minutes=r.uniform(2, 10))
+        case = yield Step(at, worker, "sign")
+        at = at + datetime.timedelta(minutes=r.uniform(15, 45))
+        note = book.URGENT_NOTES.get(plan.category.code) or r.choice(
+            book.TEXTS[plan.category.code][1]
+        )
+        case = yield Step(at, worker, "finish", {"note": note})
+        yield from self._close(plan, case)
 
     def _work(self, plan: Plan, case: Case) -> Generator[Step, Case, None]:
         r, place, slow = plan.rng, plan.place, plan.slow
@@ -725,7 +788,14 @@ class History:
         at = self.office(case.done_at, 20, 400, r, slow)
         case = yield Step(at, staff, "verify")
         at = self.office(at, 30, 900, r, slow)
-        rating = r.choice([Rating.SATISFIED, Rating.FAIRLY])
+        second = book.SECOND_CALLBACK
+        rating = r.choices(list(second), weights=list(second.values()))[0]
+        if rating == "still":  # closed as it stands: the resident's 不满意 is the record
+            yield Step(at, staff, "close", {"note": r.choice(book.STILL_DISSATISFIED)})
+            return
+        if not rating:
+            yield Step(at, staff, "close", {"note": book.SECOND_NOT_REACHED})
+            return
         note = "二次回访：" + r.choice(book.CALLBACK[rating]).removeprefix("回访：")
         yield Step(at, staff, "close", {"rating": rating, "note": note})
 

@@ -37,6 +37,7 @@ from wangge.core.tabular import (
     decimal_number,
     integer,
     label_of,
+    person_name,
     text,
 )
 from wangge.people import phone as phones
@@ -528,7 +529,7 @@ class CaseExporter(Importer):
                 "lat": case.lat,
                 "reporter_name": case.reporter_name,
                 "reporter_phone": mask_phone(case.reporter_phone),
-                "handler": (handler.get_full_name() or handler.username) if handler else "",
+                "handler": person_name(handler),
                 "created_at": _local(case.created_at),
                 "accepted_at": _local(case.accepted_at),
                 "due_at": _local(case.due_at),

@@ -204,6 +204,11 @@ def check(case, action: str, user, *, task=None) -> Move:
             )
             % {"state": State(case.state).label, "action": move.label, "only": only}
         )
+    if action != "comment" and not case.category.counts_as_problem:
+        raise Refused(
+            gettext("“%(category)s” is not a problem to solve: it was thanked and closed")
+            % {"category": case.category.name}
+        )
     if action == "solve_now" and case.kind != Kind.INSTANT:
         raise Refused(gettext("Only an instant case can be solved on the spot"))
     # Once the case has moved on, signing and starting are each party's own task's steps.

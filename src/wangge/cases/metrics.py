@@ -17,7 +17,9 @@ Definitions (each rate is shown with its denominator):
 - 返工率 rework: finished cases that were sent back for rework or reopened at least once;
 - average handling time: from acceptance to the last finish.
 
-Merged and void cases count nowhere: a merged case's resident follows the original.
+Merged and void cases count nowhere: a merged case's resident follows the original. Nor do
+cases of a category that is not a problem to solve (``Category.counts_as_problem``: praise and
+thanks): they are in no roll-up, so in no rate, count or ranking.
 """
 
 from __future__ import annotations
@@ -33,8 +35,9 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from wangge.cases.choices import Rating, State
-from wangge.cases.models import Case, CaseRollup, ChannelRollup, GridRollup
+from wangge.cases.models import Case, CaseRollup, Category, ChannelRollup, GridRollup
 from wangge.core.errors import ValidationError
+from wangge.core.memo import kept
 from wangge.core.scope import get_scope
 
 COUNTS = [
@@ -66,9 +69,26 @@ def month_of(moment: datetime.datetime) -> datetime.date:
     return timezone.localtime(moment).date().replace(day=1)
 
 
+def counts_as_problem(case: Case) -> bool:
+    """Whether the case's category is a problem to solve (praise is not): from the category
+    at hand, or the category's row, kept until a standard changes."""
+    if Case._meta.get_field("category").is_cached(case):
+        return case.category.counts_as_problem
+    return kept(
+        ("counts_as_problem", case.category_id),
+        lambda: (
+            Category.objects.filter(pk=case.category_id)
+            .values_list("counts_as_problem", flat=True)
+            .first()
+            is not False
+        ),
+    )
+
+
 def facts(case: Case) -> Facts | None:
-    """What ``case`` adds to the roll-ups as it stands (``None`` for merged and void)."""
-    if case.state in (State.MERGED, State.VOID):
+    """What ``case`` adds to the roll-ups as it stands (``None`` for merged and void cases and
+    for those that are no problem to solve)."""
+    if case.state in (State.MERGED, State.VOID) or not counts_as_problem(case):
         return None
     key = (month_of(case.created_at), case.grid_id, case.category_id, case.handler_id or 0)
     responded = case.accepted_at is not None
@@ -193,21 +213,27 @@ def rebuild() -> int:
     ChannelRollup.objects.all().delete()
     totals: dict[tuple, list[int]] = {}
     received: dict[tuple, int] = {}
-    for case in Case.objects.only(
-        "state",
-        "created_at",
-        "grid_id",
-        "category_id",
-        "handler_id",
-        "channel",
-        "accepted_at",
-        "respond_by",
-        "done_at",
-        "due_at",
-        "rating",
-        "rework_count",
-        "reopen_count",
-    ).iterator(chunk_size=5000):
+    problems = Case.objects.filter(category__counts_as_problem=True)
+    for case in (
+        problems.select_related("category")
+        .only(
+            "category__counts_as_problem",
+            "state",
+            "created_at",
+            "grid_id",
+            "category_id",
+            "handler_id",
+            "channel",
+            "accepted_at",
+            "respond_by",
+            "done_at",
+            "due_at",
+            "rating",
+            "rework_count",
+            "reopen_count",
+        )
+        .iterator(chunk_size=5000)
+    ):
         fact = facts(case)
         if fact is None:
             continue

@@ -68,6 +68,41 @@ class Category(models.Model):
     public = models.BooleanField(
         _("offered to residents"), default=True, help_text=_("On resident pages and Open311.")
     )
+    counts_as_problem = models.BooleanField(
+        _("a problem to solve"),
+        default=True,
+        help_text=_(
+            "Off for praise and thanks: recorded, thanked and closed at once, and never counted "
+            "in the rates, the late marks or the dashboard."
+        ),
+    )
+    urgent_when = models.JSONField(
+        _("urgent when answered"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            'Answers that make a case urgent, e.g. {"trapped": true}: it then runs on the '
+            "urgent time limits."
+        ),
+    )
+    agency = models.ForeignKey(
+        "Agency",
+        verbose_name=_("usually handed to"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("The outside agency whose work it usually is: offered first on handing over."),
+    )
+    urgent_agency = models.ForeignKey(
+        "Agency",
+        verbose_name=_("when urgent, call"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Who to call at once when the case is urgent (119 for people trapped)."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     sort = models.PositiveSmallIntegerField(_("order"), default=0)
 
@@ -86,6 +121,13 @@ class Category(models.Model):
     def is_leaf(self) -> bool:
         return not self.children.exists()
 
+    def is_urgent(self, answers: dict | None) -> bool:
+        """Whether ``answers`` (a case's cleaned answers) make a case of this category urgent."""
+        given = answers or {}
+        return bool(self.urgent_when) and all(
+            given.get(code) == value for code, value in self.urgent_when.items()
+        )
+
 
 class StageLimit(models.Model):
     """How long a stage may take, for a category (and those below it) or the whole tree."""
@@ -95,6 +137,11 @@ class StageLimit(models.Model):
         Category, null=True, blank=True, on_delete=models.CASCADE, related_name="limits"
     )
     stage = models.CharField(_("stage"), max_length=16, choices=Stage.choices)
+    urgent = models.BooleanField(
+        _("for urgent cases"),
+        default=False,
+        help_text=_("Applies to the urgent cases of the category (see “urgent when answered”)."),
+    )
     amount = models.DecimalField(_("amount"), max_digits=6, decimal_places=2)
     unit = models.CharField(_("unit"), max_length=16, choices=LimitUnit.choices)
     warn_ratio = models.DecimalField(
@@ -110,7 +157,7 @@ class StageLimit(models.Model):
         verbose_name_plural = _("time limits")
         constraints = [
             models.UniqueConstraint(
-                fields=["tree", "category", "stage"], name="cases_stagelimit_unique"
+                fields=["tree", "category", "stage", "urgent"], name="cases_stagelimit_unique"
             )
         ]
 
@@ -281,6 +328,11 @@ class Case(models.Model):
         Category, verbose_name=_("category"), on_delete=models.PROTECT, related_name="cases"
     )
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    urgent = models.BooleanField(
+        _("urgent"),
+        default=False,
+        help_text=_("Its answers made it urgent (someone trapped, someone hurt): short limits."),
+    )
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
     state = models.CharField(
         _("state"), max_length=16, choices=State.choices, default=State.REPORTED

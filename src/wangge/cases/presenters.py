@@ -23,6 +23,7 @@ def case_data(case) -> dict:
         "state": case.state,
         "state_label": str(State(case.state).label),
         "kind": case.kind,
+        "urgent": case.urgent,
         "channel": case.channel,
         "category": case.category.name,
         "category_code": case.category.code,

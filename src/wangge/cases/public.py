@@ -128,7 +128,10 @@ def track(request, code=None):
     case = get_object_or_404(
         Case.objects.select_related("category", "merged_into"), tracking_code=code.upper()
     )
-    can_rate = case.state == State.VERIFIED or (case.state == State.CLOSED and not case.rating)
+    # Praise is thanked, not rated: it is no problem that was solved.
+    can_rate = case.category.counts_as_problem and (
+        case.state == State.VERIFIED or (case.state == State.CLOSED and not case.rating)
+    )
     rating_form = RatingForm(request.POST or None) if can_rate else None
     if request.method == "POST" and rating_form is not None and rating_form.is_valid():
         try:

@@ -22,7 +22,15 @@ MAX_REPLY = 500
 
 # Steps that are not moves of the machine and that the resident sees (in plain words).
 SHOWN_STEPS = frozenset(
-    {"reported", "accepted", "duplicate_merged", "claim_received", "claim_verified", "handed_over"}
+    {
+        "reported",
+        "accepted",
+        "duplicate_merged",
+        "claim_received",
+        "claim_verified",
+        "handed_over",
+        "thanked",
+    }
 )
 
 # What the resident reads for each step they see.
@@ -54,6 +62,7 @@ STEP_WORDS = {
     "claim_received": _("Someone came to claim it; being checked"),
     "claim_verified": _("The claimant was checked"),
     "handed_over": _("The item was handed to its owner"),
+    "thanked": _("Thanked"),
 }
 
 

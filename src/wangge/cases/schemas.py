@@ -18,6 +18,14 @@ class CategoryOut(Schema):
     parent_id: int | None
     default_kind: str
     public: bool
+    counts_as_problem: bool = Field(
+        description="false for praise and thanks: thanked and closed, never in the rates"
+    )
+    urgent_when: dict[str, Any] = Field(
+        description="answers that make a case urgent (it then runs on the urgent limits)"
+    )
+    agency: str | None = Field(description="the outside agency it is usually handed to")
+    urgent_agency: str | None = Field(description="who to call at once when it is urgent")
     duplicate_radius_m: int
     duplicate_window_days: int
     leaf: bool
@@ -33,6 +41,7 @@ class QuestionOut(Schema):
 
 class LimitOut(Schema):
     stage: str
+    urgent: bool = Field(description="the limit of the category's urgent cases")
     amount: Decimal
     unit: str
     warn_ratio: Decimal
@@ -110,6 +119,7 @@ class CaseOut(Schema):
     state: str
     state_label: str
     kind: str
+    urgent: bool = Field(description="its answers made it urgent: it runs on the short limits")
     channel: str
     category: str
     category_code: str

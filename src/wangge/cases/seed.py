@@ -6,11 +6,26 @@ from decimal import Decimal
 
 from wangge.fixtures import load
 
+# What a category passes to those below it unless they say otherwise.
+INHERITED = (
+    "kind",
+    "radius",
+    "form",
+    "public",
+    "counts_as_problem",
+    "urgent_when",
+    "agency",
+    "urgent_agency",
+)
+
 
 def load_tree(apps, data: dict | None = None, *, current: bool = True):
     """Create a tree version from ``data`` (default: ``fixtures/categories.json``).
 
-    ``apps`` is the migration's app registry (or ``django.apps.apps``).
+    ``apps`` is the migration's app registry (or ``django.apps.apps``). A category's keys
+    beyond those of the first version (``counts_as_problem``, ``urgent_when``, ``agency``,
+    ``urgent_agency``, ``urgent_limits``) are written only when the file has them, so the
+    migrations of earlier model states load their own versions.
     """
     data = data or load("categories.json")
     CategoryTree = apps.get_model("cases", "CategoryTree")
@@ -27,6 +42,12 @@ def load_tree(apps, data: dict | None = None, *, current: bool = True):
         source=data.get("source", ""),
         is_current=current,
     )
+    agencies = {}
+    for agency in data.get("agencies", []):
+        agencies[agency["name"]], _ = Agency.objects.get_or_create(
+            name=agency["name"],
+            defaults={"kind": agency.get("kind", ""), "phone": agency.get("phone", "")},
+        )
     forms = {}
     for form_data in data.get("forms", []):
         form, _ = Form.objects.get_or_create(
@@ -56,12 +77,25 @@ def load_tree(apps, data: dict | None = None, *, current: bool = True):
             unit=limit["unit"],
         )
 
+    def agency_named(name):
+        if not name:
+            return None
+        if name not in agencies:
+            agencies[name] = Agency.objects.get(name=name)
+        return agencies[name]
+
     def add(items, parent, inherited):
         for sort, item in enumerate(items, start=1):
-            settings = {
-                **inherited,
-                **{k: v for k, v in item.items() if k in ("kind", "radius", "form", "public")},
-            }
+            settings = {**inherited, **{k: v for k, v in item.items() if k in INHERITED}}
+            later = {}  # the keys of later versions, only where the file has them
+            if "counts_as_problem" in settings:
+                later["counts_as_problem"] = settings["counts_as_problem"]
+            if "urgent_when" in settings:
+                later["urgent_when"] = settings["urgent_when"] or {}
+            if "agency" in settings:
+                later["agency"] = agency_named(settings["agency"])
+            if "urgent_agency" in settings:
+                later["urgent_agency"] = agency_named(settings["urgent_agency"])
             category = Category.objects.create(
                 tree=tree,
                 parent=parent,
@@ -73,21 +107,19 @@ def load_tree(apps, data: dict | None = None, *, current: bool = True):
                 form=forms.get(settings.get("form")),
                 public=settings.get("public", True),
                 sort=sort,
+                **later,
             )
-            for stage, (amount, unit) in item.get("limits", {}).items():
-                StageLimit.objects.create(
-                    tree=tree,
-                    category=category,
-                    stage=stage,
-                    amount=Decimal(str(amount)),
-                    unit=unit,
-                )
+            for key, urgent in (("limits", False), ("urgent_limits", True)):
+                for stage, (amount, unit) in item.get(key, {}).items():
+                    StageLimit.objects.create(
+                        tree=tree,
+                        category=category,
+                        stage=stage,
+                        amount=Decimal(str(amount)),
+                        unit=unit,
+                        **({"urgent": True} if urgent else {}),
+                    )
             add(item.get("children", []), category, settings)
 
     add(data["categories"], None, {})
-    for agency in data.get("agencies", []):
-        Agency.objects.get_or_create(
-            name=agency["name"],
-            defaults={"kind": agency.get("kind", ""), "phone": agency.get("phone", "")},
-        )
     return tree

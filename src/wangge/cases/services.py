@@ -82,7 +82,7 @@ def _enter(case: Case, state: str, at: datetime.datetime, cal: WorkCalendar) -> 
             case.stage_deadline = _handling_deadline(case, cal)
             case.stage_warn_at = _warn_at(case, stage, at, cal)
         elif stage:
-            limit = limit_for(case.category, stage)
+            limit = limit_for(case.category, stage, urgent=case.urgent)
             if limit is not None:
                 case.stage_deadline = cal.add(at, limit.amount, limit.unit)
                 case.stage_warn_at = cal.add(at, limit.amount * limit.warn_ratio, limit.unit)
@@ -94,14 +94,14 @@ def _handling_deadline(case: Case, cal: WorkCalendar) -> datetime.datetime | Non
     from the reopening (the case's last dispatch), so work done again is not born late."""
     deadline = case.due_at
     if case.reopen_count and case.dispatched_at and deadline is not None:
-        limit = limit_for(case.category, Stage.HANDLE)
+        limit = limit_for(case.category, Stage.HANDLE, urgent=case.urgent)
         if limit is not None:
             deadline = max(deadline, cal.add(case.dispatched_at, limit.amount, limit.unit))
     return deadline
 
 
 def _warn_at(case, stage, start, cal):
-    limit = limit_for(case.category, stage)
+    limit = limit_for(case.category, stage, urgent=case.urgent)
     if limit is None or not case.stage_deadline:
         return None
     span = cal.working_seconds_between(start, case.stage_deadline)
@@ -113,7 +113,7 @@ def _promise(case: Case, at: datetime.datetime, cal: WorkCalendar, *, keep=False
     one (``keep``: a hotline work order carries the limit the hotline gave it)."""
     if keep and case.due_at is not None:
         return
-    limit = limit_for(case.category, Stage.HANDLE)
+    limit = limit_for(case.category, Stage.HANDLE, urgent=case.urgent)
     case.due_at = cal.add(at, limit.amount, limit.unit) if limit else None
 
 
@@ -143,6 +143,7 @@ def _record(
     task=None,
     data=None,
     reason="",
+    tell_followers=True,
 ):
     """One step of the timeline: ``note`` for staff, ``reply`` for the resident; public as
     ``public_text.shown`` says."""
@@ -170,7 +171,8 @@ def _record(
         reason=reason or note[:500],
     )
     # The reporter's SMS of the change goes into the outbox with the change itself.
-    messages.case_changed(case, event)
+    if tell_followers:
+        messages.case_changed(case, event)
     return event
 
 
@@ -316,6 +318,7 @@ def report(
         description=description,
         category=category,
         kind=kind,
+        urgent=category.is_urgent(answers),
         channel=channel,
         grid=grid,
         lng=lng,
@@ -334,9 +337,11 @@ def report(
         created_at=at,
         due_at=due_at,
     )
-    limit = limit_for(category, Stage.ACCEPT)
-    case.respond_by = cal.add(at, limit.amount, limit.unit) if limit else None
-    _enter(case, State.REPORTED, at, cal)
+    problem = category.counts_as_problem
+    if problem:
+        limit = limit_for(category, Stage.ACCEPT, urgent=case.urgent)
+        case.respond_by = cal.add(at, limit.amount, limit.unit) if limit else None
+        _enter(case, State.REPORTED, at, cal)
 
     def create() -> Case:
         # Reported, accepted and dispatched at once, its roll-up rows are written once (in the
@@ -369,6 +374,9 @@ def report(
             Follower.objects.create(
                 case=case, phone=reporter_phone, phone_hash=case.reporter_phone_hash
             )
+        if not problem:
+            _thank(case, at=at)
+            return case
         metrics.apply(None, metrics.facts(case))
         if accepting:
             _accept(
@@ -392,6 +400,40 @@ def report(
             replayed=True,
         )
     return case
+
+
+def _thank(case: Case, *, at: datetime.datetime) -> None:
+    """Praise and thanks are not a problem to solve: recorded, thanked and closed at once —
+    no time limit, no task, no message asking for a rating, nothing in the rates. The people
+    of its grid and community are told."""
+    before, before_state = case_snapshot(case), case.state
+    case.state = State.CLOSED
+    case.stage, case.stage_started_at, case.stage_deadline, case.stage_warn_at = (
+        "",
+        None,
+        None,
+        None,
+    )
+    case.mark = Mark.ON_TIME
+    case.closed_at = at
+    case.save()
+    _record(
+        case,
+        "thanked",
+        actor=None,
+        at=at,
+        before_state=before_state,
+        before=before,
+        # Written for the resident who sent it: a reply, shown on the tracking page.
+        reply=stored(
+            gettext_noop(
+                "Thank you for your kind words: they have been passed on to the people they "
+                "are about."
+            )
+        ),
+        tell_followers=False,
+    )
+    _notify_place(case, stored(gettext_noop("A resident's praise: “%(title)s”"), title=case.title))
 
 
 # --- Moves ---------------------------------------------------------------------------------------
@@ -811,8 +853,18 @@ def _on_solve_now(*, case, actor, at, note, **_):
 def _on_recategorize(*, case, category, kind, at, cal, note, **_):
     if category is None or not category.is_active:
         raise ValidationError({"category": gettext("Choose a category in use")})
+    if not category.counts_as_problem:
+        raise ValidationError(
+            {
+                "category": gettext(
+                    "“%(name)s” is not a problem to solve: choose the problem's category"
+                )
+                % {"name": category.name}
+            }
+        )
     old = case.category
     case.category = category
+    case.urgent = category.is_urgent(case.attributes)
     if kind:
         if kind not in Kind.values:
             raise ValidationError({"kind": gettext("Unknown kind of case")})
@@ -994,6 +1046,25 @@ def _notify_level(case: Case, text: str) -> None:
     )
 
 
+def _notify_place(case: Case, text: str) -> None:
+    """Tell the people of the case's grid and community (its workers, leaders and staff)."""
+    from wangge.accounts.choices import Role
+    from wangge.accounts.models import Membership
+
+    # The grid and the places just above it (a micro-grid's grid, the community).
+    places = [case.grid_id, *case.grid.ancestor_ids[-3:]]
+    roles = [Role.GRID_WORKER, Role.GRID_LEADER, Role.COMMUNITY_STAFF]
+    users = {
+        m.user
+        for m in Membership.objects.filter(
+            node_id__in=places, role__in=roles, is_active=True, user__is_active=True
+        ).select_related("user")
+    }
+    Notification.objects.bulk_create(
+        [Notification(user=user, text=text[:300], url=f"/cases/{case.pk}/") for user in users]
+    )
+
+
 @transaction.atomic
 def sweep(*, now: datetime.datetime | None = None) -> dict:
     """Mark cases yellow and red, and escalate late ones up the hierarchy (督办).
@@ -1005,7 +1076,7 @@ def sweep(*, now: datetime.datetime | None = None) -> dict:
     counts = {"yellow": 0, "red": 0, "escalated": 0}
     candidates = (
         Case.objects.exclude(state__in=[*FINAL_STATES, State.PARKED])
-        .filter(stage_warn_at__lte=now)
+        .filter(stage_warn_at__lte=now, category__counts_as_problem=True)
         .select_related("grid", "level")
     )
     for case in candidates.select_for_update(of=("self",)):

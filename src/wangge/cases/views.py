@@ -51,6 +51,7 @@ QUEUES = [
 STEP_LABELS = {
     "reported": gettext_lazy("Reported"),
     "accepted": gettext_lazy("Accept"),
+    "thanked": gettext_lazy("Thanked and closed (praise is not a problem to solve)"),
     "duplicate_merged": gettext_lazy("A duplicate was merged into it"),
     "overdue_escalated": gettext_lazy("Late: escalated"),
     "photo_added": gettext_lazy("Photo added"),
@@ -216,7 +217,10 @@ def case_bulk(request):
 
 
 def _case_for(request, pk: int) -> Case:
-    return get_object_or_404(visible_cases(request.user).select_related("agency"), pk=pk)
+    cases = visible_cases(request.user).select_related(
+        "agency", "category__agency", "category__urgent_agency"
+    )
+    return get_object_or_404(cases, pk=pk)
 
 
 @login_required
@@ -289,13 +293,19 @@ def _action_form(user, case: Case, action: str) -> dict:
         form["teams"] = Team.objects.restrict(user, "view").filter(is_active=True).order_by("name")
     if "agency" in fields:
         form["agencies"] = Agency.objects.filter(is_active=True).order_by("name")
+        # The category's own (the one to call at once when the case is urgent) comes chosen.
+        category = case.category
+        suggested = category.urgent_agency if case.urgent else None
+        form["suggested_agency"] = (suggested or category.agency or Agency()).pk
     if "rating" in fields:
         form["ratings"] = Rating.choices
     if "extension" in fields:
         form["pending"] = case.extensions.filter(state=ExtensionState.PENDING)
     if "category" in fields:
         form["categories"] = (
-            case.category.tree.categories.filter(is_active=True, children__isnull=True)
+            case.category.tree.categories.filter(
+                is_active=True, children__isnull=True, counts_as_problem=True
+            )
             .select_related("parent")
             .order_by("parent__sort", "sort")
         )

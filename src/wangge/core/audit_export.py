@@ -11,7 +11,7 @@ from wangge.core.filters import AuditFilter
 from wangge.core.imports import Importer, register
 from wangge.core.models import AuditEvent
 from wangge.core.presenters import present
-from wangge.core.tabular import Column, TableSpec
+from wangge.core.tabular import Column, TableSpec, person_name
 
 CHUNK = 500
 
@@ -31,6 +31,8 @@ class AuditExporter(Importer):
             columns=[
                 Column("时间", "at"),
                 Column("操作人", "actor"),
+                # The account, for the administrator who needs to know which one acted.
+                Column("操作人账号", "login"),
                 Column("操作", "action"),
                 Column("操作代码", "code"),
                 Column("对象", "target"),
@@ -43,7 +45,9 @@ class AuditExporter(Importer):
 
     def export_queryset(self, actor):
         return (
-            AuditEvent.objects.restrict(actor, "view").select_related("node").order_by("-at", "-id")
+            AuditEvent.objects.restrict(actor, "view")
+            .select_related("node", "actor")
+            .order_by("-at", "-id")
         )
 
     def export_rows(self, queryset, actor):
@@ -63,7 +67,9 @@ class AuditExporter(Importer):
             event = row["event"]
             yield {
                 "at": timezone.localtime(event.at).replace(tzinfo=None, microsecond=0),
-                "actor": row["actor"],
+                # The person by name; the system (the CLI, the demo builder) in words.
+                "actor": person_name(event.actor) if event.actor is not None else row["actor"],
+                "login": event.actor.username if event.actor is not None else "",
                 "action": row["action"],
                 "code": event.action,
                 "target": row["target"],

@@ -353,3 +353,14 @@ def label_of(choices, value) -> str:
         return ""
     with translation.override("zh-hans"):
         return str(choices(value).label)
+
+
+def person_name(user) -> str:
+    """A person as exports name them: by their name, never by their login (an account with no
+    name is named by its login, labelled as an account)."""
+    from django.utils import translation
+
+    if user is None:
+        return ""
+    with translation.override("zh-hans"):
+        return user.name

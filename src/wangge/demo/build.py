@@ -524,12 +524,13 @@ class Builder:
 
     def notices(self):
         """S1: a WeCom robot for each grid of 绿都社区, and the community's notices published
-        to them; a street's notice and the district's waiting for approval. Their messages are
-        delivered here without a network (the keys are made up), so the demo's outbox starts
-        empty. Run again, it adds nothing."""
+        to them; a street's notice and the district's waiting for approval. Their robots'
+        messages are delivered here without a network (the keys are made up) and their text
+        messages recorded as not sent (no gateway), so the demo's outbox starts empty. Run
+        again, it adds nothing."""
         from wangge.notices import outbox
         from wangge.notices import services as notices
-        from wangge.notices.choices import Outcome
+        from wangge.notices.choices import Channel, Outcome
         from wangge.notices.models import Notice, NoticeKind, NoticeTemplate, Robot
         from wangge.notices.transport import Answer
 
@@ -553,6 +554,7 @@ class Builder:
                 body=item.get("body", ""),
                 nodes=list(Node.objects.filter(code__in=item["places"])),
                 wecom_format=item["wecom_format"],
+                to_sms=item.get("to_sms", False),
                 idempotency_key=item["key"],
             )
             if notice.state == "draft":
@@ -570,8 +572,15 @@ class Builder:
             )
             if notice.state == "draft":
                 notices.publish_notice(actor=by, notice=notice)
+        # The grid groups' robots are the demo's own; its residents' phones are not: with no
+        # SMS gateway, their messages are recorded as the log-only provider records them.
         delivered = Answer(Outcome.SENT, code="demo", text="demo: delivered without a network")
-        while outbox.drain(owner="demo", transport=lambda delivery: delivered):
+        logged = Answer(Outcome.LOGGED, code="log", text="no SMS gateway configured: log only")
+
+        def transport(delivery):
+            return delivered if delivery.channel == Channel.WECOM else logged
+
+        while outbox.drain(owner="demo", transport=transport):
             pass
         self.stats.notices = Notice.objects.count()
 

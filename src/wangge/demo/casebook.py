@@ -45,6 +45,26 @@ CATEGORY_WEIGHTS = {
     "SJ04": 1.5,
     "SJ05": 0.25,
     "SJ06": 2.5,
+    # Added with the category tree 2026.2: lifts, public order, the environment, objects
+    # falling from height, wasp nests, missing people — and praise, which is no problem.
+    "DT01": 2.0,
+    "DT02": 0.6,
+    "DT03": 0.3,
+    "ZA01": 1.0,
+    "ZA02": 0.2,
+    "ZA03": 0.15,
+    "HJ01": 1.0,
+    "HJ02": 0.4,
+    "HJ03": 0.4,
+    "HJ04": 0.8,
+    "AQ06": 0.5,
+    "AQ07": 0.5,
+    "AQ08": 0.4,
+    "XR01": 0.25,
+    "XR02": 0.1,
+    "XR03": 0.05,
+    "BY01": 1.0,
+    "BY02": 0.4,
 }
 # Month → factor, for the categories that follow the seasons (others: 1).
 SEASONS = {
@@ -60,6 +80,17 @@ SEASONS = {
     "BJ04": {4: 1.5, 5: 1.5, 6: 1.4, 7: 1.3, 12: 0.5, 1: 0.4, 2: 0.5},
     "SJ01": {6: 1.3, 7: 1.3, 8: 1.3, 2: 1.2},  # summer heat, and the Spring Festival
     "AQ02": {12: 1.2, 1: 1.2, 6: 1.2, 7: 1.3},
+    "AQ08": {6: 2.0, 7: 3.0, 8: 3.5, 9: 2.5, 10: 1.0, "other": 0.1},  # wasps: summer, autumn
+    "HJ01": {5: 1.3, 6: 1.6, 7: 1.8, 8: 1.8, 9: 1.3},  # night markets and barbecues
+    "HJ02": {6: 1.5, 7: 1.8, 8: 1.8},  # summer rain washes rubbish into the river
+    "HJ03": {10: 1.5, 11: 2.0, 12: 1.5, 1: 1.3, 3: 1.5, 4: 1.3, "other": 0.6},  # leaves, Qingming
+    "HJ04": {3: 1.8, 4: 1.8, 5: 1.3, 12: 0.6, 1: 0.6},  # spring winds
+    "DT01": {7: 1.3, 8: 1.3},
+    "ZA01": {6: 1.3, 7: 1.4, 8: 1.4},
+    "XR01": {1: 1.2, 2: 1.5},  # the Spring Festival's crowds
+    # Praise comes with the year's end, the Spring Festival and 学雷锋 month (March).
+    "BY01": {12: 1.5, 1: 2.5, 2: 2.0, "other": 0.7},
+    "BY02": {1: 1.5, 2: 1.5, 3: 2.0, "other": 0.7},
 }
 # Cases a day, relative: the cold months and the summer are busier; workdays more than rest.
 MONTH_VOLUME = {1: 1.1, 2: 0.85, 3: 0.95, 4: 0.95, 5: 1.0, 6: 1.05, 7: 1.15, 8: 1.1, 9: 0.95}
@@ -111,6 +142,22 @@ CHANNELS = {
     },
     "BM02": {Channel.PATROL: 70, Channel.PHONE: 30},
     "BM03": {Channel.WALK_IN: 35, Channel.PHONE: 30, Channel.GROUP_CHAT: 20, Channel.WEB: 15},
+    "DT01": {Channel.PHONE: 35, Channel.GROUP_CHAT: 35, Channel.HOTLINE: 20, Channel.WEB: 10},
+    "ZA01": {Channel.WALK_IN: 30, Channel.PHONE: 30, Channel.GROUP_CHAT: 20, Channel.HOTLINE: 20},
+    "ZA02": {Channel.PHONE: 40, Channel.HOTLINE: 30, Channel.WEB: 30},
+    "ZA03": {Channel.WALK_IN: 40, Channel.HOME_VISIT: 35, Channel.PHONE: 25},
+    "HJ01": {Channel.GROUP_CHAT: 30, Channel.PHONE: 25, Channel.HOTLINE: 25, Channel.PATROL: 20},
+    "XR01": {Channel.PHONE: 50, Channel.WALK_IN: 25, Channel.GROUP_CHAT: 25},
+    "XR02": {Channel.PHONE: 60, Channel.GROUP_CHAT: 40},
+    "XR03": {Channel.PHONE: 60, Channel.WALK_IN: 40},
+    "BY01": {
+        Channel.GROUP_CHAT: 35,
+        Channel.WALK_IN: 25,
+        Channel.PHONE: 15,
+        Channel.HOTLINE: 15,
+        Channel.WEB: 10,
+    },
+    "BY02": {Channel.GROUP_CHAT: 50, Channel.WALK_IN: 30, Channel.WEB: 20},
 }
 # Field findings a grid worker may settle on the spot (即办), with the chance that they do.
 ON_THE_SPOT = {
@@ -127,6 +174,7 @@ ON_THE_SPOT = {
     "BM02": 1.0,
     "SW01": 1.0,
     "JZ01": 1.0,
+    "HJ03": 0.4,
 }
 # Outside agencies (names as the category fixture seeds them) and how often each category
 # is handed to one.
@@ -140,9 +188,49 @@ AGENCY_FOR = {
     "SJ06": ("中原区城市管理局", 0.1),
     "BJ02": ("中原区城市管理局", 0.08),
     "AQ01": ("中原区消防救援大队", 0.05),
+    "DT01": ("中原区市场监督管理局（特种设备）", 0.08),
+    "DT02": ("中原区市场监督管理局（特种设备）", 0.3),
+    "DT03": ("中原区住房和城乡建设局", 0.4),
+    "ZA01": ("郑州市公安局中原分局（辖区派出所）", 0.9),
+    "ZA02": ("郑州市公安局中原分局（辖区派出所）", 0.9),
+    "ZA03": ("郑州市公安局中原分局（辖区派出所）", 0.7),
+    "HJ02": ("中原区河长制办公室", 0.4),
+    "AQ06": ("郑州市公安局中原分局（辖区派出所）", 0.3),
+    "AQ08": ("中原区消防救援大队", 0.8),
+    "XR01": ("郑州市公安局中原分局（辖区派出所）", 0.15),
 }
-PARKABLE = {"AQ03", "BJ05", "MD04", "MS05", "BJ04", "MD03", "BJ06"}
-ESCALATING = {"MD03", "MD05", "MS05", "AQ03", "BJ05", "MD04", "MS01"}
+PARKABLE = {"AQ03", "BJ05", "MD04", "MS05", "BJ04", "MD03", "BJ06", "DT03", "HJ01"}
+ESCALATING = {"MD03", "MD05", "MS05", "AQ03", "BJ05", "MD04", "MS01", "DT02", "DT03", "HJ01"}
+
+# --- How each community's year goes --------------------------------------------------------
+
+# Per community: how often its work finishes late, and how often its residents are
+# dissatisfied at the first callback, relative to the district's usual (1.0). Some communities
+# are steady (a settled staff, property companies that answer), others struggle (old
+# compounds without property management, staff changes), so the dashboard's ranking of
+# places means something. Communities not named are usual.
+COMMUNITY_FORM = {
+    "410102004011": (0.6, 0.5),  # 秦江社区
+    "410102001006": (1.3, 1.2),  # 农业银行社区: old compounds, heating trouble
+    "410102001012": (1.7, 1.6),  # 中原中路一社区: compounds without property management
+    "410102002008": (0.8, 0.7),  # 一中社区
+    "410102007005": (1.1, 1.3),  # 开元社区
+    "410102010003": (0.9, 0.8),  # 绿都社区
+    "410102010007": (1.0, 1.8),  # 万达社区: shops and a plaza, demanding callers
+    "410102009004": (0.7, 0.6),  # 观澜社区: mediators who follow up
+    "410102005009": (1.9, 1.5),  # 城开社区
+    "410102005014": (1.2, 0.9),  # 电厂南路社区
+    "410102006002": (1.4, 2.2),  # 河南纺机社区
+    "410102006010": (1.5, 1.1),  # 平安街社区
+}
+# The first callback: satisfied, fairly satisfied, dissatisfied (the case is reopened and
+# worked again), not reached (未接通: closed without a rating). The dissatisfied weight is
+# the community's factor times this.
+FIRST_CALLBACK = {Rating.SATISFIED: 80, Rating.FAIRLY: 8, Rating.DISSATISFIED: 7, "": 6}
+# The callback after a reopened case was worked again: satisfied, fairly satisfied, still
+# dissatisfied ("still": closed keeping the resident's 不满意), not reached (closed, the
+# 不满意 stands).
+SECOND_CALLBACK = {Rating.SATISFIED: 45, Rating.FAIRLY: 25, "still": 20, "": 10}
 
 # --- What the cases say ---------------------------------------------------------------------
 
@@ -191,13 +279,11 @@ TEXTS: dict[str, tuple[list[tuple[str, str]], list[str]]] = {
     ),
     "MS05": (
         [
-            ("{place}电梯故障", "{place}电梯停运两天，物业一直没修，{floor}楼老人下不了楼。"),
             ("{compound}垃圾清运不及时", "{compound}垃圾桶满了好几天没人清运，气味很大。"),
             ("{place}单元门禁损坏", "{place}{unit}单元门禁坏了，陌生人随便进出。"),
             ("{compound}物业费收支不公开", "居民反映{compound}物业费收支不公开，要求公示。"),
         ],
         [
-            "约谈物业公司，电梯已维修恢复运行。",
             "督促物业增加清运频次，垃圾已清理。",
             "物业已更换门禁设备。",
             "组织物业召开居民说明会，公示物业费收支情况。",
@@ -429,6 +515,169 @@ TEXTS: dict[str, tuple[list[tuple[str, str]], list[str]]] = {
         ["劝导摊贩到便民市场经营。", "联系运营企业清理单车。"],
     ),
 }
+# The kinds the category tree 2026.2 added.
+TEXTS.update(
+    {
+        "DT01": (
+            [
+                ("{place}电梯故障", "{place}电梯停运两天，物业一直没修，{floor}楼老人下不了楼。"),
+                ("{place}电梯关人", "{place}{unit}单元电梯停在{floor}楼和上一层之间，里面有人。"),
+                ("{place}电梯门关不上", "{place}{unit}单元电梯门反复开关，关不上，没法使用。"),
+            ],
+            [
+                "约谈物业公司，维保单位已维修，电梯恢复运行。",
+                "维保人员到场更换门机皮带，电梯恢复正常。",
+                "联系物业和维保单位抢修，电梯当天恢复运行。",
+            ],
+        ),
+        "DT02": (
+            [
+                ("{place}电梯运行异响", "{place}{unit}单元电梯运行时抖动、有异响，居民不敢坐。"),
+                ("{place}电梯年检过期", "{place}电梯轿厢内的年检合格标志已经过期。"),
+            ],
+            [
+                "督促维保单位全面检修，更换导靴，异响消除。",
+                "物业已完成电梯定期检验，张贴新的检验合格标志。",
+            ],
+        ),
+        "DT03": (
+            [
+                (
+                    "{place}居民申请加装电梯",
+                    "{place}{unit}单元多户老年居民希望加装电梯，咨询怎么申请、费用怎么分摊。",
+                ),
+            ],
+            [
+                "组织单元业主协商，征得业主同意，已向住建部门提交加装电梯申请。",
+            ],
+        ),
+        "ZA01": (
+            [
+                ("{compound}电动车被盗", "{compound}车棚里的电动车昨晚被偷，锁被剪断。"),
+                ("{place}楼下电动车电瓶被盗", "{place}楼下停放的电动车电瓶被偷。"),
+            ],
+            [
+                "协助车主报警，调取小区监控交派出所；督促物业加强车棚巡查。",
+                "派出所已立案，社区在网格群提醒居民停车上锁。",
+            ],
+        ),
+        "ZA02": (
+            [
+                ("{road}棋牌室疑似赌博", "{road}一家棋牌室每天晚上人很多，疑似聚众赌博。"),
+            ],
+            ["已转派出所核查处理。"],
+        ),
+        "ZA03": (
+            [
+                ("{place}居民反映遭受家庭暴力", "{place}一位女士到社区反映长期遭受丈夫殴打。"),
+            ],
+            [
+                "陪同报警，派出所出具告诫书；联系妇联提供帮助，网格员定期回访。",
+            ],
+        ),
+        "HJ01": (
+            [
+                ("{road}餐馆油烟扰民", "{road}一家餐馆油烟直接往居民楼排，窗户都不敢开。"),
+                ("{compound}门口烧烤油烟大", "{compound}门口烧烤摊每晚油烟很大，一直到半夜。"),
+            ],
+            [
+                "城管执法人员到场检查，督促餐馆安装油烟净化设备并定期清洗。",
+                "劝导烧烤摊入室经营，油烟扰民问题已解决。",
+            ],
+        ),
+        "HJ02": (
+            [
+                ("{road}附近河道漂浮垃圾", "{road}附近河道水面漂着很多塑料袋和瓶子。"),
+                ("河边有人倾倒垃圾", "{road}旁河岸有人倾倒建筑垃圾和生活垃圾。"),
+            ],
+            ["联系河道保洁单位打捞清理，水面已干净。", "已清运河岸垃圾，设置禁止倾倒提示牌。"],
+        ),
+        "HJ03": (
+            [
+                ("{compound}有人焚烧垃圾", "{compound}空地上有人焚烧垃圾和树叶，浓烟很大。"),
+                ("{road}路边焚烧杂物", "{road}路边有人焚烧杂物，烟味呛人。"),
+            ],
+            ["到场扑灭明火，劝导当事人，清理灰烬。", "已制止焚烧，残余垃圾已清运。"],
+        ),
+        "HJ04": (
+            [
+                ("{road}裸土未覆盖扬尘", "{road}一块空地裸土没有覆盖，一刮风尘土飞扬。"),
+                ("{road}搅拌车遗撒扬尘", "{road}搅拌车经过后路面遗撒，扬尘很大。"),
+            ],
+            ["督促责任单位覆盖防尘网，洒水降尘。", "联系城管查处，路面已冲洗。"],
+        ),
+        "AQ06": (
+            [
+                ("{place}高空抛物", "{place}楼上有人往下扔垃圾袋，差点砸到楼下的人。"),
+                ("{place}窗户玻璃掉落", "{place}{floor}楼窗户玻璃掉下来，碎了一地。"),
+            ],
+            [
+                "入户排查、宣传高空抛物的危害，在单元门口张贴提示，联系派出所调取监控。",
+                "协调住户更换窗户，清理碎玻璃，设置警示区。",
+            ],
+        ),
+        "AQ07": (
+            [
+                ("{road}店铺招牌松动", "{road}一家店铺的招牌一角松了，刮风时晃得厉害。"),
+                ("{road}广告牌破损", "{road}沿街广告牌破损，铁皮翘起来了。"),
+            ],
+            ["督促店主加固招牌，隐患已消除。", "城管督促拆除破损广告牌。"],
+        ),
+        "AQ08": (
+            [
+                ("{place}窗外有马蜂窝", "{place}{floor}楼窗外有个马蜂窝，越来越大，孩子不敢开窗。"),
+                ("{compound}树上有马蜂窝", "{compound}小花园树上有一个马蜂窝，有居民被蜇。"),
+            ],
+            ["联系消防救援人员摘除马蜂窝。", "消防已摘除蜂窝，提醒居民注意防范。"],
+        ),
+        "XR01": (
+            [
+                (
+                    "{place}老人走失",
+                    "{place}一位患有认知障碍的老人早上出门买菜后一直没回家，家属很着急。",
+                ),
+                ("{compound}高龄老人外出未归", "{compound}一位80多岁的老人傍晚出门散步后未归。"),
+            ],
+            [
+                "网格员、楼栋长和志愿者分头寻找，在附近公园找到老人，已安全送回家中。",
+                "协助家属报警，通过监控在地铁站附近找到老人，已送回家。",
+            ],
+        ),
+        "XR02": (
+            [("{compound}孩子走失", "{compound}一名8岁男孩放学后没有回家，家长找不到。")],
+            ["发动网格群和志愿者寻找，在同学家找到孩子，已交给家长。"],
+        ),
+        "XR03": (
+            [("{place}家属联系不上", "{place}一位居民的家属两天联系不上，请社区帮忙寻找。")],
+            ["协助报警，派出所已找到本人，平安。"],
+        ),
+        "BY01": (
+            [
+                (
+                    "表扬{compound}的网格员",
+                    "网格员帮家里老人代办医保卡，跑前跑后特别耐心，特此表扬。",
+                ),
+                ("感谢社区工作人员", "暖气不热的事社区一直跟到解决，感谢社区工作人员。"),
+                ("表扬网格员雪天帮忙", "下雪天网格员帮忙清扫单元门口的积雪，谢谢他们。"),
+            ],
+            [],
+        ),
+        "BY02": (
+            [
+                ("表扬{compound}的热心邻居", "邻居帮我把摔倒的老人送到医院，想表扬一下。"),
+                ("感谢志愿者", "学雷锋志愿者上门帮忙修好了水龙头，感谢他们。"),
+            ],
+            [],
+        ),
+    }
+)
+# What the handler of an urgent case (someone trapped, someone hurt, a fire burning) writes.
+URGENT_NOTES = {
+    "DT01": "接报后立即联系维保单位和119，被困人员已安全救出，电梯停用待修。",
+    "AQ06": "立即联系120和派出所，伤者已送医，现场已设置警戒。",
+    "AQ07": "拉设警戒线，消防人员到场拆除松动的招牌。",
+    "HJ03": "网格员到场扑灭明火，已清理现场。",
+}
 SNOWLESS_AQ04 = [("{road}大树被风刮倾斜", "{road}路边大树被大风刮得倾斜，有倒伏隐患。")]
 ON_THE_SPOT_NOTES = {
     "BJ04": "现场劝导，已恢复绿地。",
@@ -444,6 +693,7 @@ ON_THE_SPOT_NOTES = {
     "BM02": "招呼路人帮忙推车，车辆已启动，提醒车主及时保养。",
     "SW01": "通过网格群发布招领信息，失主当日领回。",
     "JZ01": "现场劝导，提供热水和食物，告知救助站地址，本人已自行离开。",
+    "HJ03": "现场扑灭明火，劝导当事人不再焚烧。",
 }
 CALLBACK = {
     Rating.SATISFIED: [
@@ -455,6 +705,11 @@ CALLBACK = {
     Rating.DISSATISFIED: ["回访：问题没有彻底解决，居民不满意。", "回访：居民表示问题反复出现。"],
 }
 NOT_RATED = "回访电话无人接听，已核实问题处置完毕。"
+STILL_DISSATISFIED = [
+    "二次回访：居民仍不满意，认为问题没有彻底解决；已做解释，如实记录居民的评价。",
+    "二次回访：居民对处理结果仍不满意，已说明后续安排。",
+]
+SECOND_NOT_REACHED = "二次回访电话无人接听，居民的评价维持不满意。"
 FIELD_CLOSE = "现场核查，问题已处置完毕。"
 
 # --- What the resident is told ----------------------------------------------------------------

@@ -241,6 +241,8 @@ NOTICES = [
         "template": "电动车安全充电提示",
         "places": [LVDU_GRID1, LVDU_GRID2],
         "wecom_format": "markdown",
+        # Also by SMS to the residents: with no gateway configured, recorded and not sent.
+        "to_sms": True,
     },
 ]
 NOTICES_BY = "community_lvdu"

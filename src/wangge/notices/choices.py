@@ -31,11 +31,14 @@ class Channel(models.TextChoices):
 
 class DeliveryState(models.TextChoices):
     """A delivery's life in the outbox: ``failed`` waits for another try, ``dead`` was given
-    up (a bad key, a refused address, or too many tries)."""
+    up (a bad key, a refused address, or too many tries). ``logged`` was only written in the
+    worker's log — no SMS gateway is configured, or the staff member has no e-mail address:
+    nobody received it, and it is never counted as sent."""
 
     PENDING = "pending", _("Waiting")
     SENDING = "sending", _("Sending")
     SENT = "sent", _("Sent")
+    LOGGED = "logged", _("Recorded, not sent")
     FAILED = "failed", _("Failed, to be retried")
     DEAD = "dead", _("Given up")
 
@@ -45,6 +48,7 @@ class Outcome(models.TextChoices):
     before it recorded the answer: the provider may or may not have the message."""
 
     SENT = "sent", _("Sent")
+    LOGGED = "logged", _("Recorded in the log only, not sent")
     RETRY = "retry", _("Failed, to be retried")
     RATE_LIMITED = "rate_limited", _("Too many messages: waiting")
     DEAD = "dead", _("Refused: given up")

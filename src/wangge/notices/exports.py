@@ -11,7 +11,7 @@ from django.utils import timezone, translation
 from django.utils.translation import pgettext_lazy
 
 from wangge.core.imports import Importer, register
-from wangge.core.tabular import Column, TableSpec, label_of
+from wangge.core.tabular import Column, TableSpec, label_of, person_name
 from wangge.notices.choices import DeliveryState, NoticeState
 from wangge.notices.filters import NoticeFilter
 from wangge.notices.models import Delivery, Notice
@@ -28,12 +28,6 @@ def _local(moment):
     if moment is None:
         return None
     return timezone.localtime(moment).replace(tzinfo=None, microsecond=0)
-
-
-def _name(user) -> str:
-    if user is None:
-        return ""
-    return user.display_name or user.username
 
 
 @register
@@ -62,6 +56,7 @@ class NoticeExporter(Importer):
                 Column("定时发出", "publish_at"),
                 Column("下架时间", "expires_at"),
                 Column("已送达", "sent"),
+                Column("已记录（未发出）", "logged"),
                 Column("待发送", "waiting"),
                 Column("未送达", "dead"),
             ],
@@ -96,13 +91,14 @@ class NoticeExporter(Importer):
                 "node": notice.node.name,
                 "state": label_of(NoticeState, notice.state),
                 "channels": "、".join(name for field, name in channels if getattr(notice, field)),
-                "created_by": _name(notice.created_by),
+                "created_by": person_name(notice.created_by),
                 "created_at": _local(notice.created_at),
-                "approved_by": _name(notice.approved_by),
+                "approved_by": person_name(notice.approved_by),
                 "approved_at": _local(notice.approved_at),
                 "publish_at": _local(notice.publish_at),
                 "expires_at": _local(notice.expires_at),
                 "sent": fared[DeliveryState.SENT],
+                "logged": fared[DeliveryState.LOGGED],
                 "waiting": sum(fared[state] for state in WAITING),
                 "dead": fared[DeliveryState.DEAD],
             }

@@ -39,7 +39,7 @@ logger = logging.getLogger(__name__)
 Clock = Callable[[], datetime.datetime]
 Transport = Callable[[Delivery], Answer]
 OPEN = [DeliveryState.PENDING, DeliveryState.FAILED]
-FINISHED = [DeliveryState.SENT, DeliveryState.DEAD]
+FINISHED = [DeliveryState.SENT, DeliveryState.LOGGED, DeliveryState.DEAD]
 RATE_LIMIT_TRIES = 5  # a delivery waits out a rate limit this many times its allowed failures
 
 
@@ -243,7 +243,7 @@ def _send(delivery: Delivery) -> Answer:
     logger.info(
         "message %s for user %s (log only): %s", delivery.pk, delivery.user_id, delivery.subject
     )
-    return Answer(Outcome.SENT, code="log", text="log only")
+    return Answer(Outcome.LOGGED, code="log", text="log only")
 
 
 def client_msg_id(delivery_id: int) -> str:
@@ -305,6 +305,8 @@ def record(claimed: Claim, answer: Answer, *, now) -> None:
     }
     if answer.outcome == Outcome.SENT:
         fields.update(state=DeliveryState.SENT, sent_at=now)
+    elif answer.outcome == Outcome.LOGGED:  # written in the log: nobody received it
+        fields.update(state=DeliveryState.LOGGED)
     elif answer.outcome == Outcome.RATE_LIMITED:
         if delivery.attempts >= settings.WANGGE_DELIVERY_MAX_ATTEMPTS * RATE_LIMIT_TRIES:
             fields.update(state=DeliveryState.DEAD)
@@ -355,6 +357,10 @@ def _lost_lease(delivery: Delivery, answer: Answer, fields: dict) -> None:
         Delivery.objects.filter(pk=delivery.pk).exclude(state=DeliveryState.SENT).update(
             state=DeliveryState.SENT, sent_at=fields["sent_at"]
         )
+    elif answer.outcome == Outcome.LOGGED:
+        Delivery.objects.filter(pk=delivery.pk).exclude(
+            state__in=[DeliveryState.SENT, DeliveryState.LOGGED]
+        ).update(state=DeliveryState.LOGGED)
 
 
 def drain(

@@ -109,6 +109,9 @@ class StateCounts(Schema):
     pending: int = 0
     sending: int = 0
     sent: int = 0
+    logged: int = Field(
+        0, description="recorded in the log only, never sent (no SMS gateway configured)"
+    )
     failed: int = 0
     dead: int = 0
 

@@ -2,7 +2,8 @@
 
 ``WANGGE_SMS_PROVIDER=log`` (the default) writes a line per message in the worker's log —
 the message's id and length, never the number or the words (with ``WANGGE_DEBUG`` on, in
-development, the words too, so a confirmation code can be typed). ``http`` POSTs
+development, the words too, so a confirmation code can be typed) — and the delivery is
+recorded as such (``DeliveryState.LOGGED``), never as sent: nobody received it. ``http`` POSTs
 ``{"phone", "text", "client_msg_id"}`` as JSON to ``WANGGE_SMS_URL`` (with
 ``Authorization: Bearer WANGGE_SMS_TOKEN`` when set): the gateway drops a repeated
 ``client_msg_id``, so a message retried after a lost answer is not sent twice.
@@ -29,13 +30,14 @@ class Provider:
 
 
 class LogOnly(Provider):
-    """No gateway: the message is "sent" to the log, without the number or the words."""
+    """No gateway: the message is written to the log, without the number or the words, and
+    recorded as not sent."""
 
     def send(self, *, phone, text, client_msg_id, timeout):
         logger.info("sms %s: %d characters (log only, not sent)", client_msg_id, len(text))
         if settings.DEBUG:  # development (``make run``): the words, so a code can be typed
             logger.info("sms %s words (development only): %s", client_msg_id, text)
-        return Answer(Outcome.SENT, code="log", text="log only")
+        return Answer(Outcome.LOGGED, code="log", text="no SMS gateway configured: log only")
 
 
 class HttpGateway(Provider):

@@ -301,6 +301,7 @@ def _may_review(user, notice: Notice) -> bool:
 CHANNEL_ORDER = [Channel.WECOM, Channel.SMS, Channel.EMAIL, Channel.LOG]
 STATE_ORDER = [
     DeliveryState.SENT,
+    DeliveryState.LOGGED,
     DeliveryState.PENDING,
     DeliveryState.SENDING,
     DeliveryState.FAILED,
@@ -341,6 +342,12 @@ def _report(notice: Notice) -> dict:
             for row in report["by_grid"]
         ],
         "possibly_repeated": report["possibly_repeated"],
+        # Text messages only written in the log: no SMS gateway is configured.
+        "sms_logged": sum(
+            row[DeliveryState.LOGGED]
+            for row in report["by_channel"]
+            if row["channel"] == Channel.SMS
+        ),
     }
 
 

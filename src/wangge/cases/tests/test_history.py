@@ -167,3 +167,51 @@ def test_no_case_lies_outside_its_grid():
     located = get_index().locate_many([c[2] for c in cases], [c[3] for c in cases])
     outside = [pk for (pk, grid_id, *_), hit in zip(cases, located, strict=True) if hit != grid_id]
     assert outside == []
+
+
+def test_the_year_has_the_spread_of_outcomes_a_real_street_sees():
+    """Mostly 满意, some 基本满意, a few 不满意 (some reopened and worked again, the rest kept
+    when the resident was still unhappy or not reached), callbacks not reached; rates below
+    100 % that differ from one community to the next."""
+    from wangge.cases.models import GridRollup
+    from wangge.territory.choices import COMMUNITY_KINDS
+    from wangge.territory.models import Node
+
+    rated = Case.objects.exclude(rating="")
+    share = {r: rated.filter(rating=r).count() / rated.count() for r in Rating.values}
+    assert 0.83 <= share[Rating.SATISFIED] <= 0.94, share
+    assert 0.04 <= share[Rating.FAIRLY] <= 0.15, share
+    assert 0.005 <= share[Rating.DISSATISFIED] <= 0.06, share
+    closed_unhappy = Case.objects.filter(state=State.CLOSED, rating=Rating.DISSATISFIED)
+    assert closed_unhappy.filter(reopen_count__gt=0).exists()
+    assert (
+        Case.objects.filter(reopen_count__gt=0, state=State.CLOSED)
+        .exclude(rating=Rating.DISSATISFIED)
+        .exists()
+    )
+    assert Case.objects.filter(state=State.CLOSED, rating="", channel="hotline").exists()
+    district = metrics.summarize(metrics.totals(GridRollup.objects.all()))
+    for rate in ("response_rate", "on_time_rate", "solve_rate", "satisfaction_rate"):
+        assert district[rate] < 1, rate
+    on_time = set()
+    for community in Node.objects.filter(kind__in=COMMUNITY_KINDS):
+        grids = Node.objects.filter(path__startswith=community.path).values("pk")
+        rates = metrics.summarize(metrics.totals(GridRollup.objects.filter(grid_id__in=grids)))
+        on_time.add(rates["on_time_rate"])
+    assert max(on_time) - min(on_time) > 0.1
+
+
+def test_the_year_holds_the_kinds_of_the_2026_2_tree_and_praise_in_season():
+    codes = set(Case.objects.values_list("category__code", flat=True))
+    assert {"DT01", "ZA01", "HJ01", "AQ08"} <= codes
+    assert Case.objects.filter(category__tree__version="2026.2").count() == Case.objects.count()
+    praise = Case.objects.filter(category__counts_as_problem=False)
+    assert praise.exists() and not praise.exclude(state=State.CLOSED).exists()
+    assert not praise.exclude(mark="").exists() and not praise.exclude(rating="").exists()
+    # Someone trapped in a lift: taken up at once and handled within the hour promised.
+    trapped = Case.objects.filter(category__code="DT01", urgent=True, state=State.CLOSED)
+    assert trapped.exists()
+    for case in trapped:
+        rescued = case.events.filter(action="finish").order_by("at").first()
+        assert case.due_at - case.accepted_at == datetime.timedelta(hours=1), case.number
+        assert rescued.at <= case.due_at, case.number

@@ -44,7 +44,7 @@ def new_case(people, point, code="MD05", **kwargs):
     options = {"channel": "phone", "description": "楼道里堆放杂物，邻里有争执", **kwargs}
     return services.report(
         actor=people["community_lvdu"],
-        category=Category.objects.get(code=code),
+        category=Category.objects.get(tree__is_current=True, code=code),
         lng=point.x,
         lat=point.y,
         **options,
@@ -102,7 +102,7 @@ def _reported(people, point, code="MD05", **kwargs):
     return services.report(
         actor=None,
         channel="web",
-        category=Category.objects.get(code=code),
+        category=Category.objects.get(tree__is_current=True, code=code),
         description=kwargs.pop("description", "小区路灯坏了"),
         lng=point.x,
         lat=point.y,
@@ -300,7 +300,7 @@ def test_solved_on_the_spot(people, point):
     case = services.report(
         actor=worker,
         channel="patrol",
-        category=Category.objects.get(code="BM02"),
+        category=Category.objects.get(tree__is_current=True, code="BM02"),
         description="居民车辆电瓶亏电",
         lng=point.x,
         lat=point.y,
@@ -315,10 +315,18 @@ def test_recategorizing_reroutes(people, point):
 
     staff, other = people["community_lvdu"], people["gridworker_lvdu2"]
     RoutingRule.objects.create(
-        position=1, category=Category.objects.get(code="AQ02"), target_kind="user", user=other
+        position=1,
+        category=Category.objects.get(tree__is_current=True, code="AQ02"),
+        target_kind="user",
+        user=other,
     )
     case = new_case(people, point)
-    case = do(case, "recategorize", staff, category=Category.objects.get(code="AQ02"))
+    case = do(
+        case,
+        "recategorize",
+        staff,
+        category=Category.objects.get(tree__is_current=True, code="AQ02"),
+    )
     assert case.category.code == "AQ02" and case.handler == other
     assert case.tasks.exclude(state=TaskState.CANCELLED).get().assignee == other
 

@@ -56,7 +56,9 @@ def place():
 
 def test_rates_match_the_hand_computed_example(place, api_as):
     staff, worker = place["staff"], place["worker"]
-    category = Category.objects.get(code="MD05")  # 5 working days to handle; accept in 2 h
+    category = Category.objects.get(
+        tree__is_current=True, code="MD05"
+    )  # 5 working days to handle; accept in 2 h
 
     def received(when, text):
         return services.report(
@@ -173,3 +175,46 @@ def test_every_grouping_adds_up_to_the_same_year(api_as):
         rows = client.get("/api/v1/metrics", {**year, "group_by": group_by}).json()
         for name in ("received", "responded", "done", "closed", "rated", "satisfied"):
             assert sum(row[name] for row in rows) == total[name], (group_by, name)
+
+
+def test_praise_counts_in_no_rate(place, api_as):
+    """Praise is recorded, thanked and closed: it is in no count of the rates (received,
+    responded, closed, rated …), kept or rebuilt, and never in a channel's receipts."""
+    from wangge.cases.models import ChannelRollup
+
+    staff, worker = place["staff"], place["worker"]
+    problem = Category.objects.get(tree__is_current=True, code="MD05")
+    praise = Category.objects.get(tree__is_current=True, code="BY01")
+
+    def received(category, when, text, channel="web"):
+        return services.report(
+            actor=None,
+            channel=channel,
+            category=category,
+            description=text,
+            lng=113.81,
+            lat=34.71,
+            received_at=at(when),
+        )
+
+    case = received(problem, "2026-04-01 09:00", "楼道杂物堆放")
+    case = services.act(actor=staff, case=case, action="accept", at=at("2026-04-01 09:10"))
+    for day in ("02", "03", "06"):
+        thanked = received(praise, f"2026-04-{day} 10:00", "感谢网格员帮忙", channel="phone")
+        assert thanked.state == "closed"
+    client = api_as("sample_staff")
+    row = client.get("/api/v1/metrics", {"since": "2026-04", "until": "2026-04"}).json()[0]
+    assert (row["received"], row["responded"], row["closed"], row["rated"]) == (1, 1, 0, 0)
+    assert row["response_rate"] == 1.0 and row["solve_rate"] is None
+    grid = place["grid"].pk
+    channels = dict(ChannelRollup.objects.filter(grid_id=grid).values_list("channel", "received"))
+    assert channels == {"web": 1}
+    kept = metrics.totals(GridRollup.objects.filter(grid_id=grid))
+    metrics.rebuild()
+    assert metrics.totals(GridRollup.objects.filter(grid_id=grid)) == kept
+    by_category = client.get("/api/v1/metrics", {"group_by": "category"}).json()
+    assert [r["label"] for r in by_category] == ["邻里纠纷"]
+    # The grid's worker hears of each praise instead.
+    from wangge.core.models import Notification
+
+    assert Notification.objects.filter(user=worker, text__startswith="居民表扬").count() == 3

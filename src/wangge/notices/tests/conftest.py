@@ -48,9 +48,9 @@ def _quiet_outbox(request, settings, tmp_path):
     settings.WANGGE_WECOM_WEBHOOK_URL = "http://127.0.0.1:9/unreachable"
     settings.WANGGE_SITE_URL = "https://wangge.example.cn"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    Delivery.objects.exclude(state__in=[DeliveryState.SENT, DeliveryState.DEAD]).update(
-        state=DeliveryState.DEAD
-    )
+    Delivery.objects.exclude(
+        state__in=[DeliveryState.SENT, DeliveryState.LOGGED, DeliveryState.DEAD]
+    ).update(state=DeliveryState.DEAD)
 
 
 @pytest.fixture

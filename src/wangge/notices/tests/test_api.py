@@ -141,7 +141,15 @@ def test_publish_then_report(api_as, node):
     report = staff.get(f"/api/v1/notices/{notice['id']}/report").json()
     assert report["total"]["pending"] == 6
     assert report["by_channel"] == [
-        {"channel": "wecom", "pending": 6, "sending": 0, "sent": 0, "failed": 0, "dead": 0}
+        {
+            "channel": "wecom",
+            "pending": 6,
+            "sending": 0,
+            "sent": 0,
+            "logged": 0,
+            "failed": 0,
+            "dead": 0,
+        }
     ]
     assert len(report["by_grid"]) == 6 and report["possibly_repeated"] == 0
     withdrawn = post(staff, f"/api/v1/notices/{notice['id']}/withdraw", {"note": "有误"})

@@ -288,9 +288,92 @@ def test_the_log_only_provider_logs_no_number_and_no_words(publish, grid, clock,
     with caplog.at_level(logging.DEBUG):
         drain(clock)
     delivery = Delivery.objects.get(notice=notice, channel=Channel.SMS)
-    assert delivery.state == DeliveryState.SENT
+    assert delivery.state == DeliveryState.LOGGED
     assert f"wangge-{delivery.pk}" in caplog.text
     assert "13912345670" not in caplog.text and "王阿姨" not in caplog.text
+
+
+def test_without_a_gateway_a_text_message_is_recorded_never_counted_sent(
+    publish, grid, clock, robot, fake_wecom
+):
+    """No SMS gateway configured (the log provider): the message is recorded as such, its
+    attempt too; the report's sums keep it apart from the messages sent."""
+    robot("recorded-key-0001")
+    services.follow(actor=None, grid=grid, phone="13912345671")
+    notice = publish()
+    drain(clock)
+    sms = Delivery.objects.get(notice=notice, channel=Channel.SMS)
+    assert sms.state == DeliveryState.LOGGED and sms.sent_at is None
+    assert sms.tries.get().outcome == Outcome.LOGGED
+    assert Delivery.objects.get(notice=notice, channel=Channel.WECOM).state == DeliveryState.SENT
+    report = services.delivery_report(notice)
+    assert report["total"][DeliveryState.SENT] == 1
+    assert report["total"][DeliveryState.LOGGED] == 1
+    by_channel = {row["channel"]: row for row in report["by_channel"]}
+    assert by_channel["sms"]["sent"] == 0 and by_channel["sms"]["logged"] == 1
+
+
+def test_a_reminder_for_someone_without_e_mail_is_recorded_not_sent(grid, clock):
+    """The log channel (a staff member without an e-mail address) sends nothing either."""
+    worker = User.objects.get(username="gridworker_guanlan1")
+    delivery = Delivery.objects.create(
+        channel=Channel.LOG,
+        node=grid,
+        user=worker,
+        dedupe_key="test:log-only",
+        subject="超时提醒",
+        payload={"text": "案件已超时"},
+        next_attempt_at=clock(),
+    )
+    drain(clock)
+    delivery.refresh_from_db()
+    assert delivery.state == DeliveryState.LOGGED and delivery.sent_at is None
+
+
+def test_deliveries_recorded_as_sent_before_are_moved_to_recorded(grid, clock):
+    """The data migration: the log-only messages once recorded as sent, and the demo's text
+    messages, are recorded as not sent; real ones stay sent."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("wangge.notices.migrations.0003_delivery_recorded_not_sent")
+    made = {}
+    for name, channel, code in (
+        ("log", Channel.SMS, "log"),
+        ("demo", Channel.SMS, "demo"),
+        ("gateway", Channel.SMS, "200"),
+        ("robot", Channel.WECOM, "demo"),
+    ):
+        made[name] = Delivery.objects.create(
+            channel=channel,
+            node=grid,
+            dedupe_key=f"test:migrated:{name}",
+            payload={"text": "停水通知"},
+            next_attempt_at=clock(),
+            state=DeliveryState.SENT,
+            answer_code=code,
+            sent_at=clock(),
+        )
+        DeliveryAttempt.objects.create(
+            delivery=made[name],
+            number=1,
+            worker="old",
+            started_at=clock(),
+            finished_at=clock(),
+            outcome=Outcome.SENT,
+        )
+    migration.recorded_not_sent(apps, None)
+    states = {
+        name: (Delivery.objects.get(pk=d.pk).state, d.tries.get().outcome)
+        for name, d in made.items()
+    }
+    assert states == {
+        "log": ("logged", "logged"),
+        "demo": ("logged", "logged"),
+        "gateway": ("sent", "sent"),
+        "robot": ("sent", "sent"),
+    }
 
 
 def test_what_providers_answer_is_kept_without_numbers_or_addresses(monkeypatch):

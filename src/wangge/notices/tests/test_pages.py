@@ -329,13 +329,33 @@ def test_the_export_holds_the_list_with_how_its_messages_fared(as_user):
     heating = next(row for row in rows if row.startswith("冬季供暖报修渠道"))
     notice = Notice.objects.get(title="冬季供暖报修渠道")
     sent = notice.deliveries.filter(state=DeliveryState.SENT).count()
+    logged = notice.deliveries.filter(state=DeliveryState.LOGGED).count()
     assert sent > 0
-    assert heating.endswith(f",{sent},0,0")
+    assert header.split(",")[-4:] == ["已送达", "已记录（未发出）", "待发送", "未送达"]
+    assert heating.endswith(f",{sent},{logged},0,0")
     assert ",已发布," in heating and "网格公开页、企业微信群" in heating
     # The list's filters apply: the safety notice only.
     only = export(as_user(COMMUNITY), kind="safety").splitlines()[1:]
     assert only and all("安全" in row or "电动车" in row for row in only)
     assert not any(row.startswith("冬季供暖报修渠道") for row in only)
+
+
+def test_the_demos_text_messages_are_shown_as_recorded_not_sent(as_user, api_as):
+    """With no SMS gateway (the demo's), the charging notice's text messages to residents are
+    recorded, not sent: on its page, in the report API and in the export, kept apart."""
+    notice = Notice.objects.get(to_sms=True, state=NoticeState.PUBLISHED)
+    sms = notice.deliveries.filter(channel=Channel.SMS)
+    assert sms.exists() and {d.state for d in sms} == {DeliveryState.LOGGED}
+    page = as_user(COMMUNITY).get(f"/notices/{notice.pk}/").content.decode()
+    assert "已记录（未发出）" in page
+    assert f"{sms.count()} 条短信只记录在日志中：没有配置短信网关，居民没有收到。" in page
+    report = api_as(COMMUNITY).get(f"/api/v1/notices/{notice.pk}/report").json()
+    by_channel = {row["channel"]: row for row in report["by_channel"]}
+    assert by_channel["sms"]["sent"] == 0 and by_channel["sms"]["logged"] == sms.count()
+    assert by_channel["wecom"]["sent"] == notice.deliveries.filter(channel=Channel.WECOM).count()
+    row = next(r for r in export(as_user(COMMUNITY)).splitlines() if r.startswith(notice.title))
+    wecom = by_channel["wecom"]["sent"]
+    assert row.endswith(f",{wecom},{sms.count()},0,0")
 
 
 def test_the_export_holds_nothing_of_another_community(as_user, node):

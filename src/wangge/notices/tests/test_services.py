@@ -324,7 +324,7 @@ def _report(actor, node, **options):
     return cases.report(
         actor=actor,
         channel="phone",
-        category=Category.objects.get(code="MD05"),
+        category=Category.objects.get(tree__is_current=True, code="MD05"),
         description="楼道灯坏了，晚上看不见。",
         grid=node(LVDU_GRID1),
         **options,

@@ -31,7 +31,8 @@ def drain():
 
 
 def report_row(page: str, attribute: str, value: str) -> list[int]:
-    """The counts of one row of the delivery report: sent, waiting, sending, failed, given up."""
+    """The counts of one row of the delivery report: sent, recorded but not sent (no SMS
+    gateway), waiting, sending, failed, given up."""
     row = re.search(rf'<tr {attribute}="{re.escape(value)}">(.*?)</tr>', page, re.S)
     assert row, f"no report row {attribute}={value}"
     return [int(n) for n in re.findall(r'<td class="num">(\d+)</td>', row.group(1))]
@@ -72,15 +73,20 @@ def test_s1_a_notice_reaches_the_grids_feed_group_and_phones(as_user, client, no
     robot = Robot.objects.get(grid=grid)
     (posted,) = wecom.for_key(robot.key)
     assert "电动车不要进楼道充电" in posted.content
-    assert not Delivery.objects.filter(notice=notice).exclude(state=DeliveryState.SENT).exists()
+    # The group's message is sent; with no SMS gateway configured, the text messages are
+    # recorded in the log and said to be so, never counted as sent.
+    assert Delivery.objects.get(notice=notice, channel=Channel.WECOM).state == DeliveryState.SENT
+    assert {d.state for d in sms} == {DeliveryState.LOGGED}
     detail = staff.get(f"/notices/{notice.pk}/").content.decode()
-    assert report_row(detail, "data-channel", "wecom")[0] == 1
-    assert report_row(detail, "data-channel", "sms")[0] == sms.count()
+    assert report_row(detail, "data-channel", "wecom")[:2] == [1, 0]
+    assert report_row(detail, "data-channel", "sms")[:2] == [0, sms.count()]
+    assert "已记录（未发出）" in detail and "没有配置短信网关" in detail
     # By grid: the group's message in grid 1, the SMS where each resident lives (its
-    # micro-grids), every one of them sent.
+    # micro-grids), every one of them sent or recorded.
     codes = set(re.findall(r'<tr data-grid="([^"]+)">', detail))
     assert codes and all(code.startswith(grid.code) for code in codes)
-    assert sum(report_row(detail, "data-grid", code)[0] for code in codes) == sms.count() + 1
+    assert sum(report_row(detail, "data-grid", code)[0] for code in codes) == 1
+    assert sum(report_row(detail, "data-grid", code)[1] for code in codes) == sms.count()
     # The grid's page lists it for residents.
     client.logout()
     assert f"/n/{notice.pk}/" in client.get(f"/r/{grid.code}/").content.decode()
@@ -121,12 +127,12 @@ def test_s4_the_lost_keys_notice_reaches_three_channels(as_user, user_named, cli
     (posted,) = wecom.for_key(key)
     assert "钥匙两串" in posted.content and "13800000001" not in posted.content
     sms = Delivery.objects.get(notice=notice, channel=Channel.SMS)
-    assert sms.state == DeliveryState.SENT and "钥匙两串" in sms.payload["text"]
+    assert sms.state == DeliveryState.LOGGED and "钥匙两串" in sms.payload["text"]
     client.logout()
     assert f"/n/{notice.pk}/" in client.get(f"/r/{plaza.code}/").content.decode()
     public = client.get(f"/n/{notice.pk}/").content.decode()
     assert "钥匙两串" in public and "13800000001" not in public
     detail = as_user("community_wanda").get(f"/notices/{notice.pk}/").content.decode()
-    assert report_row(detail, "data-channel", "wecom")[0] == 1
-    assert report_row(detail, "data-channel", "sms")[0] == 1
+    assert report_row(detail, "data-channel", "wecom")[:2] == [1, 0]
+    assert report_row(detail, "data-channel", "sms")[:2] == [0, 1]
     assert FoundItem.objects.get(pk=item.pk).state == FoundItem.ItemState.HELD

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils.translation import gettext, ngettext
 
 from wangge.cases.choices import Kind, LimitUnit, Stage
-from wangge.cases.models import CategoryTree
+from wangge.cases.models import Agency, CategoryTree
 from wangge.cases.seed import load_tree
 from wangge.core import audit
 from wangge.core.models import Question
@@ -23,6 +23,12 @@ def problems_in(data: dict) -> list[str]:
     if data.get("version") and CategoryTree.objects.filter(version=data["version"]).exists():
         problems.append(gettext("Version %(v)s exists already") % {"v": data["version"]})
     forms = {form.get("code") for form in data.get("forms", [])}
+    questions = {
+        form.get("code"): {question.get("code") for question in form.get("questions", [])}
+        for form in data.get("forms", [])
+    }
+    agencies = {agency.get("name") for agency in data.get("agencies", [])}
+    agencies |= set(Agency.objects.values_list("name", flat=True))
     for form in data.get("forms", []):
         for question in form.get("questions", []):
             if question.get("kind") not in Question.Kind.values:
@@ -35,8 +41,9 @@ def problems_in(data: dict) -> list[str]:
             problems.append(gettext("Default time limit %(limit)s is not valid") % {"limit": limit})
     seen = set()
 
-    def walk(items, path):
+    def walk(items, path, form=None):
         for item in items:
+            own_form = item.get("form", form)
             code = item.get("code")
             where = "/".join([*path, str(code)])
             if not code or not item.get("name"):
@@ -54,13 +61,37 @@ def problems_in(data: dict) -> list[str]:
                     gettext("%(where)s: there is no form %(form)s")
                     % {"where": where, "form": item["form"]}
                 )
-            for stage, value in (item.get("limits") or {}).items():
-                if stage not in Stage.values or len(value) != 2 or value[1] not in LimitUnit.values:
+            for key in ("limits", "urgent_limits"):
+                for stage, value in (item.get(key) or {}).items():
+                    if (
+                        stage not in Stage.values
+                        or len(value) != 2
+                        or value[1] not in LimitUnit.values
+                    ):
+                        problems.append(
+                            gettext("%(where)s: time limit %(limit)s is not valid")
+                            % {"where": where, "limit": f"{stage}={value}"}
+                        )
+            urgent_when = item.get("urgent_when") or {}
+            unknown = [
+                str(code) for code in urgent_when if code not in questions.get(own_form, set())
+            ]
+            if not isinstance(urgent_when, dict) or unknown:
+                problems.append(
+                    gettext("%(where)s: “urgent when” names no question of its form: %(codes)s")
+                    % {"where": where, "codes": ", ".join(unknown) or str(urgent_when)}
+                )
+            for key in ("agency", "urgent_agency"):
+                if item.get(key) and item[key] not in agencies:
                     problems.append(
-                        gettext("%(where)s: time limit %(limit)s is not valid")
-                        % {"where": where, "limit": f"{stage}={value}"}
+                        gettext("%(where)s: there is no agency “%(name)s”")
+                        % {"where": where, "name": item[key]}
                     )
-            walk(item.get("children", []), [*path, str(code)])
+            if not isinstance(item.get("counts_as_problem", True), bool):
+                problems.append(
+                    gettext("%(where)s: “counts_as_problem” is true or false") % {"where": where}
+                )
+            walk(item.get("children", []), [*path, str(code)], own_form)
 
     walk(data.get("categories", []), [])
     return problems

@@ -28,7 +28,7 @@ def add_extension_rule(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0007_case_event_reply_notes_internal'),
+        ('cases', '0008_category_tree_2026_2'),
         ('core', '0005_saved_view'),
     ]
 
