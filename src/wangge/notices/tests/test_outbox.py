@@ -299,7 +299,7 @@ def test_without_a_gateway_a_text_message_is_recorded_never_counted_sent(
     """No SMS gateway configured (the log provider): the message is recorded as such, its
     attempt too; the report's sums keep it apart from the messages sent."""
     robot("recorded-key-0001")
-    services.follow(actor=None, grid=grid, phone="13912345671")
+    confirmed_follow(grid=grid, phone="13912345671")
     notice = publish()
     drain(clock)
     sms = Delivery.objects.get(notice=notice, channel=Channel.SMS)
@@ -337,7 +337,7 @@ def test_deliveries_recorded_as_sent_before_are_moved_to_recorded(grid, clock):
 
     from django.apps import apps
 
-    migration = importlib.import_module("wangge.notices.migrations.0003_delivery_recorded_not_sent")
+    migration = importlib.import_module("wangge.notices.migrations.0006_delivery_recorded_not_sent")
     made = {}
     for name, channel, code in (
         ("log", Channel.SMS, "log"),
