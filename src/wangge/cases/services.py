@@ -36,7 +36,7 @@ from wangge.core import audit, crypto, memo
 from wangge.core.errors import ValidationError
 from wangge.core.formspec import clean_answers
 from wangge.core.models import Notification
-from wangge.core.services import check_scope, idempotent, replay
+from wangge.core.services import allowed, check_scope, idempotent, replay
 from wangge.core.words import stored
 from wangge.notices import loop as messages
 from wangge.territory import geo
@@ -236,12 +236,16 @@ def report(
     external_id: str = "",
     received_at: datetime.datetime | None = None,
     due_at: datetime.datetime | None = None,
+    solved_note: str = "",
     idempotency_key: str | None = None,
 ) -> Case:
     """Take in a case from any channel.
 
     Staff (and grid workers on patrol) who may accept cases have theirs accepted on entry and
     routed at once; residents' cases (web, QR code, Open311, the hotline) wait for acceptance.
+    With ``solved_note`` the reporter solved it where they stand (当场办结): the case is an
+    instant one, closed at once with that note as its result (or not written at all, if the
+    reporter may not solve it).
     """
     earlier = replay(key=idempotency_key, actor=actor, operation="case.report", model=Case)
     if earlier is not None:
@@ -258,7 +262,10 @@ def report(
         errors["description"] = gettext("The description may have at most %(n)s characters") % {
             "n": MAX_DESCRIPTION
         }
-    kind = kind or category.default_kind
+    solved_note = (solved_note or "").strip()
+    if len(solved_note) > MAX_DESCRIPTION:
+        errors["solved_note"] = gettext("at most %(n)s characters") % {"n": MAX_DESCRIPTION}
+    kind = Kind.INSTANT if solved_note else (kind or category.default_kind)
     if kind not in Kind.values:
         errors["kind"] = gettext("Unknown kind of case")
     # The columns' limits, checked here: the API hands in what it is sent, and PostgreSQL
@@ -274,6 +281,7 @@ def report(
         ("description", description),
         ("address", address),
         ("reporter_name", reporter_name),
+        ("solved_note", solved_note),
     ):
         if "\x00" in (value or ""):
             errors[field] = gettext("Null characters are not allowed.")
@@ -370,6 +378,8 @@ def report(
                 cal=cal,
                 dispatch=kind != Kind.INSTANT or channel not in FIELD_CHANNELS,
             )
+        if solved_note:
+            _take(case, act(actor=actor, case=case, action="solve_now", note=solved_note, at=at))
         return case
 
     with transaction.atomic():
@@ -763,6 +773,11 @@ def _on_void(**_):
 def _on_solve_now(*, case, actor, at, note, **_):
     case.accepted_at = case.accepted_at or at
     case.handler = case.handler or actor
+    # Solved by the worker it was given to: the open work is done, with the same words.
+    case.tasks.exclude(state__in=[TaskState.DONE, TaskState.CANCELLED]).update(
+        state=TaskState.DONE, done_at=at, result=note
+    )
+    case.signed_at = case.signed_at or (at if case.dispatched_at else None)
     case.done_at = case.verified_at = case.closed_at = at
     case.due_at = case.due_at or at
     return {}
@@ -863,6 +878,41 @@ _HANDLERS = {
     "comment": _on_comment,
 }
 assert set(_HANDLERS) == set(machine.MOVES), "every move has its handler"
+
+
+# --- Calling the reporter back ------------------------------------------------------------------
+
+MAX_PURPOSE = 500
+
+
+def may_reveal_reporter(user, case: Case) -> bool:
+    """Whether ``user`` may see the reporter's full number: who makes the case's callbacks
+    (``cases.close_case`` where it lies)."""
+    return bool(case.reporter_phone) and allowed(user, Case, "close", path=case.grid.path)
+
+
+@transaction.atomic
+def reveal_reporter(*, actor, case: Case, purpose: str) -> str:
+    """The reporter's full phone number, to call them back. The purpose is required and
+    audited; who may not make the case's callbacks gets a 404, as for a case out of reach."""
+    check_scope(actor, case, "view", path=case.grid.path)
+    check_scope(actor, case, "close", path=case.grid.path)
+    purpose = (purpose or "").strip()
+    if len(purpose) < 4:
+        raise ValidationError({"purpose": gettext("Say why you look (at least 4 characters)")})
+    if len(purpose) > MAX_PURPOSE:
+        raise ValidationError({"purpose": gettext("at most %(n)s characters") % {"n": MAX_PURPOSE}})
+    if not case.reporter_phone:
+        raise ValidationError({"reporter_phone": gettext("The reporter left no phone number")})
+    audit.record(
+        actor=actor,
+        action="cases.case.revealed",
+        target=case,
+        node=case.grid,
+        after={"field": "reporter_phone"},
+        reason=purpose,
+    )
+    return case.reporter_phone
 
 
 # --- Residents -----------------------------------------------------------------------------------
