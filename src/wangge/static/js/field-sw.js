@@ -31,7 +31,9 @@ self.addEventListener("fetch", (event) => {
     event.respondWith(
       fetch(request)
         .then((response) => remember(request, response))
-        .catch(() => caches.match(request).then((kept) => kept || caches.match(SHELL[0]))),
+        // A page with a query (the report form opened to change a waiting report) is the
+        // kept page without it.
+        .catch(() => caches.match(request, { ignoreSearch: true }).then((kept) => kept || caches.match(SHELL[0]))),
     );
     return;
   }
