@@ -4,6 +4,8 @@ The server is a subprocess with its own throwaway data (see ``server.py``), not 
 ``live_server``, whose teardown would flush the shared demo data.
 """
 
+import re
+
 import pytest
 
 from tests.browser import server as srv
@@ -50,11 +52,16 @@ def new_page(browser, signed_in):
     """``new_page(as_user=None, viewport=DESKTOP, locale=LOCALE)`` → a page in a fresh context,
     in Chinese (``locale="en-US"``: as a browser asking for English).
 
-    Console errors and uncaught exceptions on any page it visits fail the test.
+    Console errors and uncaught exceptions on any page it visits fail the test; with
+    ``refusals=True`` a refused form's answer (Chromium's "the server responded with a status
+    of 400, 409 or 429") is expected, not a problem.
     """
     contexts, problems = [], []
+    refused = re.compile(
+        r"Failed to load resource: the server responded with a status of 4(00|09|29)"
+    )
 
-    def make(as_user=None, viewport=srv.DESKTOP, locale=srv.LOCALE):
+    def make(as_user=None, viewport=srv.DESKTOP, locale=srv.LOCALE, refusals=False):
         context = browser.new_context(
             viewport=viewport,
             locale=locale,
@@ -64,7 +71,7 @@ def new_page(browser, signed_in):
         page = context.new_page()
 
         def on_console(message):
-            if message.type == "error":
+            if message.type == "error" and not (refusals and refused.match(message.text)):
                 problems.append(f"console error on {page.url}: {message.text}")
 
         def on_page_error(error):
