@@ -73,6 +73,7 @@ EXCLUDED = {
     "saved-view-delete": "a POST",
     "case-console-act": "a POST",
     "case-console-bulk": "a POST",
+    "case-console-reveal": "a POST (reveal the reporter's number for a callback)",
     "found-claim": "a POST",
     "found-check": "a POST",
     "found-hand-over": "a POST",
@@ -86,6 +87,8 @@ EXCLUDED = {
     "notice-follow-case": "a POST (a resident follows a case)",
     "registry-person-reveal": "a POST",
     "field-task-act": "a POST",
+    "field-case-act": "a POST",
+    "field-case-reveal": "a POST (reveal the reporter's number for a callback)",
     # Public by design: residents' pages without sign-in, and the health check.
     "healthz": "public: the health check",
     "login": "public: the sign-in page",
@@ -360,6 +363,7 @@ SAMPLES = {
     "field-task": lambda c: {"pk": _task(c).pk},
     # the phone's grid page, a grid chosen by its code (a district or street picks one first)
     "field-grid": lambda c: {"?": {"grid": _grid(c).code}},
+    "field-case": lambda c: {"pk": _case(c).pk},
     "registry-node": lambda c: {"code": _grid(c).code},
     "registry-building": lambda c: {"pk": _building(c).pk},
     "registry-household": lambda c: {"pk": _household(c).pk},

@@ -38,7 +38,7 @@ from wangge.territory.models import Building, Node
 pytestmark = pytest.mark.django_db
 
 NOT_WRITES = {
-    "cases.photos": {"prepare_photo", "photo_snapshot"},
+    "cases.photos": {"prepare_photo", "photo_snapshot", "max_bytes", "size_text"},
     "cases.lostfound": {
         "claim_place",
         "notice_text",
@@ -47,7 +47,14 @@ NOT_WRITES = {
         "item_photos",
         "public_url",
     },
-    "cases": {"phone_hash", "case_snapshot", "level_above", "open311_key_hash", "grid_by_id"},
+    "cases": {
+        "phone_hash",
+        "case_snapshot",
+        "level_above",
+        "open311_key_hash",
+        "grid_by_id",
+        "may_reveal_reporter",
+    },
     "accounts": {"client_ip", "user_for_token"},
     "notices": {
         "notice_snapshot",
@@ -298,6 +305,22 @@ def run_act(actor):
     return "cases.case.comment", case
 
 
+def run_reveal_reporter(actor):
+    point = shapely.geometry.shape(grid1().geometry).representative_point()
+    case = cases.report(
+        actor=None,
+        channel="web",
+        category=Category.objects.get(code="MD05"),
+        description="楼道杂物",
+        lng=point.x,
+        lat=point.y,
+        reporter_phone="13900005678",
+    )
+    value = cases.reveal_reporter(actor=actor, case=case, purpose="回访：询问是否满意")
+    assert value == "13900005678"
+    return "cases.case.revealed", case
+
+
 def run_rate_by_tracking_code(actor):
     _action, case = run_report(actor)
     worker = User.objects.get(username="gridworker_lvdu1")
@@ -507,6 +530,7 @@ CASES = {
         "report": run_report,
         "act": run_act,
         "rate_by_tracking_code": run_rate_by_tracking_code,
+        "reveal_reporter": run_reveal_reporter,
         "sweep": run_sweep,
         "create_open311_client": run_create_open311_client,
     },

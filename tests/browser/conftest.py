@@ -4,6 +4,8 @@ The server is a subprocess with its own throwaway data (see ``server.py``), not 
 ``live_server``, whose teardown would flush the shared demo data.
 """
 
+import re
+
 import pytest
 
 from tests.browser import server as srv
@@ -51,12 +53,16 @@ def new_page(browser, signed_in):
     in Chinese (``locale="en-US"``: as a browser asking for English).
 
     Console errors and uncaught exceptions on any page it visits fail the test — except the
-    browser's note that the page itself came with a 400: a refused form shown again with what
-    was typed (a resource that fails to load still counts).
+    browser's note that the page itself came with a 400 (a refused form shown again with what
+    was typed; a resource that fails to load still counts); with ``refusals=True`` any refused
+    answer (Chromium's "the server responded with a status of 400, 409 or 429") is expected.
     """
     contexts, problems = [], []
+    refused = re.compile(
+        r"Failed to load resource: the server responded with a status of 4(00|09|29)"
+    )
 
-    def make(as_user=None, viewport=srv.DESKTOP, locale=srv.LOCALE):
+    def make(as_user=None, viewport=srv.DESKTOP, locale=srv.LOCALE, refusals=False):
         context = browser.new_context(
             viewport=viewport,
             locale=locale,
@@ -70,7 +76,9 @@ def new_page(browser, signed_in):
                 message.text.endswith("the server responded with a status of 400 (Bad Request)")
                 and message.location.get("url") == page.url
             )
-            if message.type == "error" and not refused_form:
+            if message.type == "error" and not (
+                refused_form or (refusals and refused.match(message.text))
+            ):
                 problems.append(f"console error on {page.url}: {message.text}")
 
         def on_page_error(error):

@@ -36,7 +36,6 @@ from wangge.cases.schemas import (
     TaskListOut,
     TeamOut,
 )
-from wangge.core import audit
 from wangge.core.api import Page, Presented, apply_filters, problem
 from wangge.core.filters import (
     NodeRefField,
@@ -241,22 +240,11 @@ def act(request, case_id: int, action: str, payload: ActionIn):
 @router.post("/cases/{case_id}/reveal", response=RevealOut)
 def reveal_reporter(request, case_id: int, payload: RevealIn):
     """The reporter's full phone number (to call them back), for a stated purpose that goes
-    into the audit log. Whoever handles the case may ask."""
-    case = get_object_or_404(_cases(request, "handle"), pk=case_id)
-    purpose = (payload.purpose or "").strip()
-    if len(purpose) < 4:
-        raise services.ValidationError(
-            {"purpose": gettext("Say why you look (at least 4 characters)")}
-        )
-    audit.record(
-        actor=request.user,
-        action="cases.case.revealed",
-        target=case,
-        node=case.grid,
-        after={"field": "reporter_phone"},
-        reason=purpose,  # at most ``inputs.PURPOSE`` characters (``RevealIn``)
-    )
-    return {"case_id": case.pk, "field": "reporter_phone", "value": case.reporter_phone}
+    into the audit log. Whoever makes the case's callbacks may ask (``close`` where it lies);
+    anyone else gets a 404."""
+    case = get_object_or_404(_cases(request), pk=case_id)
+    value = services.reveal_reporter(actor=request.user, case=case, purpose=payload.purpose)
+    return {"case_id": case.pk, "field": "reporter_phone", "value": value}
 
 
 # --- Tasks ------------------------------------------------------------------------------------

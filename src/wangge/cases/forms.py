@@ -2,12 +2,14 @@ import uuid
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from wangge.cases.choices import Channel, Rating
 from wangge.cases.models import Category
 from wangge.core import inputs
 from wangge.core.forms import LongText
 from wangge.core.formspec import form_field, questions
+from wangge.core.words import stored
 from wangge.territory.choices import CRS
 from wangge.territory.models import Node
 
@@ -225,3 +227,50 @@ class StaffCaseForm(CategoryQuestionsMixin, forms.Form):
         if not point and not data.get("grid"):
             raise forms.ValidationError(_("Choose the grid, or give the place as a point."))
         return data
+
+
+class RevealForm(forms.Form):
+    """Why staff look at a reporter's full number: a usual reason, or one written out. The
+    purpose goes into the audit log in the site's language."""
+
+    OTHER = "other"
+    PURPOSES = {
+        "callback": gettext_noop(
+            "Callback: asking whether the resident is satisfied with how it was handled"
+        ),
+        "details": gettext_noop("Asking the resident for details of the problem"),
+        "visit": gettext_noop("Arranging a time to come and see"),
+    }
+
+    purpose = forms.ChoiceField(label=_("Purpose"))
+    other = forms.CharField(
+        label=_("Other purpose"),
+        required=False,
+        max_length=500,
+        help_text=_("Only if none of the above fits: say why you look."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["purpose"].choices = [
+            ("", "—"),
+            *((key, _(text)) for key, text in self.PURPOSES.items()),
+            (self.OTHER, _("Other (write it below)")),
+        ]
+
+    def clean(self):
+        data = super().clean()
+        chosen = data.get("purpose")
+        if chosen == self.OTHER:
+            other = (data.get("other") or "").strip()
+            if not other:
+                self.add_error("other", _("Say why you look."))
+            data["purpose"] = other
+        elif chosen in self.PURPOSES:
+            data["purpose"] = stored(self.PURPOSES[chosen])
+        return data
+
+    def add_service_errors(self, exc) -> None:
+        chosen = self.data.get("purpose") == self.OTHER
+        for field, errors in exc.message_dict.items():
+            self.add_error("other" if field == "purpose" and chosen else None, errors)

@@ -84,12 +84,15 @@ MOVES: dict[str, Move] = {
         "park",
         needs_note=True,
     ),
+    # The worker holding the task hands it over where they stand (a man sleeping rough to the
+    # aid station); recording the agency's receipt stays with the office.
     "transfer": Move(
         _("Hand to an outside agency"),
         frozenset({S.ACCEPTED, S.RETURNED, S.ESCALATED, *_OPEN_WORK}),
         S.TRANSFERRED,
         "transfer",
         needs_note=True,
+        by_assignee=True,
     ),
     "receipt": Move(
         _("Record the agency's receipt"),
@@ -127,9 +130,11 @@ MOVES: dict[str, Move] = {
         needs_note=True,
         public=False,
     ),
+    # An instant case (即办件) is closed by whoever solves it where it is: as it is reported,
+    # or by the worker it was given to (their task is then done with the same words).
     "solve_now": Move(
         _("Solve on the spot"),
-        frozenset({S.REPORTED, S.ACCEPTED}),
+        frozenset({S.REPORTED, S.ACCEPTED, *_OPEN_WORK}),
         S.CLOSED,
         "handle",
         needs_note=True,

@@ -44,7 +44,12 @@ _GPS_IFD = 0x8825
 _NOT_A_PHOTO = gettext_noop("Only JPEG, PNG or WebP photos can be uploaded")
 
 
-def _max_bytes() -> int:
+# The content types a photo may have, for pages that check a file before sending it.
+ACCEPTED_TYPES = tuple(sorted({content_type for _fmt, content_type, _ext in _FORMATS.values()}))
+
+
+def max_bytes() -> int:
+    """The largest photo taken, in bytes (``WANGGE_PHOTO_MAX_BYTES``)."""
     return int(getattr(settings, "WANGGE_PHOTO_MAX_BYTES", DEFAULT_MAX_BYTES))
 
 
@@ -76,7 +81,7 @@ def prepare_photo(upload) -> PreparedPhoto:
         return upload
     if upload is None:
         raise ValidationError({"file": gettext("Upload a photo")})
-    limit = _max_bytes()
+    limit = max_bytes()
     too_big = gettext("A photo may be at most %(size)s") % {"size": _megabytes(limit)}
     if getattr(upload, "size", None) is not None and upload.size > limit:
         raise ValidationError({"file": too_big})
@@ -88,6 +93,11 @@ def prepare_photo(upload) -> PreparedPhoto:
     if len(data) > limit:
         raise ValidationError({"file": too_big})
     return _reencode(data)
+
+
+def size_text(size: int) -> str:
+    """A size in bytes as the messages give it ("10 MB")."""
+    return _megabytes(size)
 
 
 def _megabytes(size: int) -> str:

@@ -1,6 +1,10 @@
 """Pages for residents, without signing in: report from a grid's QR code, follow, rate."""
 
+import re
+import uuid
+
 import segno
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -21,13 +25,25 @@ from wangge.cases.forms import RatingForm, ResidentReportForm, TrackForm
 from wangge.cases.machine import Refused
 from wangge.cases.models import Case
 from wangge.core import ratelimit
+from wangge.core.services import replay
 from wangge.notices.forms import FollowForm
 from wangge.notices.services import notices_for_grid
 from wangge.notices.wording import absolute
 from wangge.territory.choices import GRID_KINDS
 from wangge.territory.models import Node
 
-REPORTS_PER_10_MINUTES = 5
+# Residents' reports, counted in windows of ten minutes. Only accepted reports count against
+# the device (a long-lived signed cookie) and the address (neighbours behind one network, an
+# office, share it: a higher limit); every attempt, refused ones too, counts against a flood
+# ceiling of each, so a script still meets a 429 whether it keeps its cookie or not.
+REPORT_WINDOW_MINUTES = 10
+REPORTS_PER_DEVICE = 5
+REPORTS_PER_ADDRESS = 30
+ATTEMPTS_PER_DEVICE = 30
+ATTEMPTS_PER_ADDRESS = 150
+DEVICE_COOKIE = "wangge_device"
+DEVICE_SALT = "wangge.cases.public.device"
+DEVICE_MAX_AGE = 400 * 24 * 3600  # the longest a browser keeps a cookie
 LOOKUPS_PER_MINUTE = 30
 # The grid's page lists its newest notices.
 NOTICES_SHOWN = 5
@@ -58,17 +74,64 @@ def _public_grid(code: str) -> Node:
     return grid
 
 
+def _device(request) -> tuple[str, bool]:
+    """This browser's id from its signed cookie, or a new one; and whether it is new."""
+    value = request.get_signed_cookie(DEVICE_COOKIE, default="", salt=DEVICE_SALT)
+    if re.fullmatch(r"[0-9a-f]{32}", value or ""):
+        return value, False
+    return uuid.uuid4().hex, True
+
+
+def _throttled(device: str, address: str) -> str:
+    """Count this attempt; why the report may not be taken now ("" when it may)."""
+    minutes = REPORT_WINDOW_MINUTES
+    tries = [
+        ratelimit.hit(f"report-try:d:{device}", limit=ATTEMPTS_PER_DEVICE, per_minutes=minutes),
+        ratelimit.hit(f"report-try:a:{address}", limit=ATTEMPTS_PER_ADDRESS, per_minutes=minutes),
+    ]
+    if not all(tries):
+        return _("Too many reports from here just now. Please try later.")
+    if (
+        ratelimit.seen(f"report:d:{device}", per_minutes=minutes) >= REPORTS_PER_DEVICE
+        or ratelimit.seen(f"report:a:{address}", per_minutes=minutes) >= REPORTS_PER_ADDRESS
+    ):
+        return _(
+            "You have sent several reports just now. Please wait a few minutes before sending "
+            "this one; what you wrote is kept below."
+        )
+    return ""
+
+
+def _accepted(device: str, address: str) -> None:
+    minutes = REPORT_WINDOW_MINUTES
+    ratelimit.hit(f"report:d:{device}", limit=REPORTS_PER_DEVICE, per_minutes=minutes)
+    ratelimit.hit(f"report:a:{address}", limit=REPORTS_PER_ADDRESS, per_minutes=minutes)
+
+
 @require_http_methods(["GET", "POST"])
 def report(request, grid_code):
-    """A grid's page from its QR code: tell the grid worker about a problem."""
+    """A grid's page from its QR code: tell the grid worker about a problem. A refused form
+    comes back with everything typed and chosen; only accepted reports count against the
+    device's and the address's limits."""
     grid = _public_grid(grid_code)
+    device, new_device = _device(request)
     form = ResidentReportForm(request.POST or None)
     status = 200
-    if request.method == "POST":
-        if not ratelimit.hit(
-            f"public-report:{client_ip(request)}", limit=REPORTS_PER_10_MINUTES, per_minutes=10
-        ):
-            form.add_error(None, _("Too many reports from here just now. Please try later."))
+    response = None
+    key = (request.POST.get("key") or "")[:64]
+    earlier = (
+        replay(key=f"public:{key}", actor=None, operation="case.report", model=Case)
+        if request.method == "POST" and key
+        else None
+    )
+    if earlier is not None:
+        # A second tap on "send", a retry: the first answer, counted once.
+        response = redirect("case-track", code=earlier.tracking_code)
+    elif request.method == "POST":
+        address = client_ip(request) or "unknown"
+        throttled = _throttled(device, address)
+        if throttled:
+            form.add_error(None, throttled)
             status = 429
         elif form.is_valid():
             data = form.cleaned_data
@@ -93,21 +156,34 @@ def report(request, grid_code):
                 form.add_service_errors(exc)
                 status = 400
             else:
+                _accepted(device, address)
                 messages.success(
                     request,
                     _("Thank you. Keep your tracking code: %(code)s")
                     % {"code": case.tracking_code},
                 )
-                return redirect("case-track", code=case.tracking_code)
+                response = redirect("case-track", code=case.tracking_code)
         else:
             status = 400
-    context = {
-        "grid": grid,
-        "form": form,
-        "notices": list(notices_for_grid(grid)[:NOTICES_SHOWN]),
-        "follow_form": FollowForm(),
-    }
-    return render(request, "cases/public_report.html", context, status=status)
+    if response is None:
+        context = {
+            "grid": grid,
+            "form": form,
+            "notices": list(notices_for_grid(grid)[:NOTICES_SHOWN]),
+            "follow_form": FollowForm(),
+        }
+        response = render(request, "cases/public_report.html", context, status=status)
+    if new_device:
+        response.set_signed_cookie(
+            DEVICE_COOKIE,
+            device,
+            salt=DEVICE_SALT,
+            max_age=DEVICE_MAX_AGE,
+            httponly=True,
+            samesite="Lax",
+            secure=settings.SESSION_COOKIE_SECURE,
+        )
+    return response
 
 
 @require_http_methods(["GET", "POST"])

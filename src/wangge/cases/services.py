@@ -36,7 +36,7 @@ from wangge.core import audit, crypto, inputs, memo
 from wangge.core.errors import ValidationError
 from wangge.core.formspec import clean_answers
 from wangge.core.models import Notification
-from wangge.core.services import check_scope, idempotent, replay
+from wangge.core.services import allowed, check_scope, idempotent, replay
 from wangge.core.words import stored
 from wangge.notices import loop as messages
 from wangge.territory import geo
@@ -242,6 +242,7 @@ def report(
     external_id: str = "",
     received_at: datetime.datetime | None = None,
     due_at: datetime.datetime | None = None,
+    solved_note: str = "",
     idempotency_key: str | None = None,
 ) -> Case:
     """Take in a case from any channel.
@@ -250,6 +251,9 @@ def report(
     routed at once; residents' cases (web, QR code, Open311, the hotline) wait for acceptance.
     ``public`` lists the case in Open311's public feed; ``reply`` is a first answer written
     for the resident (the description is the resident's words, not a reply).
+    With ``solved_note`` the reporter solved it where they stand (当场办结): the case is an
+    instant one, closed at once with that note as its result (or not written at all, if the
+    reporter may not solve it).
     """
     earlier = replay(key=idempotency_key, actor=actor, operation="case.report", model=Case)
     if earlier is not None:
@@ -263,7 +267,8 @@ def report(
     title = (title or "").strip()
     if not description and not title:
         errors["description"] = gettext("Describe the problem")
-    kind = kind or category.default_kind
+    solved_note = (solved_note or "").strip()
+    kind = Kind.INSTANT if solved_note else (kind or category.default_kind)
     inputs.check_choice(errors, "kind", kind, Kind)
     # Every typed text within its column's limit, checked here: the API hands in what it is
     # sent, and PostgreSQL refuses a longer value or a NUL with an error, not a message.
@@ -275,7 +280,9 @@ def report(
         "external_id": external_id,
     }
     inputs.check_lengths(errors, Case, typed)
-    inputs.no_nul(errors, typed)
+    # The result of a case solved on the spot is the note of its closing step.
+    inputs.check_lengths(errors, CaseEvent, {"note": solved_note}, names={"note": "solved_note"})
+    inputs.no_nul(errors, {**typed, "solved_note": solved_note})
     try:
         reply = public_text.clean_reply(reply)
     except ValidationError as exc:
@@ -387,6 +394,8 @@ def report(
                 dispatch=kind != Kind.INSTANT or channel not in FIELD_CHANNELS,
                 reply=reply,
             )
+        if solved_note:
+            _take(case, act(actor=actor, case=case, action="solve_now", note=solved_note, at=at))
         return case
 
     with transaction.atomic():
@@ -845,6 +854,11 @@ def _on_void(**_):
 def _on_solve_now(*, case, actor, at, note, **_):
     case.accepted_at = case.accepted_at or at
     case.handler = case.handler or actor
+    # Solved by the worker it was given to: the open work is done, with the same words.
+    case.tasks.exclude(state__in=[TaskState.DONE, TaskState.CANCELLED]).update(
+        state=TaskState.DONE, done_at=at, result=note
+    )
+    case.signed_at = case.signed_at or (at if case.dispatched_at else None)
     case.done_at = case.verified_at = case.closed_at = at
     case.due_at = case.due_at or at
     return {}
@@ -1008,6 +1022,41 @@ _HANDLERS = {
     "comment": _on_comment,
 }
 assert set(_HANDLERS) == set(machine.MOVES), "every move has its handler"
+
+
+# --- Calling the reporter back ------------------------------------------------------------------
+
+MAX_PURPOSE = 500
+
+
+def may_reveal_reporter(user, case: Case) -> bool:
+    """Whether ``user`` may see the reporter's full number: who makes the case's callbacks
+    (``cases.close_case`` where it lies)."""
+    return bool(case.reporter_phone) and allowed(user, Case, "close", path=case.grid.path)
+
+
+@transaction.atomic
+def reveal_reporter(*, actor, case: Case, purpose: str) -> str:
+    """The reporter's full phone number, to call them back. The purpose is required and
+    audited; who may not make the case's callbacks gets a 404, as for a case out of reach."""
+    check_scope(actor, case, "view", path=case.grid.path)
+    check_scope(actor, case, "close", path=case.grid.path)
+    purpose = (purpose or "").strip()
+    if len(purpose) < 4:
+        raise ValidationError({"purpose": gettext("Say why you look (at least 4 characters)")})
+    if len(purpose) > MAX_PURPOSE:
+        raise ValidationError({"purpose": gettext("at most %(n)s characters") % {"n": MAX_PURPOSE}})
+    if not case.reporter_phone:
+        raise ValidationError({"reporter_phone": gettext("The reporter left no phone number")})
+    audit.record(
+        actor=actor,
+        action="cases.case.revealed",
+        target=case,
+        node=case.grid,
+        after={"field": "reporter_phone"},
+        reason=purpose,
+    )
+    return case.reporter_phone
 
 
 # --- Residents -----------------------------------------------------------------------------------

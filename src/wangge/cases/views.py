@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from wangge.accounts.choices import Role
@@ -21,7 +22,7 @@ from wangge.accounts.models import Membership
 from wangge.cases import actions, duplicates, machine, public_text, services
 from wangge.cases.choices import OPEN_STATES, ExtensionState, Mark, Rating, State
 from wangge.cases.filters import CaseFilter, open_tasks_of
-from wangge.cases.forms import StaffCaseForm
+from wangge.cases.forms import RevealForm, StaffCaseForm
 from wangge.cases.machine import Refused
 from wangge.cases.models import Agency, Case, Team
 from wangge.cases.pickers import category_picker, handler_picker
@@ -226,9 +227,32 @@ def _case_for(request, pk: int) -> Case:
 @login_required
 def case_detail(request, pk: int):
     case = _case_for(request, pk)
-    task = services._my_task(case, request.user)
-    available = machine.available(case, request.user, task=task)
-    context = {
+    return render(request, "cases/console_detail.html", _detail_context(request, case))
+
+
+def _detail_context(
+    request, case: Case, *, failed=None, given=None, errors=None, refused="", revealed=""
+) -> dict:
+    """The case page; after a refused move, that move's form open again with what was typed
+    and chosen, and the reasons beside the fields they concern."""
+    user = request.user
+    task = services._my_task(case, user)
+    available = machine.available(case, user, task=task)
+    actions = [
+        _action_form(
+            user,
+            case,
+            action,
+            given=given if action == failed else None,
+            errors=errors if action == failed else None,
+        )
+        for action in available
+        # Deciding on an extension needs one asked for.
+        if action != "decide_extension"
+        or case.extensions.filter(state=ExtensionState.PENDING).exists()
+    ]
+    lost = failed is not None and failed not in {form["action"] for form in actions}
+    return {
         "case": case,
         "mark": Mark(case.mark).label if case.mark else "",
         "answers": _answers(case),
@@ -245,17 +269,48 @@ def case_detail(request, pk: int):
         ],
         "photos": case.photos.order_by("pk"),
         "extensions": case.extensions.order_by("-pk"),
-        "actions": [
-            _action_form(request.user, case, action)
-            for action in available
-            # Deciding on an extension needs one asked for.
-            if action != "decide_extension"
-            or case.extensions.filter(state=ExtensionState.PENDING).exists()
-        ],
+        "actions": actions,
+        "failed": (
+            {
+                "label": machine.MOVES[failed].label,
+                "refused": refused,
+                # The move is no longer offered: what was typed is shown, not lost.
+                "note": (given.get("note") or "").strip() if lost and given else "",
+            }
+            if failed
+            else None
+        ),
         "reporter_phone": case._meta.get_field("reporter_phone").mask(case.reporter_phone),
         "max_reply": public_text.MAX_REPLY,
+        "can_reveal": services.may_reveal_reporter(user, case),
+        "reveal_form": RevealForm(),
+        "revealed": revealed,
     }
-    return render(request, "cases/console_detail.html", context)
+
+
+@never_cache
+@login_required
+@require_POST
+def case_reveal(request, pk: int):
+    """The reporter's full number to call them back, for a stated purpose: audited by the
+    service, shown on this answer only, never cached; a 404 for who may not call back."""
+    case = _case_for(request, pk)
+    if not services.may_reveal_reporter(request.user, case):
+        raise Http404
+    form = RevealForm(request.POST)
+    if form.is_valid():
+        try:
+            value = services.reveal_reporter(
+                actor=request.user, case=case, purpose=form.cleaned_data["purpose"]
+            )
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            context = _detail_context(request, case, revealed=value)
+            return render(request, "cases/console_detail.html", context)
+    context = _detail_context(request, case)
+    context["reveal_form"] = form
+    return render(request, "cases/console_detail.html", context, status=400)
 
 
 def _answers(case: Case) -> list[tuple[str, str]]:
@@ -284,7 +339,7 @@ _FIELDS = {
 }
 
 
-def _action_form(user, case: Case, action: str) -> dict:
+def _action_form(user, case: Case, action: str, *, given=None, errors=None) -> dict:
     move = machine.MOVES[action]
     fields = _FIELDS.get(action, [])
     form = {"action": action, "label": move.label, "needs_note": move.needs_note, "fields": fields}
@@ -309,6 +364,17 @@ def _action_form(user, case: Case, action: str) -> dict:
             .select_related("parent")
             .order_by("parent__sort", "sort")
         )
+    # After a refusal: the move's form open again, as it was sent.
+    given = given if given is not None else {}
+    form["open"] = bool(given)
+    form["given"] = given
+    form["given_assignees"] = given.getlist("assignees") if hasattr(given, "getlist") else []
+    form["chosen_category"] = given.get("category") or case.category.code
+    form["amount"] = given.get("amount") or "2"
+    errors = dict(errors or {})
+    shown = {*fields, "note", "unit", "approve"}
+    form["errors"] = {name: text for name, text in errors.items() if name in shown}
+    form["problems"] = [text for name, text in errors.items() if name not in shown]
     return form
 
 
@@ -328,6 +394,8 @@ def _people_near(user, case: Case):
 @login_required
 @require_POST
 def case_act(request, pk: int, action: str):
+    """A move from the case page. Refused, the page comes back with the move's form open and
+    everything typed and chosen kept (400 for bad input, 409 when the move is not allowed)."""
     case = _case_for(request, pk)
     if action not in machine.MOVES:
         raise Http404
@@ -335,12 +403,20 @@ def case_act(request, pk: int, action: str):
         kwargs = actions.from_form(request.user, case, request.POST)
         case = services.act(actor=request.user, case=case, action=action, **kwargs)
     except Refused as exc:
-        messages.error(request, str(exc))
+        context = _detail_context(
+            request, case, failed=action, given=request.POST, refused=str(exc)
+        )
+        return render(request, "cases/console_detail.html", context, status=409)
     except ValidationError as exc:
-        for problem in exc.messages:
-            messages.error(request, problem)
-    else:
-        messages.success(request, _("%(action)s: done.") % {"action": machine.MOVES[action].label})
+        errors = {
+            name: " ".join(problems)
+            for name, problems in (
+                exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}
+            ).items()
+        }
+        context = _detail_context(request, case, failed=action, given=request.POST, errors=errors)
+        return render(request, "cases/console_detail.html", context, status=400)
+    messages.success(request, _("%(action)s: done.") % {"action": machine.MOVES[action].label})
     return redirect("case-console-detail", pk=case.pk)
 
 

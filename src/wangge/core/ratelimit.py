@@ -10,11 +10,24 @@ from django.utils import timezone
 from wangge.core.models import RateLimitHit
 
 
+def _window(per_minutes: int) -> datetime.datetime:
+    window = timezone.now().replace(second=0, microsecond=0)
+    return window - datetime.timedelta(minutes=window.minute % per_minutes)
+
+
+def seen(key: str, *, per_minutes: int = 1) -> int:
+    """How many were counted for ``key`` in the current window (counting none)."""
+    return (
+        RateLimitHit.objects.filter(key=key[:100], window=_window(per_minutes))
+        .values_list("count", flat=True)
+        .first()
+        or 0
+    )
+
+
 def hit(key: str, *, limit: int, per_minutes: int = 1) -> bool:
     """Count one request for ``key``; ``False`` when more than ``limit`` came in the window."""
-    now = timezone.now()
-    window = now.replace(second=0, microsecond=0)
-    window -= datetime.timedelta(minutes=window.minute % per_minutes)
+    window = _window(per_minutes)
     quote = connection.ops.quote_name
     table, key_, window_, count_ = (
         quote(name) for name in (RateLimitHit._meta.db_table, "key", "window", "count")

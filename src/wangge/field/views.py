@@ -24,12 +24,15 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from wangge.cases import machine, photos, public_text, services
-from wangge.cases.choices import Channel, TaskState
+from wangge.cases.choices import Channel, State, TaskState
+from wangge.cases.forms import RevealForm
 from wangge.cases.machine import Refused
-from wangge.cases.models import Case, Category, Task
+from wangge.cases.models import Agency, Case, Category, Task
 from wangge.core.errors import ValidationError
 from wangge.core.filters import NodeRefField, node_by_code_or_id
 from wangge.core.scope import get_scope
@@ -38,7 +41,20 @@ from wangge.territory.choices import COMMUNITY_KINDS, GRID_KINDS, NodeKind
 from wangge.territory.models import Node
 
 OPEN_TASKS = [TaskState.DISPATCHED, TaskState.SIGNED, TaskState.HANDLING]
-FIELD_ACTIONS = ["sign", "start", "finish", "send_back", "escalate", "request_extension"]
+# The moves the phone offers, in the order of its page.
+FIELD_ACTIONS = [
+    "sign",
+    "start",
+    "finish",
+    "solve_now",
+    "transfer",
+    "send_back",
+    "escalate",
+    "request_extension",
+]
+PHOTO_ACTIONS = {"finish", "solve_now"}  # a photo of the result may go with these
+MOVE_FIELDS = {"note", "photo", "agency"}  # errors shown beside a move's own fields
+LEAVING = {"finish", "solve_now", "transfer", "send_back", "escalate"}  # back to my tasks
 SUGGESTED = 6  # categories offered first: those this worker used most lately
 
 
@@ -91,44 +107,132 @@ def _task_for(request, pk: int) -> Task:
     )
 
 
-@login_required
-def task(request, pk: int):
-    task = _task_for(request, pk)
-    case = task.case
-    mine = services._my_task(case, request.user)
-    allowed = set(machine.available(case, request.user, task=mine))
-    moves = [
-        {
-            "action": action,
-            "label": machine.MOVES[action].label,
-            "note": machine.MOVES[action].needs_note,
-        }
-        for action in FIELD_ACTIONS
-        if action in allowed
-    ]
+def _case_for(request, pk: int) -> Case:
+    return get_object_or_404(
+        Case.objects.restrict(request.user, "view").select_related("category", "grid", "agency"),
+        pk=pk,
+    )
+
+
+# The note's label on each move's form (a move not named here asks for its reason).
+NOTE_LABELS = {
+    "finish": gettext_lazy("What was done"),
+    "solve_now": gettext_lazy("What was done on the spot"),
+    "transfer": gettext_lazy("What was arranged with the agency"),
+}
+
+
+def _page(
+    request,
+    case: Case,
+    task: Task | None,
+    *,
+    status: int = 200,
+    failed: str = "",
+    given=None,
+    errors: dict | None = None,
+    revealed: str = "",
+    reveal_form=None,
+):
+    """A case on the phone, from a task given to me or from what I reported: its facts, its
+    latest steps and the moves I may make. After a refused move its form comes back with what
+    was typed and chosen, and the photo asked for again."""
+    user = request.user
+    mine = services._my_task(case, user)
+    allowed = set(machine.available(case, user, task=mine))
+    given = given if given is not None else {}
+    errors = errors or {}
+    photo_sent = bool(request.FILES.get("photo")) if failed else False
+    moves = []
+    for action in FIELD_ACTIONS:
+        if action not in allowed:
+            continue
+        move = machine.MOVES[action]
+        here = action == failed
+        moves.append(
+            {
+                "action": action,
+                "label": move.label,
+                "note": move.needs_note,
+                "note_label": NOTE_LABELS.get(action, ""),
+                "url": reverse("field-task-act", args=[task.pk, action])
+                if task is not None
+                else reverse("field-case-act", args=[case.pk, action]),
+                "photo": action in PHOTO_ACTIONS,
+                "given": given if here else {},
+                "errors": errors if here else {},
+                "photo_note": _photo_note(errors.get("photo")) if here and photo_sent else "",
+            }
+        )
+    lost = failed and failed not in {move["action"] for move in moves}
     context = {
         "task": task,
         "case": case,
         "moves": moves,
+        "agencies": Agency.objects.filter(is_active=True).order_by("kind", "name")
+        if "transfer" in allowed
+        else [],
         # Staff read both texts of a step, each named (the note is internal).
         "events": case.events.order_by("-at", "-pk")[:5],
         "photos": case.photos.order_by("pk"),
-        "key": uuid.uuid4().hex,
+        "key": (given.get("key") or "").rsplit("-", 1)[0] or uuid.uuid4().hex,
+        "failed": {
+            "label": machine.MOVES[failed].label,
+            "problems": [text for name, text in errors.items() if name not in MOVE_FIELDS],
+            "note": (given.get("note") or "").strip() if lost else "",
+        }
+        if failed
+        else None,
+        "can_reveal": services.may_reveal_reporter(user, case),
+        "reveal_form": reveal_form or RevealForm(),
+        "revealed": revealed,
+        "reporter_phone": case._meta.get_field("reporter_phone").mask(case.reporter_phone),
         "max_reply": public_text.MAX_REPLY,
     }
-    return render(request, "field/task.html", context)
+    return render(request, "field/task.html", context, status=status)
+
+
+def _photo_note(problem: str | None) -> str:
+    """What the page says of a photo chosen for a refused form: browsers cannot put a file
+    back into a page, so it is asked for again, saying why."""
+    reason = problem or _("a form sent back cannot keep the photo you chose.")
+    return _("Choose the photo again: %(reason)s") % {"reason": reason}
+
+
+@login_required
+def task(request, pk: int):
+    task = _task_for(request, pk)
+    return _page(request, task.case, task)
+
+
+@login_required
+def case(request, pk: int):
+    """A case on the phone (what I reported, or any in my places), with the moves I may make
+    on it now; my open task on it, if I have one."""
+    case = _case_for(request, pk)
+    return _page(request, case, services._my_task(case, request.user))
 
 
 @login_required
 @require_POST
 def task_act(request, pk: int, action: str):
     task = _task_for(request, pk)
+    return _act(request, task.case, task, action)
+
+
+@login_required
+@require_POST
+def case_act(request, pk: int, action: str):
+    case = _case_for(request, pk)
+    return _act(request, case, services._my_task(case, request.user), action)
+
+
+def _act(request, case: Case, task: Task | None, action: str):
     if action not in FIELD_ACTIONS:
         raise Http404
-    case = task.case
     note = (request.POST.get("note") or "").strip()
     reply = public_text.reply_from_form(request.POST)
-    upload = request.FILES.get("photo")
+    upload = request.FILES.get("photo") if action in PHOTO_ACTIONS else None
     try:
         move = machine.check(case, action, request.user, task=services._my_task(case, request.user))
         if move.needs_note and not note:
@@ -136,10 +240,22 @@ def task_act(request, pk: int, action: str):
         # The photo is checked before the move: a finish with a file that is not a photo (or
         # too large) must change nothing, not finish the case and then lose the photo.
         if upload is not None:
-            upload = photos.prepare_photo(upload)
+            try:
+                upload = photos.prepare_photo(upload)
+            except ValidationError as exc:
+                raise ValidationError({"photo": exc.messages}) from exc
         extra = {}
         if action == "request_extension":
             extra = {"amount": 2, "unit": "working_days"}
+        if action == "transfer":
+            agency = request.POST.get("agency") or ""
+            extra["agency"] = (
+                Agency.objects.filter(is_active=True, pk=int(agency)).first()
+                if agency.isdigit()
+                else None
+            )
+            if extra["agency"] is None:
+                raise ValidationError({"agency": _("Choose the agency it goes to.")})
         case = services.act(
             actor=request.user, case=case, action=action, note=note, reply=reply, **extra
         )
@@ -153,15 +269,51 @@ def task_act(request, pk: int, action: str):
                 idempotency_key=(request.POST.get("key") or None),
             )
     except Refused as exc:
-        messages.error(request, str(exc))
+        return _page(
+            request,
+            case,
+            task,
+            status=409,
+            failed=action,
+            given=request.POST,
+            errors={"": str(exc)},
+        )
     except ValidationError as exc:
-        for problem in exc.messages:
-            messages.error(request, problem)
-    else:
-        messages.success(request, _("%(action)s: done.") % {"action": move.label})
-        if action in ("finish", "send_back", "escalate"):
-            return redirect("field-tasks")
-    return redirect("field-task", pk=task.pk)
+        found = exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}
+        errors = {name: " ".join(problems) for name, problems in found.items()}
+        return _page(
+            request, case, task, status=400, failed=action, given=request.POST, errors=errors
+        )
+    messages.success(request, _("%(action)s: done.") % {"action": move.label})
+    if action in LEAVING:
+        return redirect("field-tasks")
+    if task is not None:
+        return redirect("field-task", pk=task.pk)
+    return redirect("field-case", pk=case.pk)
+
+
+@never_cache
+@login_required
+@require_POST
+def case_reveal(request, pk: int):
+    """The reporter's full number, to call them back from the phone: for a stated purpose,
+    audited by the service, shown on this answer only and never cached. A 404 for who may not
+    make the case's callbacks."""
+    case = _case_for(request, pk)
+    if not services.may_reveal_reporter(request.user, case):
+        raise Http404
+    task = services._my_task(case, request.user)
+    form = RevealForm(request.POST)
+    if form.is_valid():
+        try:
+            value = services.reveal_reporter(
+                actor=request.user, case=case, purpose=form.cleaned_data["purpose"]
+            )
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            return _page(request, case, task, revealed=value)
+    return _page(request, case, task, status=400, reveal_form=form)
 
 
 def _categories(user):
@@ -184,9 +336,17 @@ def _categories(user):
     return leaves, suggested
 
 
+# The report form's names for the services' fields.
+REPORT_FIELDS = {"file": "photo", "solved_note": "result", "note": "result", "lat": "lng"}
+
+
 @login_required
 def report(request):
-    """Report a problem found on patrol: category, words, a photo, the phone's position."""
+    """Report a problem found on patrol: category, words, a photo, the phone's position; and,
+    ticked, solved on the spot (当场办结) with what was done: the case is closed at once.
+
+    A refused report comes back with everything typed and chosen, and the photo asked for
+    again (a page cannot keep a chosen file); it keeps its key, as nothing was written."""
     user = request.user
     if not _may_report(user):
         raise Http404
@@ -198,20 +358,24 @@ def report(request):
     leaves, suggested = _categories(user)
     wants_json = request.headers.get("Accept", "").startswith("application/json")
     errors: dict[str, list[str]] = {}
+    key = uuid.uuid4().hex
     if request.method == "POST":
         data = request.POST
-        key = (data.get("key") or "").strip() or None
+        key = (data.get("key") or "").strip() or key
         category = next((c for c in leaves if str(c.pk) == data.get("category")), None)
         grid = next((g for g in grids if str(g.pk) == data.get("grid")), None)
         lng, lat = _number(data.get("lng")), _number(data.get("lat"))
+        solved = data.get("solve_now") == "on"
+        result = (data.get("result") or "").strip()
         if category is None:
             errors["category"] = [_("Choose what kind of problem it is.")]
         if lng is None and grid is None:
             errors["grid"] = [_("Add the position or choose the grid.")]
+        if solved and not result:
+            errors["result"] = [_("Write what was done on the spot.")]
         if not errors:
             try:
-                # The photo is checked before the case is written: a bad photo must leave no
-                # case behind (the page then offers a new key, so a retry would make a second).
+                # The photo is checked before the case is written: a bad photo leaves no case.
                 upload = request.FILES.get("photo")
                 if upload is not None:
                     upload = photos.prepare_photo(upload)
@@ -224,7 +388,8 @@ def report(request):
                     lng=lng,
                     lat=lat if lng is not None else None,
                     address=data.get("address") or "",
-                    idempotency_key=f"field:{key}" if key else None,
+                    solved_note=result if solved else "",
+                    idempotency_key=f"field:{key}",
                 )
                 if upload is not None:
                     photos.add_photo(
@@ -232,26 +397,53 @@ def report(request):
                         case=case,
                         upload=upload,
                         public=False,
-                        idempotency_key=f"field-photo:{key}" if key else None,
+                        idempotency_key=f"field-photo:{key}",
                     )
             except ValidationError as exc:
-                errors = exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}
+                found = exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}
+                for name, problems in found.items():
+                    errors.setdefault(REPORT_FIELDS.get(name, name), []).extend(problems)
+            except Refused as exc:
+                errors["solve_now"] = [str(exc)]
             else:
                 if wants_json:
-                    return JsonResponse({"number": case.number, "id": case.pk}, status=201)
-                messages.success(request, _("Case %(number)s is in.") % {"number": case.number})
+                    return JsonResponse(
+                        {"number": case.number, "id": case.pk, "state": case.state}, status=201
+                    )
+                if case.state == State.CLOSED:
+                    text = _("Case %(number)s is in, solved on the spot and closed.")
+                else:
+                    text = _("Case %(number)s is in.")
+                messages.success(request, text % {"number": case.number})
                 return redirect("field-tasks")
         if wants_json:
             return JsonResponse({"errors": errors}, status=400)
+    photo_note = ""
+    if errors and request.FILES.get("photo"):
+        photo_note = _photo_note(" ".join(errors.get("photo", [])))
     context = {
         "grids": grids,
         "categories": leaves,
         "suggested": suggested,
         "errors": errors,
+        "other_errors": [
+            problem
+            for name, problems in errors.items()
+            if name not in SHOWN_REPORT_FIELDS
+            for problem in problems
+        ],
+        "photo_note": photo_note,
         "values": request.POST if request.method == "POST" else {},
-        "key": uuid.uuid4().hex,
+        "key": key,
+        "photo_types": ",".join(photos.ACCEPTED_TYPES),
+        "photo_max": photos.max_bytes(),
+        "photo_max_text": photos.size_text(photos.max_bytes()),
     }
     return render(request, "field/report.html", context, status=400 if errors else 200)
+
+
+# Fields of the report form that show their own errors.
+SHOWN_REPORT_FIELDS = {"category", "description", "photo", "grid", "lng", "address", "result"}
 
 
 def _number(value):

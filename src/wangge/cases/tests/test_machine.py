@@ -10,7 +10,7 @@ from wangge.accounts.models import User
 from wangge.cases import services
 from wangge.cases.choices import State, TaskState
 from wangge.cases.machine import MOVES, Refused
-from wangge.cases.models import Agency, Category, Follower
+from wangge.cases.models import Agency, Case, Category, Follower
 from wangge.core.models import AuditEvent, Notification
 from wangge.demo.district import LVDU_GRID1
 from wangge.territory.models import Node
@@ -399,3 +399,81 @@ def test_a_reopened_case_gets_time_for_the_work_done_again(people, point):
     assert task.due_at > later
     case = services.act(actor=worker, case=case, action="sign", at=later)
     assert case.stage_deadline == task.due_at and case.mark == ""
+
+
+def test_an_instant_case_given_to_a_worker_is_solved_where_it_is(people, point):
+    """A man sleeping rough reported by phone: the community's entry goes to the grid worker,
+    who solves it on the spot; the task is done with the same words, the case closed."""
+    worker = people["gridworker_lvdu1"]
+    case = new_case(people, point, code="JZ01", description="小区门口有人露宿")
+    assert case.state == State.DISPATCHED and case.kind == "instant"
+    case = do(case, "sign", worker)
+    case = do(case, "solve_now", worker, note="已送到社区临时救助点，本人已联系家属接回")
+    assert case.state == State.CLOSED and case.closed_at == case.done_at
+    task = case.tasks.get()
+    assert task.state == TaskState.DONE and task.result.startswith("已送到社区临时救助点")
+    # A promised case is not closed from the task: it is finished, verified, called back.
+    other = do(new_case(people, point), "sign", worker)
+    with pytest.raises(Refused, match="只有即办件可以当场办结"):
+        do(other, "solve_now", worker, note="已处理")
+
+
+def test_the_worker_holding_the_task_hands_it_to_an_agency(people, point):
+    """S9 from the phone: the worker given the case hands it to the aid station; recording
+    the station's receipt stays with the community."""
+    staff, worker = people["community_lvdu"], people["gridworker_lvdu1"]
+    station = Agency.objects.get(kind="救助站")
+    case = new_case(people, point, code="JZ01", description="桥下有人衣衫单薄")
+    case = do(case, "transfer", worker, agency=station, note="已联系救助站派车接人")
+    assert case.state == State.TRANSFERRED and case.agency == station
+    assert not case.tasks.exclude(state=TaskState.CANCELLED).exists()
+    with pytest.raises(Refused, match="您没有权限"):
+        do(case, "receipt", worker, note="已接收")
+    case = do(case, "receipt", staff, note="救助站回执：已妥善安置")
+    assert case.state == State.DONE
+    # Without a task of their own a grid worker may not hand a case over.
+    reported = do(_reported(people, point, code="JZ01"), "accept", staff)
+    assert reported.state == State.ACCEPTED
+    with pytest.raises(Refused, match="您没有权限"):
+        do(reported, "transfer", worker, agency=station, note="转救助站")
+
+
+def test_a_report_solved_on_the_spot_is_closed_at_once(people, point):
+    worker = people["gridworker_lvdu1"]
+    case = services.report(
+        actor=worker,
+        channel="patrol",
+        category=Category.objects.get(tree__is_current=True, code="SJ01"),  # promised by default
+        description="路边一袋垃圾",
+        lng=point.x,
+        lat=point.y,
+        solved_note="已捡拾并投放到垃圾桶",
+        idempotency_key="solved-1",
+    )
+    assert case.state == State.CLOSED and case.kind == "instant"
+    assert [e.action for e in case.events.order_by("pk")] == ["reported", "solve_now"]
+    assert case.events.get(action="solve_now").note == "已捡拾并投放到垃圾桶"
+    again = services.report(
+        actor=worker,
+        channel="patrol",
+        category=Category.objects.get(tree__is_current=True, code="SJ01"),
+        description="路边一袋垃圾",
+        lng=point.x,
+        lat=point.y,
+        solved_note="已捡拾并投放到垃圾桶",
+        idempotency_key="solved-1",
+    )
+    assert again.pk == case.pk
+    # Who may report but not handle (a party member) cannot solve it: nothing is written.
+    before = Case.objects.count()
+    with pytest.raises(Refused):
+        services.report(
+            actor=people["partymember_lvdu"],
+            channel="patrol",
+            category=Category.objects.get(tree__is_current=True, code="SJ01"),
+            description="路边垃圾",
+            lng=point.x,
+            lat=point.y,
+            solved_note="已清理",
+        )
+    assert Case.objects.count() == before

@@ -1,7 +1,7 @@
 /* The phone pages' service worker: keeps the pages and their files, so that the report form
    opens in a stairwell with no signal (the report then waits in the outbox). */
 const SHELL = __SHELL__;
-const CACHE = "wangge-field-1";
+const CACHE = "wangge-field-2";
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting()));
@@ -31,7 +31,9 @@ self.addEventListener("fetch", (event) => {
     event.respondWith(
       fetch(request)
         .then((response) => remember(request, response))
-        .catch(() => caches.match(request).then((kept) => kept || caches.match(SHELL[0]))),
+        // A page with a query (the report form opened to change a waiting report) is the
+        // kept page without it; the kept copies are this phone's own, whatever they vary by.
+        .catch(() => caches.match(request, { ignoreSearch: true, ignoreVary: true }).then((kept) => kept || caches.match(SHELL[0]))),
     );
     return;
   }
