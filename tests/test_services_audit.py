@@ -310,7 +310,7 @@ def run_reveal_reporter(actor):
     case = cases.report(
         actor=None,
         channel="web",
-        category=Category.objects.get(code="MD05"),
+        category=Category.objects.get(code="MD05", tree__is_current=True),
         description="楼道杂物",
         lng=point.x,
         lat=point.y,

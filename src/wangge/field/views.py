@@ -53,7 +53,21 @@ FIELD_ACTIONS = [
     "request_extension",
 ]
 PHOTO_ACTIONS = {"finish", "solve_now"}  # a photo of the result may go with these
-MOVE_FIELDS = {"note", "photo", "agency"}  # errors shown beside a move's own fields
+
+
+def _shown_fields(action: str) -> set[str]:
+    """The fields a move's form shows, whose errors are shown beside them (any other error,
+    say on a note sent to a move without one, is listed above the moves)."""
+    shown = {"reply"}
+    if action == "finish" or machine.MOVES[action].needs_note:
+        shown.add("note")
+    if action in PHOTO_ACTIONS:
+        shown.add("photo")
+    if action == "transfer":
+        shown.add("agency")
+    return shown
+
+
 LEAVING = {"finish", "solve_now", "transfer", "send_back", "escalate"}  # back to my tasks
 SUGGESTED = 6  # categories offered first: those this worker used most lately
 
@@ -178,7 +192,9 @@ def _page(
         "key": (given.get("key") or "").rsplit("-", 1)[0] or uuid.uuid4().hex,
         "failed": {
             "label": machine.MOVES[failed].label,
-            "problems": [text for name, text in errors.items() if name not in MOVE_FIELDS],
+            "problems": [
+                text for name, text in errors.items() if name not in _shown_fields(failed)
+            ],
             "note": (given.get("note") or "").strip() if lost else "",
         }
         if failed
@@ -350,20 +366,48 @@ def report(request):
     user = request.user
     if not _may_report(user):
         raise Http404
-    grids = list(
-        Node.objects.restrict(user, "view")
-        .filter(kind__in=GRID_KINDS, is_active=True)
-        .order_by("path")[:200]
-    )
-    leaves, suggested = _categories(user)
     wants_json = request.headers.get("Accept", "").startswith("application/json")
+    places = Node.objects.inside(user).filter(is_active=True).defer("geometry")
+    mine = places.filter(kind__in=GRID_KINDS)
+    # Whoever works on many grids (a street, the district) picks the place first, as on the
+    # grid page: the form then offers that place's grids, named with their community.
+    try:
+        wanted = NodeRefField(required=False).clean(
+            request.POST.get("place") or request.GET.get("place")
+        )
+    except DjangoValidationError as exc:
+        errors = {"grid": exc.messages}
+        return _choose_grid(
+            request,
+            places,
+            mine,
+            within=None,
+            query="",
+            errors=errors,
+            target="field-report",
+            key="place",
+        )
+    place = None
+    if wanted:
+        place = node_by_code_or_id(places, wanted)
+        if place is None:
+            raise Http404
+    offered = mine.filter(path__startswith=place.path) if place is not None else mine
+    many = offered.count() > GRIDS_LISTED
+    if request.method == "GET" and many:
+        query = (request.GET.get("q") or "").strip()[:SEARCH_MAX]
+        return _choose_grid(
+            request, places, mine, within=place, query=query, target="field-report", key="place"
+        )
+    leaves, suggested = _categories(user)
     errors: dict[str, list[str]] = {}
     key = uuid.uuid4().hex
     if request.method == "POST":
         data = request.POST
         key = (data.get("key") or "").strip() or key
         category = next((c for c in leaves if str(c.pk) == data.get("category")), None)
-        grid = next((g for g in grids if str(g.pk) == data.get("grid")), None)
+        chosen = data.get("grid") or ""
+        grid = mine.filter(pk=int(chosen)).first() if chosen.isdigit() else None
         lng, lat = _number(data.get("lng")), _number(data.get("lat"))
         solved = data.get("solve_now") == "on"
         result = (data.get("result") or "").strip()
@@ -421,8 +465,21 @@ def report(request):
     photo_note = ""
     if errors and request.FILES.get("photo"):
         photo_note = _photo_note(" ".join(errors.get("photo", [])))
+    if many:  # a report sent from the outbox without a place: only its own grid to show
+        offered = (
+            offered.filter(pk=grid.pk) if request.method == "POST" and grid else offered.none()
+        )
+    grids = list(offered.select_related("parent").order_by("path"))
+    for option in grids:
+        option.label = (
+            f"{option.parent.name} {option.name}"
+            if option.parent_id and len(grids) > 1
+            else option.name
+        )
     context = {
         "grids": grids,
+        "place": place,
+        "several_places": many or place is not None or mine.count() > GRIDS_LISTED,
         "categories": leaves,
         "suggested": suggested,
         "errors": errors,
@@ -494,9 +551,12 @@ def grid(request):
     return _choose_grid(request, places, grids, within=chosen, query=query)
 
 
-def _choose_grid(request, places, grids, *, within, query, errors=None):
+def _choose_grid(
+    request, places, grids, *, within, query, errors=None, target="field-grid", key="grid"
+):
     """Which grid: the grids found by name, or those of one place, or (when there are many)
-    the communities to narrow down to."""
+    the communities to narrow down to; each leads to ``target`` with ``?<key>=<code>`` (the
+    grid page, or the report form for its place)."""
     if within is not None:
         grids = grids.filter(path__startswith=within.path)
     communities = []
@@ -535,6 +595,9 @@ def _choose_grid(request, places, grids, *, within, query, errors=None):
         "found": len(shown),
         "errors": errors or {},
         "search_max": SEARCH_MAX,
+        "target": reverse(target),
+        "key": key,
+        "for_report": target == "field-report",
     }
     return render(request, "field/grid_choose.html", context, status=400 if errors else 200)
 

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from wangge.cases.models import Case, Category
 from wangge.demo.district import GUANLAN, GUANLAN_GRID1, LVDU, LVDU_GRID1, LVDU_GRID2
 from wangge.people.models import Household
 from wangge.territory.models import Node
@@ -101,3 +102,84 @@ def test_a_bad_place_or_search_is_named(as_user, query, field):
     page = response.content.decode()
     assert 'role="alert"' in page and ("网格：" in page or "查找：" in page)
     assert links(page)  # the places to pick from are still there
+
+
+# --- The report form at district scale --------------------------------------------------------
+
+
+def place_links(page: str) -> list[str]:
+    return re.findall(r'href="\?place=(\d+)"', page)
+
+
+def test_the_report_form_asks_the_district_for_the_place_first(as_user):
+    response = as_user("district").get("/m/report/")
+    assert response.status_code == 200 and len(response.content) < LIGHT
+    page = response.content.decode()
+    assert 'name="description"' not in page  # no form to fill in before the place is known
+    assert LVDU in place_links(page) and GUANLAN in place_links(page)
+
+
+def test_a_street_gets_its_own_grids_named_by_community(as_user):
+    response = as_user("street_zyxl").get("/m/report/")
+    assert response.status_code == 200 and len(response.content) < LIGHT
+    offered = [grid.code for grid in response.context["grids"]]
+    assert LVDU_GRID1 in offered and not any(code.startswith(GUANLAN) for code in offered)
+    assert "绿都社区 第1网格" in response.content.decode()
+
+
+def test_after_the_place_the_report_form_offers_its_grids_by_community_and_grid(as_user):
+    client = as_user("district")
+    response = client.get("/m/report/", {"place": LVDU})
+    assert response.status_code == 200
+    page = response.content.decode()
+    offered = [grid.code for grid in response.context["grids"]]
+    assert LVDU_GRID1 in offered and all(code.startswith(LVDU) for code in offered)
+    assert "绿都社区 第1网格" in page and f'name="place" value="{LVDU}"' in page
+    # A grid of the place is reported against, and the form goes back to the tasks.
+    grid = Node.objects.get(code=LVDU_GRID1)
+    category = Category.objects.filter(tree__is_current=True, code="SJ01").get()
+    data = {
+        "category": category.pk,
+        "description": "区里巡查发现路灯不亮",
+        "grid": grid.pk,
+        "place": LVDU,
+        "key": "district-report-1",
+    }
+    assert client.post("/m/report/", data).status_code == 302
+    assert Case.objects.get(description="区里巡查发现路灯不亮").grid == grid
+
+
+def test_a_report_from_the_outbox_needs_no_place(as_user):
+    """A report kept on the phone carries its grid; it goes in whatever the place page said."""
+    grid = Node.objects.get(code=GUANLAN_GRID1)
+    category = Category.objects.filter(tree__is_current=True, code="SJ01").get()
+    response = as_user("district").post(
+        "/m/report/",
+        {"category": category.pk, "description": "观澜路边垃圾", "grid": grid.pk, "key": "o-1"},
+        headers={"Accept": "application/json"},
+    )
+    assert response.status_code == 201
+    assert Case.objects.get(description="观澜路边垃圾").grid == grid
+
+
+def test_the_report_forms_place_outside_ones_places_is_404_and_bad_is_400(as_user):
+    client = as_user("community_lvdu")
+    assert client.get("/m/report/", {"place": GUANLAN}).status_code == 404
+    response = client.get("/m/report/", {"place": "12ab"})
+    assert response.status_code == 400
+    # Nor can a grid outside be reported against from the form.
+    outside = Node.objects.get(code=GUANLAN_GRID1)
+    category = Category.objects.filter(tree__is_current=True, code="SJ01").get()
+    response = client.post(
+        "/m/report/",
+        {"category": category.pk, "description": "不该进来", "grid": outside.pk, "key": "x-1"},
+    )
+    assert response.status_code == 400
+    assert not Case.objects.filter(description="不该进来").exists()
+
+
+def test_a_grid_worker_goes_straight_to_the_report_form(as_user):
+    response = as_user("gridworker_lvdu1").get("/m/report/")
+    assert response.status_code == 200 and 'name="description"' in response.content.decode()
+    offered = [grid.code for grid in response.context["grids"]]
+    assert LVDU_GRID1 in offered and all(code.startswith(LVDU_GRID1) for code in offered)
