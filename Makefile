@@ -69,10 +69,12 @@ messages-check: install
 browser-test: install
 	$(BIN)/pytest -q -m browser tests/browser
 
-## screenshots: the pages at phone and desktop size, into docs/screenshots/
+## screenshots: the pages at phone and desktop size, and the browser tests' own steps, into
+## docs/screenshots/ (the browser tests otherwise leave theirs in a scratch folder)
 .PHONY: screenshots
 screenshots: install
 	$(BIN)/python -m tests.browser.screenshots
+	WANGGE_SHOTS=docs/screenshots $(BIN)/pytest -q -p no:randomly -m browser tests/browser
 
 ## openapi: rewrite the committed OpenAPI snapshot after an intended API change
 openapi: install

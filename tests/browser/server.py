@@ -12,6 +12,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -35,6 +36,11 @@ PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1440, "height": 900}
 # Browsers in China ask for Chinese; Chromium's default (en-US) would get the English pages.
 LOCALE = "zh-CN"
+
+# Where the browser tests leave their screenshots: a scratch folder, unless
+# ``WANGGE_SHOTS=docs/screenshots`` (what ``make screenshots`` sets) asks for the documentation's.
+SHOTS = Path(os.environ.get("WANGGE_SHOTS") or Path(tempfile.gettempdir()) / "wangge-shots")
+SHOTS.mkdir(parents=True, exist_ok=True)
 
 # ``wangge`` with its clock pinned (``python -m tests.pinned``), run from the repository.
 WANGGE = [sys.executable, "-m", "tests.pinned"]

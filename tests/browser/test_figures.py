@@ -5,18 +5,20 @@ closed, with nothing to rate; the demo's text messages read as recorded, not sen
 go to docs/screenshots/ (``figures-<page>-<size>.png``)."""
 
 import re
-from pathlib import Path
 
 import pytest
 
-from tests.browser.server import DESKTOP, PHONE
+from tests.browser.server import (
+    DESKTOP,
+    PHONE,
+    SHOTS,  # docs/screenshots/ under `make screenshots`
+)
 from tests.browser.test_dashboard import open_dashboard
 from tests.browser.test_pages import assert_page_basics
 
 pytestmark = pytest.mark.browser
 
 VIEWPORTS = pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 GRID = "410102010003001"  # 绿都社区 第1网格
 
 

@@ -9,19 +9,21 @@ Screenshots go to ``docs/screenshots/`` (``forgive-*-phone.png``, ``forgive-*-de
 
 import io
 import uuid
-from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from tests.browser.server import DESKTOP, PHONE
+from tests.browser.server import (
+    DESKTOP,
+    PHONE,
+    SHOTS,  # docs/screenshots/ under `make screenshots`
+)
 from tests.browser.test_field import ready_then_offline
 from tests.browser.test_pages import assert_page_basics
 
 pytestmark = pytest.mark.browser
 
 VIEWPORTS = pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 GRID1 = "410102010003001"
 
 

@@ -7,18 +7,20 @@ Screenshots go to ``docs/screenshots/`` (``find-*``)."""
 
 import datetime
 import re
-from pathlib import Path
 
 import pytest
 
 from tests import pinned
-from tests.browser.server import DESKTOP, PHONE
+from tests.browser.server import (
+    DESKTOP,
+    PHONE,
+    SHOTS,  # docs/screenshots/ under `make screenshots`
+)
 from tests.browser.test_pages import assert_page_basics
 
 pytestmark = pytest.mark.browser
 
 VIEWPORTS = pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 def size(viewport) -> str:

@@ -4,8 +4,6 @@ worn grid QR code or opens a withdrawn notice sees a Chinese page (404) saying w
 never Django's technical 404 with the site's URL patterns. At phone and desktop width, with
 screenshots in ``docs/screenshots/`` (``not-found-<page>-<size>.png``)."""
 
-from pathlib import Path
-
 import pytest
 
 from tests.browser import server as srv
@@ -14,7 +12,7 @@ from tests.browser.test_pages import assert_page_basics
 
 pytestmark = pytest.mark.browser
 
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+SHOTS = srv.SHOTS  # docs/screenshots/ under `make screenshots`
 TECHNICAL = ["Page not found", "URLconf", "Raised by", "Django", "DEBUG = True"]
 
 PAGES = {

@@ -10,18 +10,21 @@ opens the reply box without script too.
 """
 
 import re
-from pathlib import Path
 
 import pytest
 from shapely.geometry import shape
 
-from tests.browser.server import DESKTOP, LOCALE, PHONE
+from tests.browser.server import (
+    DESKTOP,
+    LOCALE,
+    PHONE,
+    SHOTS,  # docs/screenshots/ under `make screenshots`
+)
 from tests.browser.test_pages import assert_page_basics
 from wangge.demo.district import LVDU_GRID1, OPEN311_DEMO_KEY
 
 pytestmark = pytest.mark.browser
 
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 STAFF = "community_lvdu"
 WORKER = "gridworker_lvdu1"
 WORKER_NAME = "绿都社区第1网格"

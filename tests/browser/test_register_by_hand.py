@@ -12,18 +12,20 @@ Screenshots go to ``docs/screenshots/register-*``.
 """
 
 import re
-from pathlib import Path
 
 import pytest
 
-from tests.browser.server import DESKTOP, PHONE
+from tests.browser.server import (
+    DESKTOP,
+    PHONE,
+    SHOTS,  # docs/screenshots/ under `make screenshots`
+)
 from tests.browser.test_pages import assert_page_basics
 from wangge.people.idnumber import check_digit
 
 pytestmark = pytest.mark.browser
 
 VIEWPORTS = pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 GRID1 = "410102010003001"
 # Somewhere inside 绿都社区's grid 1, as the phone's GPS would say.
 WHERE = {"latitude": 34.7555, "longitude": 113.6012}
