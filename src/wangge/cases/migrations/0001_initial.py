@@ -7,436 +7,1249 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('core', '0003_form_ratelimithit_notification_question'),
-        ('people', '0003_trim_indexes'),
-        ('territory', '0002_seed_building_tags'),
+        ("core", "0003_form_ratelimithit_notification_question"),
+        ("people", "0003_trim_indexes"),
+        ("territory", "0002_seed_building_tags"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Agency',
+            name="Agency",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True, verbose_name='name')),
-                ('kind', models.CharField(blank=True, max_length=32, verbose_name='kind')),
-                ('phone', models.CharField(blank=True, max_length=32, verbose_name='phone')),
-                ('note', models.TextField(blank=True, verbose_name='note')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True, verbose_name="name")),
+                ("kind", models.CharField(blank=True, max_length=32, verbose_name="kind")),
+                ("phone", models.CharField(blank=True, max_length=32, verbose_name="phone")),
+                ("note", models.TextField(blank=True, verbose_name="note")),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
             ],
             options={
-                'verbose_name': 'outside agency',
-                'verbose_name_plural': 'outside agencies',
-                'ordering': ['name'],
+                "verbose_name": "outside agency",
+                "verbose_name_plural": "outside agencies",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='CalendarDay',
+            name="CalendarDay",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('date', models.DateField(unique=True, verbose_name='date')),
-                ('is_workday', models.BooleanField(verbose_name='working day')),
-                ('note', models.CharField(blank=True, max_length=100, verbose_name='note')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("date", models.DateField(unique=True, verbose_name="date")),
+                ("is_workday", models.BooleanField(verbose_name="working day")),
+                ("note", models.CharField(blank=True, max_length=100, verbose_name="note")),
             ],
             options={
-                'verbose_name': 'calendar override',
-                'verbose_name_plural': 'calendar overrides',
-                'ordering': ['date'],
+                "verbose_name": "calendar override",
+                "verbose_name_plural": "calendar overrides",
+                "ordering": ["date"],
             },
         ),
         migrations.CreateModel(
-            name='CategoryTree',
+            name="CategoryTree",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.CharField(max_length=32, unique=True, verbose_name='version')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('source', models.TextField(blank=True, verbose_name='source')),
-                ('is_current', models.BooleanField(default=False, verbose_name='current')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("version", models.CharField(max_length=32, unique=True, verbose_name="version")),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                ("source", models.TextField(blank=True, verbose_name="source")),
+                ("is_current", models.BooleanField(default=False, verbose_name="current")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
             ],
             options={
-                'verbose_name': 'category tree',
-                'verbose_name_plural': 'category trees',
-                'ordering': ['-created_at'],
+                "verbose_name": "category tree",
+                "verbose_name_plural": "category trees",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='Case',
+            name="Case",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(editable=False, max_length=20, unique=True, verbose_name='case number')),
-                ('tracking_code', models.CharField(editable=False, max_length=12, unique=True, verbose_name='tracking code')),
-                ('title', models.CharField(max_length=100, verbose_name='title')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('kind', models.CharField(choices=[('instant', 'Solved on the spot'), ('promised', 'Promised within a time limit'), ('coordinated', 'Needs several parties')], max_length=16, verbose_name='kind')),
-                ('channel', models.CharField(choices=[('group_chat', "Residents' group chat"), ('phone', 'Phone'), ('walk_in', 'Walk-in'), ('patrol', "Grid worker's patrol"), ('home_visit', 'Home visit'), ('hotline', '12345 hotline'), ('web', 'Web form or QR code'), ('open311', 'Open311'), ('leader', 'Assigned by a leader'), ('sensor', 'Sensor')], max_length=16, verbose_name='channel')),
-                ('state', models.CharField(choices=[('reported', 'Awaiting acceptance'), ('accepted', 'Accepted'), ('dispatched', 'Dispatched'), ('signed', 'Signed for'), ('handling', 'Being handled'), ('done', 'Finished, awaiting verification'), ('verified', 'Verified, awaiting callback'), ('closed', 'Closed'), ('returned', 'Sent back'), ('parked', 'Parked'), ('transferred', 'Handed to an outside agency'), ('escalated', 'Escalated to the level above'), ('merged', 'Merged into another case'), ('void', 'Void')], default='reported', max_length=16, verbose_name='state')),
-                ('lng', models.FloatField(blank=True, null=True, verbose_name='longitude (WGS-84)')),
-                ('lat', models.FloatField(blank=True, null=True, verbose_name='latitude (WGS-84)')),
-                ('address', models.CharField(blank=True, max_length=200, verbose_name='address')),
-                ('attributes', models.JSONField(blank=True, default=dict, verbose_name='answers')),
-                ('reporter_name', models.CharField(blank=True, max_length=64, verbose_name='reporter')),
-                ('reporter_phone', wangge.core.fields.EncryptedCharField(verbose_name="reporter's phone")),
-                ('reporter_phone_hash', models.CharField(blank=True, db_index=True, max_length=40)),
-                ('public', models.BooleanField(default=False, help_text="Listed on public feeds and Open311 (never with the reporter's details).", verbose_name='public')),
-                ('external_source', models.CharField(blank=True, max_length=16, verbose_name='outside system')),
-                ('external_id', models.CharField(blank=True, max_length=64, verbose_name='outside id')),
-                ('project_ref', models.CharField(blank=True, max_length=100, verbose_name='project')),
-                ('stage', models.CharField(blank=True, choices=[('accept', 'Acceptance'), ('dispatch', 'Dispatch'), ('sign', 'Signing for'), ('handle', 'Handling'), ('verify', 'Verification'), ('callback', 'Callback')], max_length=16, verbose_name='stage')),
-                ('stage_started_at', models.DateTimeField(blank=True, null=True, verbose_name='stage started')),
-                ('stage_deadline', models.DateTimeField(blank=True, null=True, verbose_name='stage deadline')),
-                ('stage_warn_at', models.DateTimeField(blank=True, null=True)),
-                ('respond_by', models.DateTimeField(blank=True, null=True, verbose_name='to be accepted by')),
-                ('due_at', models.DateTimeField(blank=True, null=True, verbose_name='promised by')),
-                ('mark', models.CharField(blank=True, choices=[('', 'On time'), ('yellow', 'About to be late'), ('red', 'Late')], max_length=8, verbose_name='mark')),
-                ('escalations', models.PositiveSmallIntegerField(default=0, verbose_name='escalations')),
-                ('created_at', models.DateTimeField(db_index=True, verbose_name='received at')),
-                ('accepted_at', models.DateTimeField(blank=True, null=True, verbose_name='accepted at')),
-                ('dispatched_at', models.DateTimeField(blank=True, null=True, verbose_name='dispatched at')),
-                ('signed_at', models.DateTimeField(blank=True, null=True, verbose_name='signed at')),
-                ('done_at', models.DateTimeField(blank=True, null=True, verbose_name='finished at')),
-                ('verified_at', models.DateTimeField(blank=True, null=True, verbose_name='verified at')),
-                ('closed_at', models.DateTimeField(blank=True, null=True, verbose_name='closed at')),
-                ('parked_until', models.DateField(blank=True, null=True, verbose_name='review parked case on')),
-                ('reopen_count', models.PositiveSmallIntegerField(default=0, verbose_name='reopened')),
-                ('rework_count', models.PositiveSmallIntegerField(default=0, verbose_name='reworked')),
-                ('rating', models.CharField(blank=True, choices=[('satisfied', 'Satisfied'), ('fairly', 'Fairly satisfied'), ('dissatisfied', 'Dissatisfied')], max_length=16, verbose_name='rating')),
-                ('rating_comment', models.TextField(blank=True, verbose_name="resident's words")),
-                ('rated_at', models.DateTimeField(blank=True, null=True, verbose_name='rated at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('agency', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='cases', to='cases.agency', verbose_name='handed to')),
-                ('building', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='cases', to='territory.building', verbose_name='building')),
-                ('entered_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='entered by')),
-                ('grid', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='territory.node', verbose_name='grid')),
-                ('handler', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='handler')),
-                ('level', models.ForeignKey(blank=True, help_text='Set when the case was escalated: the community or street now holding it.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='territory.node', verbose_name='responsible level')),
-                ('merged_into', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='duplicates', to='cases.case', verbose_name='merged into')),
-                ('reporter_person', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='people.person', verbose_name='reporter (registered)')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "number",
+                    models.CharField(
+                        editable=False, max_length=20, unique=True, verbose_name="case number"
+                    ),
+                ),
+                (
+                    "tracking_code",
+                    models.CharField(
+                        editable=False, max_length=12, unique=True, verbose_name="tracking code"
+                    ),
+                ),
+                ("title", models.CharField(max_length=100, verbose_name="title")),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("instant", "Solved on the spot"),
+                            ("promised", "Promised within a time limit"),
+                            ("coordinated", "Needs several parties"),
+                        ],
+                        max_length=16,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("group_chat", "Residents' group chat"),
+                            ("phone", "Phone"),
+                            ("walk_in", "Walk-in"),
+                            ("patrol", "Grid worker's patrol"),
+                            ("home_visit", "Home visit"),
+                            ("hotline", "12345 hotline"),
+                            ("web", "Web form or QR code"),
+                            ("open311", "Open311"),
+                            ("leader", "Assigned by a leader"),
+                            ("sensor", "Sensor"),
+                        ],
+                        max_length=16,
+                        verbose_name="channel",
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("reported", "Awaiting acceptance"),
+                            ("accepted", "Accepted"),
+                            ("dispatched", "Dispatched"),
+                            ("signed", "Signed for"),
+                            ("handling", "Being handled"),
+                            ("done", "Finished, awaiting verification"),
+                            ("verified", "Verified, awaiting callback"),
+                            ("closed", "Closed"),
+                            ("returned", "Sent back"),
+                            ("parked", "Parked"),
+                            ("transferred", "Handed to an outside agency"),
+                            ("escalated", "Escalated to the level above"),
+                            ("merged", "Merged into another case"),
+                            ("void", "Void"),
+                        ],
+                        default="reported",
+                        max_length=16,
+                        verbose_name="state",
+                    ),
+                ),
+                (
+                    "lng",
+                    models.FloatField(blank=True, null=True, verbose_name="longitude (WGS-84)"),
+                ),
+                ("lat", models.FloatField(blank=True, null=True, verbose_name="latitude (WGS-84)")),
+                ("address", models.CharField(blank=True, max_length=200, verbose_name="address")),
+                ("attributes", models.JSONField(blank=True, default=dict, verbose_name="answers")),
+                (
+                    "reporter_name",
+                    models.CharField(blank=True, max_length=64, verbose_name="reporter"),
+                ),
+                (
+                    "reporter_phone",
+                    wangge.core.fields.EncryptedCharField(verbose_name="reporter's phone"),
+                ),
+                ("reporter_phone_hash", models.CharField(blank=True, db_index=True, max_length=40)),
+                (
+                    "public",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Listed on public feeds and Open311 (never with the reporter's details).",
+                        verbose_name="public",
+                    ),
+                ),
+                (
+                    "external_source",
+                    models.CharField(blank=True, max_length=16, verbose_name="outside system"),
+                ),
+                (
+                    "external_id",
+                    models.CharField(blank=True, max_length=64, verbose_name="outside id"),
+                ),
+                (
+                    "project_ref",
+                    models.CharField(blank=True, max_length=100, verbose_name="project"),
+                ),
+                (
+                    "stage",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("accept", "Acceptance"),
+                            ("dispatch", "Dispatch"),
+                            ("sign", "Signing for"),
+                            ("handle", "Handling"),
+                            ("verify", "Verification"),
+                            ("callback", "Callback"),
+                        ],
+                        max_length=16,
+                        verbose_name="stage",
+                    ),
+                ),
+                (
+                    "stage_started_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="stage started"),
+                ),
+                (
+                    "stage_deadline",
+                    models.DateTimeField(blank=True, null=True, verbose_name="stage deadline"),
+                ),
+                ("stage_warn_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "respond_by",
+                    models.DateTimeField(blank=True, null=True, verbose_name="to be accepted by"),
+                ),
+                ("due_at", models.DateTimeField(blank=True, null=True, verbose_name="promised by")),
+                (
+                    "mark",
+                    models.CharField(
+                        blank=True,
+                        choices=[("", "On time"), ("yellow", "About to be late"), ("red", "Late")],
+                        max_length=8,
+                        verbose_name="mark",
+                    ),
+                ),
+                (
+                    "escalations",
+                    models.PositiveSmallIntegerField(default=0, verbose_name="escalations"),
+                ),
+                ("created_at", models.DateTimeField(db_index=True, verbose_name="received at")),
+                (
+                    "accepted_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="accepted at"),
+                ),
+                (
+                    "dispatched_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="dispatched at"),
+                ),
+                (
+                    "signed_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="signed at"),
+                ),
+                (
+                    "done_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="finished at"),
+                ),
+                (
+                    "verified_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="verified at"),
+                ),
+                (
+                    "closed_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="closed at"),
+                ),
+                (
+                    "parked_until",
+                    models.DateField(blank=True, null=True, verbose_name="review parked case on"),
+                ),
+                (
+                    "reopen_count",
+                    models.PositiveSmallIntegerField(default=0, verbose_name="reopened"),
+                ),
+                (
+                    "rework_count",
+                    models.PositiveSmallIntegerField(default=0, verbose_name="reworked"),
+                ),
+                (
+                    "rating",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("satisfied", "Satisfied"),
+                            ("fairly", "Fairly satisfied"),
+                            ("dissatisfied", "Dissatisfied"),
+                        ],
+                        max_length=16,
+                        verbose_name="rating",
+                    ),
+                ),
+                ("rating_comment", models.TextField(blank=True, verbose_name="resident's words")),
+                ("rated_at", models.DateTimeField(blank=True, null=True, verbose_name="rated at")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="cases",
+                        to="cases.agency",
+                        verbose_name="handed to",
+                    ),
+                ),
+                (
+                    "building",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="cases",
+                        to="territory.building",
+                        verbose_name="building",
+                    ),
+                ),
+                (
+                    "entered_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="entered by",
+                    ),
+                ),
+                (
+                    "grid",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="territory.node",
+                        verbose_name="grid",
+                    ),
+                ),
+                (
+                    "handler",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="handler",
+                    ),
+                ),
+                (
+                    "level",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Set when the case was escalated: the community or street now holding it.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="territory.node",
+                        verbose_name="responsible level",
+                    ),
+                ),
+                (
+                    "merged_into",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="duplicates",
+                        to="cases.case",
+                        verbose_name="merged into",
+                    ),
+                ),
+                (
+                    "reporter_person",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="people.person",
+                        verbose_name="reporter (registered)",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'case',
-                'verbose_name_plural': 'cases',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "case",
+                "verbose_name_plural": "cases",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='CaseEvent',
+            name="CaseEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('action', models.CharField(max_length=32, verbose_name='action')),
-                ('from_state', models.CharField(blank=True, max_length=16, verbose_name='from')),
-                ('to_state', models.CharField(blank=True, max_length=16, verbose_name='to')),
-                ('actor_name', models.CharField(blank=True, max_length=150, verbose_name='who')),
-                ('at', models.DateTimeField(verbose_name='time')),
-                ('note', models.TextField(blank=True, verbose_name='note')),
-                ('public', models.BooleanField(default=False, help_text='Shown to the resident who follows the case.', verbose_name='public')),
-                ('data', models.JSONField(blank=True, default=dict, verbose_name='details')),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='cases.case')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("action", models.CharField(max_length=32, verbose_name="action")),
+                ("from_state", models.CharField(blank=True, max_length=16, verbose_name="from")),
+                ("to_state", models.CharField(blank=True, max_length=16, verbose_name="to")),
+                ("actor_name", models.CharField(blank=True, max_length=150, verbose_name="who")),
+                ("at", models.DateTimeField(verbose_name="time")),
+                ("note", models.TextField(blank=True, verbose_name="note")),
+                (
+                    "public",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Shown to the resident who follows the case.",
+                        verbose_name="public",
+                    ),
+                ),
+                ("data", models.JSONField(blank=True, default=dict, verbose_name="details")),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="cases.case",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'case event',
-                'verbose_name_plural': 'case events',
-                'ordering': ['at', 'id'],
+                "verbose_name": "case event",
+                "verbose_name_plural": "case events",
+                "ordering": ["at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='CaseRollup',
+            name="CaseRollup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('month', models.DateField()),
-                ('grid_id', models.BigIntegerField()),
-                ('category_id', models.BigIntegerField()),
-                ('handler_id', models.BigIntegerField(default=0)),
-                ('received', models.IntegerField(default=0)),
-                ('responded', models.IntegerField(default=0)),
-                ('responded_in_time', models.IntegerField(default=0)),
-                ('done', models.IntegerField(default=0)),
-                ('done_in_time', models.IntegerField(default=0)),
-                ('closed', models.IntegerField(default=0)),
-                ('solved', models.IntegerField(default=0)),
-                ('rated', models.IntegerField(default=0)),
-                ('satisfied', models.IntegerField(default=0)),
-                ('reworked', models.IntegerField(default=0)),
-                ('handling_seconds', models.BigIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("month", models.DateField()),
+                ("grid_id", models.BigIntegerField()),
+                ("category_id", models.BigIntegerField()),
+                ("handler_id", models.BigIntegerField(default=0)),
+                ("received", models.IntegerField(default=0)),
+                ("responded", models.IntegerField(default=0)),
+                ("responded_in_time", models.IntegerField(default=0)),
+                ("done", models.IntegerField(default=0)),
+                ("done_in_time", models.IntegerField(default=0)),
+                ("closed", models.IntegerField(default=0)),
+                ("solved", models.IntegerField(default=0)),
+                ("rated", models.IntegerField(default=0)),
+                ("satisfied", models.IntegerField(default=0)),
+                ("reworked", models.IntegerField(default=0)),
+                ("handling_seconds", models.BigIntegerField(default=0)),
             ],
             options={
-                'indexes': [models.Index(fields=['grid_id', 'month'], name='cases_caser_grid_id_629332_idx')],
-                'constraints': [models.UniqueConstraint(fields=('month', 'grid_id', 'category_id', 'handler_id'), name='cases_rollup_unique')],
+                "indexes": [
+                    models.Index(fields=["grid_id", "month"], name="cases_caser_grid_id_629332_idx")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("month", "grid_id", "category_id", "handler_id"),
+                        name="cases_rollup_unique",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Category',
+            name="Category",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=32, verbose_name='code')),
-                ('name', models.CharField(max_length=64, verbose_name='name')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('default_kind', models.CharField(choices=[('instant', 'Solved on the spot'), ('promised', 'Promised within a time limit'), ('coordinated', 'Needs several parties')], default='promised', max_length=16, verbose_name='default kind')),
-                ('duplicate_radius_m', models.PositiveIntegerField(default=100, verbose_name='duplicate radius (m)')),
-                ('duplicate_window_days', models.PositiveSmallIntegerField(default=7, verbose_name='duplicate window (days)')),
-                ('public', models.BooleanField(default=True, help_text='On resident pages and Open311.', verbose_name='offered to residents')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('sort', models.PositiveSmallIntegerField(default=0, verbose_name='order')),
-                ('form', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='core.form', verbose_name='questions')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='children', to='cases.category')),
-                ('tree', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='categories', to='cases.categorytree')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=32, verbose_name="code")),
+                ("name", models.CharField(max_length=64, verbose_name="name")),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                (
+                    "default_kind",
+                    models.CharField(
+                        choices=[
+                            ("instant", "Solved on the spot"),
+                            ("promised", "Promised within a time limit"),
+                            ("coordinated", "Needs several parties"),
+                        ],
+                        default="promised",
+                        max_length=16,
+                        verbose_name="default kind",
+                    ),
+                ),
+                (
+                    "duplicate_radius_m",
+                    models.PositiveIntegerField(default=100, verbose_name="duplicate radius (m)"),
+                ),
+                (
+                    "duplicate_window_days",
+                    models.PositiveSmallIntegerField(
+                        default=7, verbose_name="duplicate window (days)"
+                    ),
+                ),
+                (
+                    "public",
+                    models.BooleanField(
+                        default=True,
+                        help_text="On resident pages and Open311.",
+                        verbose_name="offered to residents",
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                ("sort", models.PositiveSmallIntegerField(default=0, verbose_name="order")),
+                (
+                    "form",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to="core.form",
+                        verbose_name="questions",
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="children",
+                        to="cases.category",
+                    ),
+                ),
+                (
+                    "tree",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="categories",
+                        to="cases.categorytree",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'category',
-                'verbose_name_plural': 'categories',
-                'ordering': ['tree', 'sort', 'code'],
+                "verbose_name": "category",
+                "verbose_name_plural": "categories",
+                "ordering": ["tree", "sort", "code"],
             },
         ),
         migrations.AddField(
-            model_name='case',
-            name='category',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='cases', to='cases.category', verbose_name='category'),
+            model_name="case",
+            name="category",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="cases",
+                to="cases.category",
+                verbose_name="category",
+            ),
         ),
         migrations.CreateModel(
-            name='Extension',
+            name="Extension",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=6, verbose_name='extra time')),
-                ('unit', models.CharField(choices=[('working_hours', 'working hours'), ('working_days', 'working days'), ('hours', 'hours')], max_length=16, verbose_name='unit')),
-                ('reason', models.TextField(verbose_name='reason')),
-                ('state', models.CharField(choices=[('pending', 'Pending'), ('approved', 'Approved'), ('rejected', 'Rejected')], default='pending', max_length=16, verbose_name='state')),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('decision_note', models.TextField(blank=True, verbose_name='decision')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='requested at')),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='extensions', to='cases.case')),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('requested_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "amount",
+                    models.DecimalField(decimal_places=2, max_digits=6, verbose_name="extra time"),
+                ),
+                (
+                    "unit",
+                    models.CharField(
+                        choices=[
+                            ("working_hours", "working hours"),
+                            ("working_days", "working days"),
+                            ("hours", "hours"),
+                        ],
+                        max_length=16,
+                        verbose_name="unit",
+                    ),
+                ),
+                ("reason", models.TextField(verbose_name="reason")),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                        verbose_name="state",
+                    ),
+                ),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                ("decision_note", models.TextField(blank=True, verbose_name="decision")),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, verbose_name="requested at"),
+                ),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="extensions",
+                        to="cases.case",
+                    ),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'extension',
-                'verbose_name_plural': 'extensions',
+                "verbose_name": "extension",
+                "verbose_name_plural": "extensions",
             },
         ),
         migrations.CreateModel(
-            name='Follower',
+            name="Follower",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('phone', wangge.core.fields.EncryptedCharField(verbose_name='phone')),
-                ('phone_hash', models.CharField(blank=True, max_length=40)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='followers', to='cases.case')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, to=settings.AUTH_USER_MODEL)),
-                ('via', models.ForeignKey(blank=True, help_text='The duplicate through which they came to follow this case.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='cases.case')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("phone", wangge.core.fields.EncryptedCharField(verbose_name="phone")),
+                ("phone_hash", models.CharField(blank=True, max_length=40)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="followers",
+                        to="cases.case",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "via",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The duplicate through which they came to follow this case.",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="cases.case",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'follower',
-                'verbose_name_plural': 'followers',
+                "verbose_name": "follower",
+                "verbose_name_plural": "followers",
             },
         ),
         migrations.CreateModel(
-            name='FoundItem',
+            name="FoundItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('what', models.CharField(max_length=200, verbose_name='what')),
-                ('where', models.CharField(max_length=200, verbose_name='where found')),
-                ('found_at', models.DateTimeField(verbose_name='when found')),
-                ('finder_name', models.CharField(blank=True, max_length=64, verbose_name='finder')),
-                ('finder_phone', wangge.core.fields.EncryptedCharField(verbose_name="finder's phone")),
-                ('kept_at', models.CharField(blank=True, max_length=200, verbose_name='kept at')),
-                ('state', models.CharField(choices=[('held', 'In our keeping'), ('handed_over', 'Handed to its owner'), ('disposed', 'Passed on (unclaimed)')], default='held', max_length=16, verbose_name='state')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='recorded at')),
-                ('case', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='found_item', to='cases.case', verbose_name='case')),
-                ('grid', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='territory.node', verbose_name='grid')),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("what", models.CharField(max_length=200, verbose_name="what")),
+                ("where", models.CharField(max_length=200, verbose_name="where found")),
+                ("found_at", models.DateTimeField(verbose_name="when found")),
+                ("finder_name", models.CharField(blank=True, max_length=64, verbose_name="finder")),
+                (
+                    "finder_phone",
+                    wangge.core.fields.EncryptedCharField(verbose_name="finder's phone"),
+                ),
+                ("kept_at", models.CharField(blank=True, max_length=200, verbose_name="kept at")),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("held", "In our keeping"),
+                            ("handed_over", "Handed to its owner"),
+                            ("disposed", "Passed on (unclaimed)"),
+                        ],
+                        default="held",
+                        max_length=16,
+                        verbose_name="state",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="recorded at")),
+                (
+                    "case",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="found_item",
+                        to="cases.case",
+                        verbose_name="case",
+                    ),
+                ),
+                (
+                    "grid",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="territory.node",
+                        verbose_name="grid",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'found item',
-                'verbose_name_plural': 'found items',
-                'ordering': ['-found_at'],
+                "verbose_name": "found item",
+                "verbose_name_plural": "found items",
+                "ordering": ["-found_at"],
             },
         ),
         migrations.CreateModel(
-            name='Claim',
+            name="Claim",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('claimant_name', models.CharField(max_length=64, verbose_name='claimant')),
-                ('claimant_phone', wangge.core.fields.EncryptedCharField(verbose_name="claimant's phone")),
-                ('claimant_address', models.CharField(blank=True, max_length=200, verbose_name="claimant's address")),
-                ('proof', models.TextField(blank=True, verbose_name='how they showed it is theirs')),
-                ('state', models.CharField(choices=[('pending', 'To be checked'), ('verified', 'Verified'), ('rejected', 'Not theirs'), ('handed_over', 'Handed over')], default='pending', max_length=16, verbose_name='state')),
-                ('handed_over_at', models.DateTimeField(blank=True, null=True, verbose_name='handed over at')),
-                ('note', models.TextField(blank=True, verbose_name='note')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='claimed at')),
-                ('checked_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('handed_over_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('item', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='claims', to='cases.founditem')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("claimant_name", models.CharField(max_length=64, verbose_name="claimant")),
+                (
+                    "claimant_phone",
+                    wangge.core.fields.EncryptedCharField(verbose_name="claimant's phone"),
+                ),
+                (
+                    "claimant_address",
+                    models.CharField(blank=True, max_length=200, verbose_name="claimant's address"),
+                ),
+                (
+                    "proof",
+                    models.TextField(blank=True, verbose_name="how they showed it is theirs"),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("pending", "To be checked"),
+                            ("verified", "Verified"),
+                            ("rejected", "Not theirs"),
+                            ("handed_over", "Handed over"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                        verbose_name="state",
+                    ),
+                ),
+                (
+                    "handed_over_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="handed over at"),
+                ),
+                ("note", models.TextField(blank=True, verbose_name="note")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="claimed at")),
+                (
+                    "checked_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "handed_over_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "item",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="claims",
+                        to="cases.founditem",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'claim',
-                'verbose_name_plural': 'claims',
-                'ordering': ['created_at'],
+                "verbose_name": "claim",
+                "verbose_name_plural": "claims",
+                "ordering": ["created_at"],
             },
         ),
         migrations.CreateModel(
-            name='Open311Client',
+            name="Open311Client",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('key_hash', models.CharField(max_length=64, unique=True)),
-                ('prefix', models.CharField(max_length=8, verbose_name='prefix')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('node', models.ForeignKey(blank=True, help_text='Requests outside this node are refused. Empty: anywhere.', null=True, on_delete=django.db.models.deletion.PROTECT, to='territory.node', verbose_name='within')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                ("key_hash", models.CharField(max_length=64, unique=True)),
+                ("prefix", models.CharField(max_length=8, verbose_name="prefix")),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                (
+                    "node",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Requests outside this node are refused. Empty: anywhere.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="territory.node",
+                        verbose_name="within",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'Open311 client',
-                'verbose_name_plural': 'Open311 clients',
+                "verbose_name": "Open311 client",
+                "verbose_name_plural": "Open311 clients",
             },
         ),
         migrations.CreateModel(
-            name='Photo',
+            name="Photo",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('image', models.FileField(upload_to='cases/%Y/%m/', verbose_name='image')),
-                ('thumbnail', models.FileField(upload_to='cases/%Y/%m/thumbs/', verbose_name='thumbnail')),
-                ('content_type', models.CharField(max_length=32)),
-                ('size', models.PositiveIntegerField(verbose_name='size')),
-                ('width', models.PositiveIntegerField()),
-                ('height', models.PositiveIntegerField()),
-                ('taken_lng', models.FloatField(blank=True, null=True, verbose_name='where taken (longitude)')),
-                ('taken_lat', models.FloatField(blank=True, null=True, verbose_name='where taken (latitude)')),
-                ('public', models.BooleanField(default=False, verbose_name='public')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='uploaded at')),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='photos', to='cases.case')),
-                ('event', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='photos', to='cases.caseevent')),
-                ('uploaded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("image", models.FileField(upload_to="cases/%Y/%m/", verbose_name="image")),
+                (
+                    "thumbnail",
+                    models.FileField(upload_to="cases/%Y/%m/thumbs/", verbose_name="thumbnail"),
+                ),
+                ("content_type", models.CharField(max_length=32)),
+                ("size", models.PositiveIntegerField(verbose_name="size")),
+                ("width", models.PositiveIntegerField()),
+                ("height", models.PositiveIntegerField()),
+                (
+                    "taken_lng",
+                    models.FloatField(
+                        blank=True, null=True, verbose_name="where taken (longitude)"
+                    ),
+                ),
+                (
+                    "taken_lat",
+                    models.FloatField(blank=True, null=True, verbose_name="where taken (latitude)"),
+                ),
+                ("public", models.BooleanField(default=False, verbose_name="public")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="uploaded at")),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="photos",
+                        to="cases.case",
+                    ),
+                ),
+                (
+                    "event",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="photos",
+                        to="cases.caseevent",
+                    ),
+                ),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'photo',
-                'verbose_name_plural': 'photos',
-                'ordering': ['created_at', 'id'],
+                "verbose_name": "photo",
+                "verbose_name_plural": "photos",
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='StageLimit',
+            name="StageLimit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('stage', models.CharField(choices=[('accept', 'Acceptance'), ('dispatch', 'Dispatch'), ('sign', 'Signing for'), ('handle', 'Handling'), ('verify', 'Verification'), ('callback', 'Callback')], max_length=16, verbose_name='stage')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=6, verbose_name='amount')),
-                ('unit', models.CharField(choices=[('working_hours', 'working hours'), ('working_days', 'working days'), ('hours', 'hours')], max_length=16, verbose_name='unit')),
-                ('warn_ratio', models.DecimalField(decimal_places=2, default=0.75, help_text='Share of the time limit after which the case is marked yellow.', max_digits=3, verbose_name='yellow after')),
-                ('category', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='limits', to='cases.category')),
-                ('tree', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='limits', to='cases.categorytree')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "stage",
+                    models.CharField(
+                        choices=[
+                            ("accept", "Acceptance"),
+                            ("dispatch", "Dispatch"),
+                            ("sign", "Signing for"),
+                            ("handle", "Handling"),
+                            ("verify", "Verification"),
+                            ("callback", "Callback"),
+                        ],
+                        max_length=16,
+                        verbose_name="stage",
+                    ),
+                ),
+                (
+                    "amount",
+                    models.DecimalField(decimal_places=2, max_digits=6, verbose_name="amount"),
+                ),
+                (
+                    "unit",
+                    models.CharField(
+                        choices=[
+                            ("working_hours", "working hours"),
+                            ("working_days", "working days"),
+                            ("hours", "hours"),
+                        ],
+                        max_length=16,
+                        verbose_name="unit",
+                    ),
+                ),
+                (
+                    "warn_ratio",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=0.75,
+                        help_text="Share of the time limit after which the case is marked yellow.",
+                        max_digits=3,
+                        verbose_name="yellow after",
+                    ),
+                ),
+                (
+                    "category",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="limits",
+                        to="cases.category",
+                    ),
+                ),
+                (
+                    "tree",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="limits",
+                        to="cases.categorytree",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'time limit',
-                'verbose_name_plural': 'time limits',
+                "verbose_name": "time limit",
+                "verbose_name_plural": "time limits",
             },
         ),
         migrations.CreateModel(
-            name='Task',
+            name="Task",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('state', models.CharField(choices=[('dispatched', 'Dispatched'), ('signed', 'Signed for'), ('handling', 'Being handled'), ('done', 'Done'), ('returned', 'Sent back'), ('cancelled', 'Cancelled')], default='dispatched', max_length=16, verbose_name='state')),
-                ('instructions', models.TextField(blank=True, verbose_name='instructions')),
-                ('result', models.TextField(blank=True, verbose_name='result')),
-                ('due_at', models.DateTimeField(blank=True, null=True, verbose_name='due')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='dispatched at')),
-                ('signed_at', models.DateTimeField(blank=True, null=True, verbose_name='signed at')),
-                ('done_at', models.DateTimeField(blank=True, null=True, verbose_name='done at')),
-                ('assignee', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='tasks', to=settings.AUTH_USER_MODEL, verbose_name='assignee')),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tasks', to='cases.case')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("dispatched", "Dispatched"),
+                            ("signed", "Signed for"),
+                            ("handling", "Being handled"),
+                            ("done", "Done"),
+                            ("returned", "Sent back"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="dispatched",
+                        max_length=16,
+                        verbose_name="state",
+                    ),
+                ),
+                ("instructions", models.TextField(blank=True, verbose_name="instructions")),
+                ("result", models.TextField(blank=True, verbose_name="result")),
+                ("due_at", models.DateTimeField(blank=True, null=True, verbose_name="due")),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, verbose_name="dispatched at"),
+                ),
+                (
+                    "signed_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="signed at"),
+                ),
+                ("done_at", models.DateTimeField(blank=True, null=True, verbose_name="done at")),
+                (
+                    "assignee",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="tasks",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="assignee",
+                    ),
+                ),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="tasks",
+                        to="cases.case",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'task',
-                'verbose_name_plural': 'tasks',
-                'ordering': ['created_at', 'id'],
+                "verbose_name": "task",
+                "verbose_name_plural": "tasks",
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.AddField(
-            model_name='caseevent',
-            name='task',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='events', to='cases.task'),
+            model_name="caseevent",
+            name="task",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="events",
+                to="cases.task",
+            ),
         ),
         migrations.CreateModel(
-            name='Team',
+            name="Team",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('members', models.ManyToManyField(blank=True, to=settings.AUTH_USER_MODEL, verbose_name='members')),
-                ('node', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to='territory.node', verbose_name='territory node')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                (
+                    "members",
+                    models.ManyToManyField(
+                        blank=True, to=settings.AUTH_USER_MODEL, verbose_name="members"
+                    ),
+                ),
+                (
+                    "node",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="territory.node",
+                        verbose_name="territory node",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'team',
-                'verbose_name_plural': 'teams',
+                "verbose_name": "team",
+                "verbose_name_plural": "teams",
             },
         ),
         migrations.AddField(
-            model_name='task',
-            name='team',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='cases.team', verbose_name='team'),
+            model_name="task",
+            name="team",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                to="cases.team",
+                verbose_name="team",
+            ),
         ),
         migrations.CreateModel(
-            name='RoutingRule',
+            name="RoutingRule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveIntegerField(verbose_name='position')),
-                ('kind', models.CharField(blank=True, choices=[('instant', 'Solved on the spot'), ('promised', 'Promised within a time limit'), ('coordinated', 'Needs several parties')], max_length=16, verbose_name='kind')),
-                ('target_kind', models.CharField(choices=[('user', 'A person'), ('role', 'The role on duty'), ('team', 'A team')], max_length=8, verbose_name='send to')),
-                ('role', models.CharField(blank=True, max_length=32, verbose_name='role')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('note', models.CharField(blank=True, max_length=200, verbose_name='note')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('category', models.ForeignKey(blank=True, help_text='Also matches the categories below it. Empty: any.', null=True, on_delete=django.db.models.deletion.CASCADE, to='cases.category', verbose_name='category')),
-                ('node', models.ForeignKey(blank=True, help_text='Empty: everywhere.', null=True, on_delete=django.db.models.deletion.CASCADE, to='territory.node', verbose_name='within')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, to=settings.AUTH_USER_MODEL, verbose_name='person')),
-                ('team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, to='cases.team', verbose_name='team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveIntegerField(verbose_name="position")),
+                (
+                    "kind",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("instant", "Solved on the spot"),
+                            ("promised", "Promised within a time limit"),
+                            ("coordinated", "Needs several parties"),
+                        ],
+                        max_length=16,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "target_kind",
+                    models.CharField(
+                        choices=[
+                            ("user", "A person"),
+                            ("role", "The role on duty"),
+                            ("team", "A team"),
+                        ],
+                        max_length=8,
+                        verbose_name="send to",
+                    ),
+                ),
+                ("role", models.CharField(blank=True, max_length=32, verbose_name="role")),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                ("note", models.CharField(blank=True, max_length=200, verbose_name="note")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                (
+                    "category",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Also matches the categories below it. Empty: any.",
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="cases.category",
+                        verbose_name="category",
+                    ),
+                ),
+                (
+                    "node",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Empty: everywhere.",
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="territory.node",
+                        verbose_name="within",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="person",
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="cases.team",
+                        verbose_name="team",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'routing rule',
-                'verbose_name_plural': 'routing rules',
-                'ordering': ['position', 'id'],
+                "verbose_name": "routing rule",
+                "verbose_name_plural": "routing rules",
+                "ordering": ["position", "id"],
             },
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(fields=['state', 'grid'], name='cases_case_state_7302fd_idx'),
+            model_name="case",
+            index=models.Index(fields=["state", "grid"], name="cases_case_state_7302fd_idx"),
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(fields=['grid', 'created_at'], name='cases_case_grid_id_f34d9d_idx'),
+            model_name="case",
+            index=models.Index(fields=["grid", "created_at"], name="cases_case_grid_id_f34d9d_idx"),
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(fields=['category', 'created_at'], name='cases_case_categor_03a6fb_idx'),
+            model_name="case",
+            index=models.Index(
+                fields=["category", "created_at"], name="cases_case_categor_03a6fb_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(fields=['handler', 'state'], name='cases_case_handler_8e9785_idx'),
+            model_name="case",
+            index=models.Index(fields=["handler", "state"], name="cases_case_handler_8e9785_idx"),
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(fields=['stage_deadline'], name='cases_case_stage_d_f708b7_idx'),
+            model_name="case",
+            index=models.Index(fields=["stage_deadline"], name="cases_case_stage_d_f708b7_idx"),
         ),
         migrations.AddConstraint(
-            model_name='case',
-            constraint=models.UniqueConstraint(condition=models.Q(('external_id', ''), _negated=True), fields=('external_source', 'external_id'), name='cases_case_unique_external'),
+            model_name="case",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("external_id", ""), _negated=True),
+                fields=("external_source", "external_id"),
+                name="cases_case_unique_external",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='category',
-            constraint=models.UniqueConstraint(fields=('tree', 'code'), name='cases_category_unique_code'),
+            model_name="category",
+            constraint=models.UniqueConstraint(
+                fields=("tree", "code"), name="cases_category_unique_code"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='stagelimit',
-            constraint=models.UniqueConstraint(fields=('tree', 'category', 'stage'), name='cases_stagelimit_unique'),
+            model_name="stagelimit",
+            constraint=models.UniqueConstraint(
+                fields=("tree", "category", "stage"), name="cases_stagelimit_unique"
+            ),
         ),
         migrations.AddIndex(
-            model_name='caseevent',
-            index=models.Index(fields=['case', 'at'], name='cases_casee_case_id_d4909f_idx'),
+            model_name="caseevent",
+            index=models.Index(fields=["case", "at"], name="cases_casee_case_id_d4909f_idx"),
         ),
         migrations.AddIndex(
-            model_name='task',
-            index=models.Index(fields=['assignee', 'state'], name='cases_task_assigne_01a4a1_idx'),
+            model_name="task",
+            index=models.Index(fields=["assignee", "state"], name="cases_task_assigne_01a4a1_idx"),
         ),
     ]

@@ -8,5 +8,8 @@ def seed(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("cases", "0001_initial"), ("core", "0003_form_ratelimithit_notification_question")]
+    dependencies = [
+        ("cases", "0001_initial"),
+        ("core", "0003_form_ratelimithit_notification_question"),
+    ]
     operations = [migrations.RunPython(seed, migrations.RunPython.noop)]

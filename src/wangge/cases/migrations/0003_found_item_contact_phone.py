@@ -4,15 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0002_seed_categories'),
+        ("cases", "0002_seed_categories"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='founditem',
-            name='contact_phone',
-            field=models.CharField(blank=True, help_text="The office's, for notices.", max_length=32, verbose_name='phone to call'),
+            model_name="founditem",
+            name="contact_phone",
+            field=models.CharField(
+                blank=True,
+                help_text="The office's, for notices.",
+                max_length=32,
+                verbose_name="phone to call",
+            ),
         ),
     ]

@@ -39,32 +39,40 @@ def fill(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0003_found_item_contact_phone'),
+        ("cases", "0003_found_item_contact_phone"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='GridRollup',
+            name="GridRollup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('month', models.DateField()),
-                ('grid_id', models.BigIntegerField()),
-                ('received', models.IntegerField(default=0)),
-                ('responded', models.IntegerField(default=0)),
-                ('responded_in_time', models.IntegerField(default=0)),
-                ('done', models.IntegerField(default=0)),
-                ('done_in_time', models.IntegerField(default=0)),
-                ('closed', models.IntegerField(default=0)),
-                ('solved', models.IntegerField(default=0)),
-                ('rated', models.IntegerField(default=0)),
-                ('satisfied', models.IntegerField(default=0)),
-                ('reworked', models.IntegerField(default=0)),
-                ('handling_seconds', models.BigIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("month", models.DateField()),
+                ("grid_id", models.BigIntegerField()),
+                ("received", models.IntegerField(default=0)),
+                ("responded", models.IntegerField(default=0)),
+                ("responded_in_time", models.IntegerField(default=0)),
+                ("done", models.IntegerField(default=0)),
+                ("done_in_time", models.IntegerField(default=0)),
+                ("closed", models.IntegerField(default=0)),
+                ("solved", models.IntegerField(default=0)),
+                ("rated", models.IntegerField(default=0)),
+                ("satisfied", models.IntegerField(default=0)),
+                ("reworked", models.IntegerField(default=0)),
+                ("handling_seconds", models.BigIntegerField(default=0)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('grid_id', 'month'), name='cases_gridrollup_unique')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("grid_id", "month"), name="cases_gridrollup_unique"
+                    )
+                ],
             },
         ),
         migrations.RunPython(fill, migrations.RunPython.noop),

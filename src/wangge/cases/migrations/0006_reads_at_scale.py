@@ -33,45 +33,67 @@ def fill(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0005_urgent_acceptance_in_minutes'),
-        ('people', '0003_trim_indexes'),
-        ('territory', '0002_seed_building_tags'),
+        ("cases", "0005_urgent_acceptance_in_minutes"),
+        ("people", "0003_trim_indexes"),
+        ("territory", "0002_seed_building_tags"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ChannelRollup',
+            name="ChannelRollup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('month', models.DateField()),
-                ('grid_id', models.BigIntegerField()),
-                ('channel', models.CharField(max_length=16)),
-                ('received', models.IntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("month", models.DateField()),
+                ("grid_id", models.BigIntegerField()),
+                ("channel", models.CharField(max_length=16)),
+                ("received", models.IntegerField(default=0)),
             ],
         ),
         migrations.AddField(
-            model_name='task',
-            name='grid',
-            field=models.ForeignKey(blank=True, db_index=False, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='territory.node'),
+            model_name="task",
+            name="grid",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                editable=False,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="territory.node",
+            ),
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(fields=['grid', 'state', 'category'], name='cases_case_grid_id_ad08e3_idx'),
+            model_name="case",
+            index=models.Index(
+                fields=["grid", "state", "category"], name="cases_case_grid_id_ad08e3_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='case',
-            index=models.Index(condition=models.Q(('mark', ''), _negated=True), fields=['mark', 'grid'], name='cases_case_marked'),
+            model_name="case",
+            index=models.Index(
+                condition=models.Q(("mark", ""), _negated=True),
+                fields=["mark", "grid"],
+                name="cases_case_marked",
+            ),
         ),
         migrations.AddIndex(
-            model_name='task',
-            index=models.Index(fields=['assignee', 'grid', 'case'], name='cases_task_assigne_d80d90_idx'),
+            model_name="task",
+            index=models.Index(
+                fields=["assignee", "grid", "case"], name="cases_task_assigne_d80d90_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='channelrollup',
-            constraint=models.UniqueConstraint(fields=('grid_id', 'month', 'channel'), name='cases_channelrollup_unique'),
+            model_name="channelrollup",
+            constraint=models.UniqueConstraint(
+                fields=("grid_id", "month", "channel"), name="cases_channelrollup_unique"
+            ),
         ),
         migrations.RunPython(fill, migrations.RunPython.noop),
     ]

@@ -46,26 +46,38 @@ def keep_notes_internal(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('cases', '0006_reads_at_scale'),
+        ("cases", "0006_reads_at_scale"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='caseevent',
-            name='reply',
-            field=models.CharField(blank=True, help_text='Written for the resident: the tracking page, Open311 and messages show it.', max_length=500, verbose_name='reply to the resident'),
+            model_name="caseevent",
+            name="reply",
+            field=models.CharField(
+                blank=True,
+                help_text="Written for the resident: the tracking page, Open311 and messages show it.",
+                max_length=500,
+                verbose_name="reply to the resident",
+            ),
         ),
         migrations.AlterField(
-            model_name='caseevent',
-            name='note',
-            field=models.TextField(blank=True, help_text='For staff only, never shown to residents.', verbose_name='internal note'),
+            model_name="caseevent",
+            name="note",
+            field=models.TextField(
+                blank=True,
+                help_text="For staff only, never shown to residents.",
+                verbose_name="internal note",
+            ),
         ),
         migrations.AlterField(
-            model_name='caseevent',
-            name='public',
-            field=models.BooleanField(default=False, help_text='Shown to the resident: the step has a reply, or it is a change shown in plain words.', verbose_name='public'),
+            model_name="caseevent",
+            name="public",
+            field=models.BooleanField(
+                default=False,
+                help_text="Shown to the resident: the step has a reply, or it is a change shown in plain words.",
+                verbose_name="public",
+            ),
         ),
         migrations.RunPython(keep_notes_internal, migrations.RunPython.noop),
     ]

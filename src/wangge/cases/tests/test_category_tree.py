@@ -117,7 +117,7 @@ def test_the_current_tree_has_a_home_for_what_residents_raise_every_day(api_as):
 
 def test_the_migration_publishes_a_version_and_earlier_cases_keep_theirs(api_as):
     """Cases filed before keep their categories; new ones take the new version's."""
-    migration = importlib.import_module("wangge.cases.migrations.0008_category_tree_2026_2")
+    migration = importlib.import_module("wangge.cases.migrations.0009_category_tree_2026_2")
     # The migrations of the test database published 2026.1 (0002) and then 2026.2 (0007).
     assert set(CategoryTree.objects.values_list("version", flat=True)) >= {"2026.1", "2026.2"}
     assert not Category.objects.filter(tree__version="2026.1", code="DT01").exists()

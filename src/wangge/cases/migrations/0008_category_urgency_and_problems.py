@@ -1,40 +1,11 @@
-"""The category tree 2026.2: homes for lifts, public order, the environment, objects falling
-from height, wasp nests, missing people, and praise — which is no problem to solve and counts
-in no rate. Categories learn whether they are a problem, which answers make a case urgent (with
-its own shorter limits) and which outside agency usually takes the work; the new version is
-published from ``fixtures/categories-2026.2.json`` and becomes the current one. Cases filed
-under the earlier version keep their categories."""
-
-import secrets
+"""What the category tree 2026.2 needs of categories: whether a category is a problem to solve
+(praise is not), which answers make a case urgent, with limits of its own, and which outside
+agency usually takes the work. The tree itself is published by the next migration, on its
+own: PostgreSQL builds this one's indexes at its end, which it cannot do after rows were
+written in the same transaction."""
 
 import django.db.models.deletion
 from django.db import migrations, models
-
-VERSION = "2026.2"
-
-
-def publish(apps, schema_editor):
-    from wangge.cases.seed import load_tree
-    from wangge.fixtures import load
-
-    if apps.get_model("cases", "CategoryTree").objects.filter(version=VERSION).exists():
-        return  # published by hand already (``wangge import-categories``)
-    load_tree(apps, load(f"categories-{VERSION}.json"))
-    # Running processes keep categories and limits until the standards counter changes.
-    apps.get_model("core", "Counter").objects.filter(name="standards").update(
-        value=secrets.randbits(62)
-    )
-
-
-def unpublish(apps, schema_editor):
-    CategoryTree = apps.get_model("cases", "CategoryTree")
-    tree = CategoryTree.objects.filter(version=VERSION).first()
-    if tree is None or tree.categories.filter(cases__isnull=False).exists():
-        return  # cases were filed under it: it stays
-    tree.delete()
-    earlier = CategoryTree.objects.order_by("-created_at", "-id").first()
-    if earlier is not None:
-        CategoryTree.objects.filter(pk=earlier.pk).update(is_current=True)
 
 
 class Migration(migrations.Migration):
@@ -114,5 +85,4 @@ class Migration(migrations.Migration):
                 fields=("tree", "category", "stage", "urgent"), name="cases_stagelimit_unique"
             ),
         ),
-        migrations.RunPython(publish, unpublish),
     ]
