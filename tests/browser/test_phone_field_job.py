@@ -23,7 +23,6 @@ from tests.browser.test_pages import assert_page_basics
 pytestmark = pytest.mark.browser
 
 VIEWPORTS = pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
-GRID1 = "410102010003001"
 
 
 def check(page, name: str, viewport) -> None:
@@ -47,7 +46,8 @@ def phoned_in(new_page, base_url, words, *, category="社会救助 · 流浪乞�
     desk.get_by_label("来源", exact=True).select_option(label="电话")
     desk.get_by_label("分类").select_option(label=category)
     desk.get_by_label("反映的问题").fill(words)
-    desk.get_by_label("网格", exact=True).select_option(label=f"第1网格（{GRID1}）")
+    # Grids are named with their community (第1网格 is in every community).
+    desk.get_by_label("网格", exact=True).select_option(label="绿都社区 第1网格")
     desk.get_by_label("反映人", exact=True).fill("孙女士")
     desk.get_by_label("反映人电话").fill(phone)
     click_and_wait(desk, desk.get_by_role("button", name="录入", exact=True))
@@ -127,7 +127,7 @@ def test_s9_a_man_sleeping_rough_handed_to_the_aid_station(new_page, base_url, v
     assert "郑州市救助管理站" in desk.locator("dl.facts").inner_text()
     receipt = desk.locator("details.action", has_text="登记转办回执")
     receipt.locator("summary").click()
-    receipt.get_by_label("说明").fill("救助站已接收并安置受助人员，回执已存档")
+    receipt.get_by_label("内部记录").fill("救助站已接收并安置受助人员，回执已存档")
     click_and_wait(desk, receipt.get_by_role("button", name="登记转办回执"))
     assert "已办结待核查" in desk.locator(".status-line").inner_text()
 

@@ -44,6 +44,8 @@ EXCLUDED = {
     "found-check": "a POST",
     "found-hand-over": "a POST",
     "found-publish": "a POST",
+    "found-notice-photo": "a file (a photo on a found item's notice)",
+    "found-notice-thumbnail": "a file (a photo on a found item's notice)",
     "field-task-act": "a POST",
     "field-case-act": "a POST",
     "field-case-reveal": "a POST",
@@ -77,16 +79,24 @@ SAMPLES = {
     "found-detail": lambda d: [{"pk": d.found_item[0]}],
     "found-poster": lambda d: [{"pk": d.found_item[0]}],
     "found-notice": lambda d: [{"code": d.found_item[1]}],
+    "found-edit": lambda d: [{"pk": d.found_item[0]}],
     "field-task": lambda d: [{"pk": pk} for pk in d.tasks],
     "field-case": lambda d: [{"pk": pk} for pk in d.cases],
     "registry-node": lambda d: [{"code": code} for code in [*GRIDS, demo.LVDU, demo.GUANLAN]],
     "registry-building": lambda d: [{"pk": pk} for pk in d.ids("buildings")],
     "registry-household": lambda d: [{"pk": pk} for pk in d.ids("households")],
     "registry-person": lambda d: [{"pk": pk} for pk in d.ids("persons")],
+    "registry-household-new": lambda d: [{"building_pk": pk} for pk in d.ids("buildings")],
+    "registry-household-edit": lambda d: [{"pk": pk} for pk in d.ids("households")],
+    "registry-person-new": lambda d: [{"household_pk": pk} for pk in d.ids("households")],
+    "registry-person-edit": lambda d: [{"pk": pk} for pk in d.ids("persons")],
+    "registry-visit-new": lambda d: [{"household_pk": pk} for pk in d.ids("households")],
+    "field-visit": lambda d: [{"pk": pk} for pk in d.ids("households")],
     "notice-detail": lambda d: [{"pk": d.notice}],
     "notice-poster": lambda d: [{"pk": d.notice}],
     "notice-public": lambda d: [{"pk": d.notice}],
     "notice-edit": lambda d: [{"pk": d.draft_notice}],
+    "notice-follow-confirm": lambda d: [{"token": d.follow_token}],
 }
 
 # Grid workers whose own cases, tasks and registers give the candidates: one in 绿都社区, one
@@ -218,6 +228,22 @@ class Demo:
         assert match, page.url
         page.close()
         return int(match.group(1))
+
+    @functools.cached_property
+    def follow_token(self):
+        """A resident's number waiting for its code: given on a grid's page by someone not
+        signed in, as a resident would (the page it leads to is the sample)."""
+        context = self.browser.new_context(locale=LOCALE)
+        page = context.new_page()
+        page.goto(f"{self.base_url}/r/{demo.LVDU_GRID1}/")
+        follow = page.locator("#follow")
+        follow.get_by_label("您的手机号").fill("13900007777")
+        with page.expect_navigation():
+            follow.get_by_role("button", name="给我发短信").click()
+        match = re.search(r"/follow/([^/]+)/$", page.url)
+        assert match, page.url
+        context.close()
+        return match.group(1)
 
     @functools.cached_property
     def job(self):
