@@ -33,9 +33,11 @@ demo: install
 	$(WANGGE) migrate --noinput
 	$(WANGGE) demo --reset --yes
 
-## test: lint, Django's checks, migrations and messages up to date, then the whole suite
+## test: lint, Django's checks, migrations and messages up to date, then the whole suite on
+## every core (WORKERS=1 runs it in one process; the browser tests keep to one worker)
+WORKERS ?= auto
 test: install lint check migrations-check messages-check
-	$(BIN)/pytest -q $(PYTEST_ARGS)
+	$(BIN)/pytest -q -n $(WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 ## test-dates: the suite (all but the browser and crash tests) again with the clock pinned to
 ## other days — Spring Festival, National Day, a year's last day, a make-up working Saturday

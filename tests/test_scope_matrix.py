@@ -27,7 +27,8 @@ from PIL import Image
 from wangge.core.imports import REGISTRY
 from wangge.demo.district import GUANLAN, LVDU
 
-pytestmark = pytest.mark.django_db
+# The scopes are the same on every engine: CI reads the matrix once, in its SQLite pass.
+pytestmark = [pytest.mark.django_db, pytest.mark.once]
 
 # Each persona and the place outside its reach that it is tried against: another street's
 # community for 绿都社区's people and their street, 绿都社区 for 观澜社区's grid worker. (The
