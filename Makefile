@@ -6,7 +6,7 @@ WANGGE := $(BIN)/wangge
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: install run test test-dates lint check migrations-check messages messages-check browser-test bench bench-quick openapi demo clean
+.PHONY: install run test test-dates lint typecheck check migrations-check messages messages-check browser-test bench bench-quick openapi demo clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Wangge needs Python 3.11")'
@@ -50,9 +50,16 @@ test-dates: install
 			|| exit 1; \
 	done
 
+## lint: ruff (lint and format), then the type checker
 lint: install
 	$(BIN)/ruff check src tests bench conftest.py
 	$(BIN)/ruff format --check src tests bench conftest.py
+	$(BIN)/mypy
+
+## typecheck: mypy with the django-stubs plugin over the services, the API's schemas and the
+## domain events (what and how strictly: [tool.mypy] in pyproject.toml)
+typecheck: install
+	$(BIN)/mypy
 
 check: install
 	$(WANGGE) check --fail-level WARNING
@@ -94,4 +101,4 @@ bench-quick: install
 	$(BIN)/python bench/run.py --quick --only locate import intake rates pages
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis .mypy_cache

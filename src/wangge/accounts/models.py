@@ -11,6 +11,9 @@ from wangge.core.scope import ScopedQuerySet
 
 class User(AbstractUser):
     display_name = models.CharField(_("display name"), max_length=64, blank=True)
+    # The bearer token a request came in with (``services.user_for_token``), so the API can
+    # revoke it; ``None`` for a user signed in any other way.
+    api_token: "ApiToken | None" = None
 
     class Meta:
         verbose_name = _("user")

@@ -1,7 +1,7 @@
 from ninja import Field, Schema
 
 from wangge.accounts.forms import PASSWORD_MAX
-from wangge.accounts.models import ApiToken
+from wangge.accounts.models import ApiToken, Membership
 from wangge.core import inputs
 from wangge.territory.schemas import NodeBrief
 
@@ -33,7 +33,7 @@ class MembershipOut(Schema):
     is_active: bool
 
     @staticmethod
-    def resolve_role_label(membership):
+    def resolve_role_label(membership: Membership) -> str:
         return str(membership.get_role_display())
 
 

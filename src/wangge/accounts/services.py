@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime
 import secrets
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -18,6 +20,9 @@ from wangge.core.errors import ValidationError
 from wangge.core.scope import forget_scope
 from wangge.core.services import check_scope
 
+if TYPE_CHECKING:
+    from wangge.territory.models import Node
+
 
 class Throttled(Exception):
     """Too many failed sign-ins; try again after ``retry_after`` seconds."""
@@ -27,7 +32,7 @@ class Throttled(Exception):
         self.retry_after = retry_after
 
 
-def client_ip(request) -> str | None:
+def client_ip(request: HttpRequest) -> str | None:
     """The client's address. Behind ``WANGGE_PROXY_COUNT`` trusted reverse proxies it is the
     address that many hops from the right of ``X-Forwarded-For`` (the rest can be forged)."""
     proxies = settings.WANGGE_PROXY_COUNT
@@ -55,7 +60,12 @@ def _check_throttle(username: str, ip: str | None) -> None:
 
 
 def sign_in(
-    request, *, username: str, password: str, door: str = Door.PAGE, staff_only: bool = False
+    request: HttpRequest,
+    *,
+    username: str,
+    password: str,
+    door: str = Door.PAGE,
+    staff_only: bool = False,
 ) -> User | None:
     """Check a password, refusing when too many recent attempts failed. The one way in: the
     sign-in page, the API's token and the admin's login all come here (``door`` says which),
@@ -85,7 +95,7 @@ def sign_in(
 @transaction.atomic
 def issue_token(*, user: User, name: str = "") -> tuple[str, ApiToken]:
     """A new bearer token for ``user``; the key is returned once and stored only hashed."""
-    errors: dict = {}
+    errors: dict[str, str] = {}
     inputs.check_lengths(errors, ApiToken, {"name": name})
     if errors:
         raise ValidationError(errors)
@@ -138,7 +148,7 @@ def user_for_token(key: str) -> User | None:
 @transaction.atomic
 def create_user(
     *,
-    actor,
+    actor: User | None,
     username: str,
     display_name: str = "",
     password: str | None = None,
@@ -170,7 +180,9 @@ def create_user(
 
 
 @transaction.atomic
-def add_membership(*, actor, user: User, node, role: str, title: str = "") -> Membership:
+def add_membership(
+    *, actor: User | None, user: User, node: Node, role: str, title: str = ""
+) -> Membership:
     """Give ``user`` a role on ``node``; the actor must be able to manage that node."""
     check_scope(actor, Membership(), "add", path=node.path)
     if role not in Role.values:
@@ -193,7 +205,7 @@ def add_membership(*, actor, user: User, node, role: str, title: str = "") -> Me
 
 
 @transaction.atomic
-def end_membership(*, actor, membership: Membership, reason: str = "") -> Membership:
+def end_membership(*, actor: User | None, membership: Membership, reason: str = "") -> Membership:
     check_scope(actor, membership, "change", path=membership.node.path)
     membership.is_active = False
     membership.save(update_fields=["is_active"])

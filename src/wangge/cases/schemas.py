@@ -2,10 +2,11 @@ import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.db import models
 from ninja import Field, Schema
 
 from wangge.cases.choices import Channel, Kind, LimitUnit, Rating
-from wangge.cases.models import Case, CaseEvent
+from wangge.cases.models import Case, CaseEvent, Task
 from wangge.core import inputs
 from wangge.territory.choices import CRS
 from wangge.territory.schemas import NodeBrief
@@ -52,7 +53,7 @@ class CategoryDetail(CategoryOut):
     limits: list[LimitOut]
 
 
-def _one_of(choices) -> str:
+def _one_of(choices: type[models.TextChoices]) -> str:
     return "one of: " + ", ".join(choices.values)
 
 
@@ -154,22 +155,22 @@ class TaskListOut(TaskOut):
     case_title: str
 
     @staticmethod
-    def resolve_assignee(task):
+    def resolve_assignee(task: Task) -> dict[str, Any] | None:
         user = task.assignee
         if user is None:
             return None
         return {"id": user.pk, "username": user.username, "display_name": user.display_name}
 
     @staticmethod
-    def resolve_team(task):
-        return task.team.name if task.team_id else None
+    def resolve_team(task: Task) -> str | None:
+        return task.team.name if task.team is not None else None
 
     @staticmethod
-    def resolve_case_number(task):
+    def resolve_case_number(task: Task) -> str:
         return task.case.number
 
     @staticmethod
-    def resolve_case_title(task):
+    def resolve_case_title(task: Task) -> str:
         return task.case.title
 
 

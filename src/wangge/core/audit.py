@@ -6,8 +6,8 @@ import datetime
 import decimal
 import functools
 import getpass
-from collections.abc import Iterable
-from typing import NamedTuple
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.db import models
 
@@ -15,10 +15,13 @@ from wangge.core.context import current_request_id
 from wangge.core.fields import EncryptedCharField
 from wangge.core.models import AuditEvent
 
+if TYPE_CHECKING:
+    from wangge.accounts.models import User
+
 _SKIPPED = {"created_at", "updated_at"}
 
 
-def target_type(obj_or_model) -> str:
+def target_type(obj_or_model: models.Model | type[models.Model]) -> str:
     meta = obj_or_model._meta
     return f"{meta.app_label}.{meta.model_name}"
 
@@ -26,7 +29,7 @@ def target_type(obj_or_model) -> str:
 _PLAIN_TYPES = {str, int, float, bool, type(None)}
 
 
-def _plain(value):
+def _plain(value: object) -> object:
     if value.__class__ in _PLAIN_TYPES:
         return value
     if isinstance(value, datetime.datetime | datetime.date | datetime.time):
@@ -37,7 +40,7 @@ def _plain(value):
 
 
 @functools.cache
-def _snapshot_plan(model) -> list[tuple[str, object]]:
+def _snapshot_plan(model: type[models.Model]) -> list[tuple[str, Callable[[Any], str] | None]]:
     """Which fields a snapshot holds, each with how to show it (worked out once per model)."""
     plan = []
     for field in model._meta.concrete_fields:
@@ -47,7 +50,7 @@ def _snapshot_plan(model) -> list[tuple[str, object]]:
     return plan
 
 
-def snapshot_of(model, values: dict) -> dict:
+def snapshot_of(model: type[models.Model], values: dict) -> dict:
     """A snapshot of an object not built as one: its field values by attribute name."""
     return {
         attname: mask(values.get(attname)) if mask is not None else _plain(values.get(attname))
@@ -100,11 +103,11 @@ class Pending(NamedTuple):
 
 def event(
     *,
-    actor,
+    actor: User | None,
     action: str,
     target: models.Model | None = None,
     target_ref: tuple[str, object, str] | None = None,
-    node=None,
+    node: models.Model | None = None,
     node_id: int | None = None,
     before: dict | None = None,
     after: dict | None = None,
@@ -142,7 +145,8 @@ def event(
     )
 
 
-def record(**kwargs) -> AuditEvent:
+def record(**kwargs: Any) -> AuditEvent:
+    """Save one audit event now; takes the arguments of ``event``."""
     audit_event = AuditEvent(**event(**kwargs)._asdict())
     audit_event.save()
     return audit_event

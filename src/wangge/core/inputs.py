@@ -13,6 +13,11 @@ The user guide (section "How much you may type") lists these limits.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import models
+from django.utils.functional import Promise
 from django.utils.translation import gettext, pgettext
 
 # Handling notes, results, instructions, reasons, comments, visit notes, a reviewer's note.
@@ -26,7 +31,7 @@ NOTICE = 5000
 PURPOSE = 500
 
 
-def too_long(limit: int, count: int, label=None) -> str:
+def too_long(limit: int, count: int, label: str | Promise | None = None) -> str:
     """The words for text that is too long: its field (when given), the limit, the count."""
     if label:
         return gettext("%(field)s may have at most %(n)s characters (it has %(count)s)") % {
@@ -37,26 +42,42 @@ def too_long(limit: int, count: int, label=None) -> str:
     return gettext("At most %(n)s characters (it has %(count)s)") % {"n": limit, "count": count}
 
 
-def check_length(errors: dict, field: str, value, limit: int | None, label=None) -> None:
+def check_length(
+    errors: dict,
+    field: str,
+    value: object,
+    limit: int | None,
+    label: str | Promise | None = None,
+) -> None:
     """Add ``field``'s error to ``errors`` when ``value`` is text longer than ``limit``."""
     if limit is not None and isinstance(value, str) and len(value) > limit:
         errors.setdefault(field, too_long(limit, len(value), label))
 
 
-def limit_of(model, name: str) -> int | None:
-    return model._meta.get_field(name).max_length
+def _own_field(model: type[models.Model], name: str) -> models.Field:
+    """The model's field ``name``; a relation seen from its other side has no limit to give."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.Field):
+        raise TypeError(f"{model.__name__}.{name} is not one of the model's own fields")
+    return field
 
 
-def check_lengths(errors: dict, model, values: dict, *, names: dict | None = None) -> None:
+def limit_of(model: type[models.Model], name: str) -> int | None:
+    return _own_field(model, name).max_length
+
+
+def check_lengths(
+    errors: dict, model: type[models.Model], values: dict, *, names: dict | None = None
+) -> None:
     """Check text ``values`` (field name → value) against ``model``'s fields' limits; an error
     is keyed by ``names[field]`` where the caller calls the field otherwise."""
     for name, value in values.items():
-        field = model._meta.get_field(name)
+        field = _own_field(model, name)
         key = (names or {}).get(name, name)
         check_length(errors, key, value, field.max_length, field.verbose_name)
 
 
-def field(model, name: str, default="", **extra):
+def field(model: type[models.Model], name: str, default: str = "", **extra: Any) -> Any:
     """An API schema's text field with the limit of ``model``'s field ``name`` (so the API's
     document tells it, and a longer value is refused before anything is looked up)."""
     from ninja import Field
@@ -64,7 +85,7 @@ def field(model, name: str, default="", **extra):
     return Field(default, max_length=limit_of(model, name), **extra)
 
 
-def unknown(value, allowed) -> str:
+def unknown(value: object, allowed: Iterable[object]) -> str:
     """The words for a value that is not one of ``allowed`` (codes)."""
     return gettext("Unknown value “%(value)s” (it may be: %(allowed)s)") % {
         "value": value,
@@ -72,7 +93,9 @@ def unknown(value, allowed) -> str:
     }
 
 
-def check_choice(errors: dict, field: str, value, choices) -> None:
+def check_choice(
+    errors: dict, field: str, value: object, choices: type[models.TextChoices]
+) -> None:
     """Add ``field``'s error when ``value`` is not one of ``choices`` (a ``TextChoices``)."""
     if value not in choices.values:
         errors.setdefault(field, unknown(value, choices.values))

@@ -12,6 +12,7 @@ import contextlib
 from dataclasses import dataclass
 from functools import reduce
 from operator import or_
+from typing import Self, TypeVar
 
 from django.apps import apps
 from django.db import models
@@ -117,10 +118,13 @@ def permission_name(model, action: str) -> str:
     return f"{model._meta.app_label}.{action}_{model._meta.model_name}"
 
 
-class ScopedQuerySet(models.QuerySet):
+M = TypeVar("M", bound=models.Model)
+
+
+class ScopedQuerySet(models.QuerySet[M]):
     """A queryset that knows how to keep only what a user may see."""
 
-    def restrict(self, user, action: str = "view"):
+    def restrict(self, user, action: str = "view") -> Self:
         model = self.model
         perm = permission_name(model, action)
         scope = get_scope(user)

@@ -1,13 +1,22 @@
 """Helpers every app's services share."""
 
-import secrets
-from dataclasses import dataclass, field
+from __future__ import annotations
 
-from django.db import IntegrityError, transaction
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypeVar
+
+from django.db import IntegrityError, models, transaction
 
 from wangge.core.errors import ValidationError, not_found
 from wangge.core.models import Counter, IdempotencyKey
 from wangge.core.scope import get_scope, permission_name
+
+if TYPE_CHECKING:
+    from wangge.accounts.models import User
+
+M = TypeVar("M", bound=models.Model)
 
 
 @dataclass
@@ -21,14 +30,16 @@ class BulkResult:
     node_id: int | None = None
 
 
-def allowed(actor, model, action: str, *, path: str | None) -> bool:
+def allowed(
+    actor: User | None, model: type[models.Model], action: str, *, path: str | None
+) -> bool:
     """Whether ``actor`` may ``action`` objects of ``model`` at the node with ``path``."""
     if actor is None:
         return True
     return get_scope(actor).allows(permission_name(model, action), path)
 
 
-def check_scope(actor, obj, action: str, *, path: str | None) -> None:
+def check_scope(actor: User | None, obj: models.Model, action: str, *, path: str | None) -> None:
     """Refuse (as "not found") when ``actor`` may not ``action`` the object at ``path``.
 
     ``actor=None`` is the system (the CLI run by an operator, the demo builder).
@@ -56,13 +67,13 @@ def _check_key(key: str) -> None:
     """A key longer than its column is refused, never cut (two keys cut alike would be one)."""
     from wangge.core import inputs
 
-    errors: dict = {}
+    errors: dict[str, str] = {}
     inputs.check_length(errors, "Idempotency-Key", key, inputs.limit_of(IdempotencyKey, "key"))
     if errors:
         raise ValidationError(errors)
 
 
-def replay(*, key: str | None, actor, operation: str, model):
+def replay(*, key: str | None, actor: User | None, operation: str, model: type[M]) -> M | None:
     """The object a create with this idempotency key already made, or ``None``.
 
     Creates call it before checking their input: a retry gets the first answer even if the
@@ -75,7 +86,15 @@ def replay(*, key: str | None, actor, operation: str, model):
     return None if found is None else model._base_manager.get(pk=found.target_id)
 
 
-def idempotent(*, key: str | None, actor, operation: str, model, create, replayed=False):
+def idempotent(
+    *,
+    key: str | None,
+    actor: User | None,
+    operation: str,
+    model: type[M],
+    create: Callable[[], M],
+    replayed: bool = False,
+) -> tuple[M, bool]:
     """Run ``create()`` once per (actor, operation, key); a retry returns the first object.
 
     Must be called inside the transaction that creates the object, so the key and the object
@@ -87,7 +106,7 @@ def idempotent(*, key: str | None, actor, operation: str, model, create, replaye
         return create(), True
     _check_key(key)
 
-    def first_answer():
+    def first_answer() -> M | None:
         found = IdempotencyKey.objects.filter(actor=actor, operation=operation, key=key).first()
         return None if found is None else model._base_manager.get(pk=found.target_id)
 

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.utils import translation
 
 
-def stored(message: str, **values) -> str:
+def stored(message: str, **values: object) -> str:
     """``message`` (marked ``gettext_noop`` where it is written, to be extracted) in the site's
     language (``LANGUAGE_CODE``), whoever's request writes it: a note in a case's timeline or a
     notification is read later, by others, in the language of the place."""

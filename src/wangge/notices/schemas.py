@@ -3,7 +3,8 @@ import datetime
 from ninja import Field, Schema
 
 from wangge.core import inputs
-from wangge.notices.models import Notice
+from wangge.notices.models import Notice, NoticeFile, Robot
+from wangge.territory.models import Node
 from wangge.territory.schemas import NodeBrief
 
 
@@ -77,31 +78,31 @@ class NoticeOut(Schema):
     files: list[NoticeFileOut]
 
     @staticmethod
-    def resolve_kind(notice):
+    def resolve_kind(notice: Notice) -> str:
         return notice.kind.code
 
     @staticmethod
-    def resolve_kind_name(notice):
+    def resolve_kind_name(notice: Notice) -> str:
         return notice.kind.name
 
     @staticmethod
-    def resolve_state_label(notice):
+    def resolve_state_label(notice: Notice) -> str:
         return str(notice.get_state_display())
 
     @staticmethod
-    def resolve_nodes(notice):
+    def resolve_nodes(notice: Notice) -> list[Node]:
         return list(notice.nodes.all())
 
     @staticmethod
-    def resolve_buildings(notice):
+    def resolve_buildings(notice: Notice) -> list[int]:
         return [building.pk for building in notice.buildings.all()]
 
     @staticmethod
-    def resolve_care_tags(notice):
+    def resolve_care_tags(notice: Notice) -> list[str]:
         return [tag.code for tag in notice.care_tags.all()]
 
     @staticmethod
-    def resolve_files(notice):
+    def resolve_files(notice: Notice) -> list[NoticeFile]:
         return list(notice.files.all())
 
 
@@ -156,5 +157,5 @@ class RobotOut(Schema):
     created_at: datetime.datetime
 
     @staticmethod
-    def resolve_key(robot):
+    def resolve_key(robot: Robot) -> str:
         return robot.key_masked

@@ -12,11 +12,14 @@ import datetime
 import re
 import secrets
 import urllib.parse
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.core.files.base import File
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
@@ -47,8 +50,13 @@ from wangge.notices.models import (
     NoticeTemplate,
     Robot,
 )
+from wangge.people.models import CareTag
 from wangge.territory.choices import GRID_KINDS
-from wangge.territory.models import Node
+from wangge.territory.models import Building, Node
+
+if TYPE_CHECKING:
+    from wangge.accounts.models import User
+    from wangge.cases.models import Case, FoundItem
 
 MAX_TITLE = 100
 MAX_BODY = inputs.NOTICE
@@ -97,7 +105,13 @@ def notice_snapshot(notice: Notice) -> dict:
 # --- Checking what a notice says -----------------------------------------------------------------
 
 
-def _check_places(actor, nodes, buildings, errors: dict, action: str = "add") -> None:
+def _check_places(
+    actor: User | None,
+    nodes: Sequence[Node],
+    buildings: Sequence[Building],
+    errors: dict,
+    action: str = "add",
+) -> None:
     """Every target inside the actor's places: a clear word for the one that is not."""
     outside = gettext("“%(place)s” is outside the places you may send notices to")
     for node in nodes:
@@ -132,7 +146,7 @@ def _check_words(data: dict, errors: dict) -> None:
             errors[field] = gettext("Null characters are not allowed.")
 
 
-def _check_delivery(data: dict, errors: dict, now) -> None:
+def _check_delivery(data: dict, errors: dict, now: datetime.datetime) -> None:
     if data.get("wecom_format", WeComFormat.TEXT) not in WeComFormat.values:
         errors["wecom_format"] = gettext("Unknown WeCom format")
     unknown = [role for role in data.get("roles") or [] if role not in Role.values]
@@ -151,13 +165,19 @@ def _check_delivery(data: dict, errors: dict, now) -> None:
             errors["expires_at"] = gettext("The notice must expire after it goes out")
 
 
-def _write_targets(notice, *, nodes, buildings, care_tags) -> None:
+def _write_targets(
+    notice: Notice,
+    *,
+    nodes: Iterable[Node],
+    buildings: Iterable[Building],
+    care_tags: Iterable[CareTag],
+) -> None:
     notice.nodes.set(nodes)
     notice.buildings.set(buildings)
     notice.care_tags.set(care_tags)
 
 
-def _place(nodes, buildings) -> Node:
+def _place(nodes: Sequence[Node], buildings: Sequence[Building]) -> Node:
     home = targets.home_node(nodes, buildings)
     if home is None:
         raise ValidationError({"nodes": gettext("The places share no common district")})
@@ -169,14 +189,14 @@ def _place(nodes, buildings) -> Node:
 
 def create_notice(
     *,
-    actor,
+    actor: User | None,
     kind: NoticeKind | None = None,
     title: str = "",
     body: str = "",
-    nodes=(),
-    buildings=(),
-    care_tags=(),
-    roles=(),
+    nodes: Iterable[Node] = (),
+    buildings: Iterable[Building] = (),
+    care_tags: Iterable[CareTag] = (),
+    roles: Iterable[str] = (),
     to_web: bool = True,
     to_wecom: bool = True,
     to_sms: bool = False,
@@ -186,7 +206,7 @@ def create_notice(
     publish_at: datetime.datetime | None = None,
     expires_at: datetime.datetime | None = None,
     template: NoticeTemplate | None = None,
-    found_item=None,
+    found_item: FoundItem | None = None,
     idempotency_key: str | None = None,
 ) -> Notice:
     """Write a notice (a draft) for places in the actor's scope; a template gives the kind
@@ -262,13 +282,13 @@ def _locked(notice: Notice) -> Notice:
     )
 
 
-def _visible(actor, notice: Notice) -> None:
+def _visible(actor: User | None, notice: Notice) -> None:
     """The actor may see the notice (whose places touch theirs), or it is "not found"."""
     if actor is not None and not Notice.objects.restrict(actor).filter(pk=notice.pk).exists():
         raise not_found()
 
 
-def _may(actor, notice: Notice, action: str) -> None:
+def _may(actor: User | None, notice: Notice, action: str) -> None:
     """The actor may ``action`` the notice in every place it is for."""
     places = [node.path for node in notice.nodes.all()]
     places += [building.grid.path for building in notice.buildings.select_related("grid")]
@@ -278,7 +298,15 @@ def _may(actor, notice: Notice, action: str) -> None:
 
 
 @transaction.atomic
-def update_notice(*, actor, notice: Notice, nodes=None, buildings=None, care_tags=None, **changes):
+def update_notice(
+    *,
+    actor: User | None,
+    notice: Notice,
+    nodes: Iterable[Node] | None = None,
+    buildings: Iterable[Building] | None = None,
+    care_tags: Iterable[CareTag] | None = None,
+    **changes: Any,
+) -> Notice:
     """Change a draft: its words, kind, channels, times and targets (only fields given)."""
     notice = _locked(notice)
     _visible(actor, notice)
@@ -317,7 +345,9 @@ def update_notice(*, actor, notice: Notice, nodes=None, buildings=None, care_tag
 
 
 @transaction.atomic
-def publish_notice(*, actor, notice: Notice, now: datetime.datetime | None = None) -> Notice:
+def publish_notice(
+    *, actor: User | None, notice: Notice, now: datetime.datetime | None = None
+) -> Notice:
     """Send a draft out: at once (or at its ``publish_at``), its messages into the outbox —
     or, for a street-wide or district-wide notice not yet approved, to its approvers."""
     now = now or timezone.now()
@@ -360,7 +390,7 @@ def publish_notice(*, actor, notice: Notice, now: datetime.datetime | None = Non
 
 @transaction.atomic
 def approve_notice(
-    *, actor, notice: Notice, note: str = "", now: datetime.datetime | None = None
+    *, actor: User | None, notice: Notice, note: str = "", now: datetime.datetime | None = None
 ) -> Notice:
     """Approve (审核通过) a notice waiting for it, which publishes it. The approver holds the
     right at the notice's level or above, and is not its author."""
@@ -395,7 +425,7 @@ def approve_notice(
     return notice
 
 
-def _review_note(note) -> str:
+def _review_note(note: str | None) -> str:
     """A reviewer's (or withdrawer's) note, stripped, within its limit."""
     note = (note or "").strip()
     errors: dict = {}
@@ -407,7 +437,7 @@ def _review_note(note) -> str:
 
 
 @transaction.atomic
-def reject_notice(*, actor, notice: Notice, note: str) -> Notice:
+def reject_notice(*, actor: User | None, notice: Notice, note: str) -> Notice:
     """Send a notice waiting for approval back to its author as a draft, saying why."""
     notice = _locked(notice)
     _visible(actor, notice)
@@ -438,7 +468,7 @@ def reject_notice(*, actor, notice: Notice, note: str) -> Notice:
 
 
 @transaction.atomic
-def withdraw_notice(*, actor, notice: Notice, note: str = "") -> Notice:
+def withdraw_notice(*, actor: User | None, notice: Notice, note: str = "") -> Notice:
     """Take a published notice back: off the grid pages, and its messages not yet sent are
     given up (those sent cannot be called back)."""
     notice = _locked(notice)
@@ -467,7 +497,7 @@ def withdraw_notice(*, actor, notice: Notice, note: str = "") -> Notice:
 
 
 @transaction.atomic
-def rewrite_found_notice(*, actor, notice: Notice, title: str, body: str) -> Notice:
+def rewrite_found_notice(*, actor: User | None, notice: Notice, title: str, body: str) -> Notice:
     """A lost-and-found notice written anew from its item (its place to claim changed, the
     item is back with its owner): its page and the grid's list show the new words; messages
     sent already stay as they went. A withdrawn notice is left as it is."""
@@ -475,7 +505,8 @@ def rewrite_found_notice(*, actor, notice: Notice, title: str, body: str) -> Not
     check_scope(actor, notice, "view", path=notice.node.path)
     if notice.found_item_id is None:
         raise Refused(gettext("Only a lost-and-found notice is written from its item"))
-    data, errors = {"title": title, "body": body, "kind": notice.kind}, {}
+    data: dict[str, Any] = {"title": title, "body": body, "kind": notice.kind}
+    errors: dict = {}
     _check_words(data, errors)
     errors.pop("kind", None)  # a kind switched off since does not stop the new words
     if errors:
@@ -505,13 +536,13 @@ def _counted(counts: dict) -> str:
 # --- The outbox of a notice ----------------------------------------------------------------------
 
 
-def _release(notice: Notice, *, actor, now) -> dict[str, int]:
+def _release(notice: Notice, *, actor: User | None, now: datetime.datetime) -> dict[str, int]:
     """Publish: the notice's state and, in the same transaction, its outbox."""
     notice.state = NoticeState.PUBLISHED
-    notice.publish_at = max(notice.publish_at or now, now)
+    notice.publish_at = at = max(notice.publish_at or now, now)
     notice.published_by = actor
     notice.save()
-    return _enqueue(notice)
+    return _enqueue(notice, at=at)
 
 
 def public_url(grid: Node) -> str:
@@ -544,11 +575,10 @@ def _picture_url(notice: Notice) -> str:
         return ""
 
 
-def _enqueue(notice: Notice) -> dict[str, int]:
-    """Every message of a published notice, as deliveries due at its ``publish_at``: each
+def _enqueue(notice: Notice, *, at: datetime.datetime) -> dict[str, int]:
+    """Every message of a published notice, as deliveries due ``at`` (its ``publish_at``): each
     robot of the grids reached (a long notice in numbered parts, in order), SMS to the
     residents and followers, e-mail to staff. One per robot or address."""
-    at = notice.publish_at
     counts = {channel: 0 for channel in Channel.values}
     if notice.to_wecom:
         picture = _picture_url(notice)
@@ -612,7 +642,8 @@ def _sms_text(notice: Notice) -> str:
     body = notice.body.replace("\n", " ")
     if len(body) > room:
         body = body[: max(0, room - 1)] + "…"
-    return wording.render("notice.sms", body=body, **values)[1]
+    rendered = wording.render("notice.sms", body=body, **values)
+    return rendered[1] if rendered is not None else ""
 
 
 def _email_text(notice: Notice) -> str:
@@ -624,7 +655,7 @@ def _email_text(notice: Notice) -> str:
 
 
 @transaction.atomic
-def add_notice_file(*, actor, notice: Notice, upload) -> NoticeFile:
+def add_notice_file(*, actor: User | None, notice: Notice, upload: File | None) -> NoticeFile:
     """An image (checked by its content, re-encoded without its metadata) or an attachment
     (PDF, Word, Excel, text) of a draft."""
     from django.core.files.base import ContentFile
@@ -725,7 +756,7 @@ def _check_group_name(name: str | None, errors: dict) -> str:
 
 
 @transaction.atomic
-def create_robot(*, actor, grid: Node, name: str, key: str) -> Robot:
+def create_robot(*, actor: User | None, grid: Node, name: str, key: str) -> Robot:
     """Set up a grid group's robot; its key is stored encrypted and never shown again."""
     check_scope(actor, Robot(), "add", path=grid.path)
     errors: dict = {}
@@ -751,7 +782,7 @@ def create_robot(*, actor, grid: Node, name: str, key: str) -> Robot:
 @transaction.atomic
 def update_robot(
     *,
-    actor,
+    actor: User | None,
     robot: Robot,
     name: str | None = None,
     key: str | None = None,
@@ -831,7 +862,9 @@ def _hashed(kind: str, value: str) -> str:
     return crypto.keyed_hash(f"{kind}:{value}") if value else ""
 
 
-def _check_limits(*, address_hash: str, device_hash: str, client_hash: str, now) -> None:
+def _check_limits(
+    *, address_hash: str, device_hash: str, client_hash: str, now: datetime.datetime
+) -> None:
     """Refuse a code beyond the limits per number, per device (a cookie) and per network
     address, each so many an hour and so many a day (counted from the codes sent)."""
     hour, day = now - datetime.timedelta(hours=1), now - datetime.timedelta(days=1)
@@ -875,9 +908,9 @@ def _check_limits(*, address_hash: str, device_hash: str, client_hash: str, now)
 @transaction.atomic
 def follow(
     *,
-    actor,
+    actor: User | None,
     grid: Node | None = None,
-    case=None,
+    case: Case | None = None,
     phone: str = "",
     email: str = "",
     device: str = "",
@@ -899,7 +932,7 @@ def follow(
     channel, address, address_hash = _address(phone, email, errors)
     if channel == FollowChannel.SMS and "phone" not in errors and not _MOBILE.match(address):
         errors["phone"] = gettext("Messages go only to a mobile number (11 digits)")
-    if errors:
+    if errors or grid is None:
         raise ValidationError(errors)
     check_scope(actor, Follow(), "add", path=grid.path)
     now = timezone.now()
@@ -914,7 +947,7 @@ def follow(
         .first()
     )
     created = waiting is None
-    if created:
+    if waiting is None:
         waiting = Follow.objects.create(
             grid=grid,
             case=case,
@@ -966,7 +999,7 @@ def follow(
     return waiting
 
 
-def confirm_follow(*, actor, follow: Follow, code: str) -> Follow:
+def confirm_follow(*, actor: User | None, follow: Follow, code: str) -> Follow:
     """The code typed on the page: the follow becomes active, and the address gets the
     messages from now on. A wrong code counts as a try (kept, though the answer is a
     ``ValidationError`` naming ``code``); an expired code, or one tried too often, no longer
@@ -978,7 +1011,7 @@ def confirm_follow(*, actor, follow: Follow, code: str) -> Follow:
     return followed
 
 
-def _confirm(actor, follow: Follow, code: str) -> tuple[str, Follow]:
+def _confirm(actor: User | None, follow: Follow, code: str) -> tuple[str, Follow]:
     followed = Follow.objects.select_for_update().select_related("grid").get(pk=follow.pk)
     check_scope(actor, followed, "change", path=followed.grid.path)
     if followed.is_active:
@@ -1029,7 +1062,7 @@ def _confirm(actor, follow: Follow, code: str) -> tuple[str, Follow]:
 
 
 @transaction.atomic
-def unfollow(*, actor, follow: Follow) -> Follow:
+def unfollow(*, actor: User | None, follow: Follow) -> Follow:
     """Stop following; messages not yet sent to the address are given up."""
     followed = Follow.objects.select_for_update().select_related("grid").get(pk=follow.pk)
     check_scope(actor, followed, "change", path=followed.grid.path)
@@ -1053,7 +1086,9 @@ def unfollow(*, actor, follow: Follow) -> Follow:
     return followed
 
 
-def find_follow(*, grid: Node | None = None, case=None, phone: str = "", email: str = ""):
+def find_follow(
+    *, grid: Node | None = None, case: Case | None = None, phone: str = "", email: str = ""
+) -> Follow | None:
     """The active follow of this address on the grid or case, or ``None`` (to stop it)."""
     errors: dict = {}
     _channel, _clean, address_hash = _address(phone, email, errors)
@@ -1069,7 +1104,7 @@ def find_follow(*, grid: Node | None = None, case=None, phone: str = "", email: 
 # --- Reading -------------------------------------------------------------------------------------
 
 
-def notices_for_grid(grid: Node, *, now: datetime.datetime | None = None):
+def notices_for_grid(grid: Node, *, now: datetime.datetime | None = None) -> QuerySet[Notice]:
     """The notices a grid's public page shows: published to the web, out, not expired, for
     the grid or a place above it (or a building in it), and no lost-and-found notice of an
     item no longer held (back with its owner); newest first."""

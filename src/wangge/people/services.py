@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import datetime
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -22,6 +23,10 @@ from wangge.people import idnumber, phone
 from wangge.people.choices import PersonStatus, Relation, ResidenceType, Sex, VisitKind
 from wangge.people.models import CareTag, Household, Person, PersonTag, Visit
 from wangge.territory.models import Dwelling, Node
+
+if TYPE_CHECKING:
+    from wangge.accounts.models import User
+    from wangge.cases.models import Case
 
 PERSON_FIELDS = {"name", "sex", "birth_date", "id_number", "phone", "relation", "status", "note"}
 # What bulk inserts write, and the value a new person takes when not given one.
@@ -118,7 +123,7 @@ def person_snapshot(person: Person, tags: Iterable[PersonTag] | None = None) -> 
     return data
 
 
-def tag_label(link) -> str:
+def tag_label(link: PersonTag | TagSpec) -> str:
     """``disabled:physical:2``: a care tag with its detail, as audit snapshots list it."""
     label = link.tag.code
     if link.disability_category:
@@ -142,7 +147,7 @@ def check_tags(tags: Iterable[TagSpec], errors: dict) -> list[TagSpec]:
     return tags
 
 
-def check_note(value, errors: dict, field: str = "note", limit: int = NOTE_MAX) -> str:
+def check_note(value: object, errors: dict, field: str = "note", limit: int = NOTE_MAX) -> str:
     """A note as stored: trimmed, at most ``limit`` characters, no NUL (named on ``field``)."""
     value = str(value or "").strip()
     if len(value) > limit:
@@ -178,7 +183,7 @@ def _household_grid(grid: Node | None, dwelling: Dwelling | None) -> Node:
 @transaction.atomic
 def create_household(
     *,
-    actor,
+    actor: User | None,
     grid: Node | None = None,
     dwelling: Dwelling | None = None,
     number: str = "",
@@ -197,7 +202,7 @@ def create_household(
     if errors:
         raise ValidationError(errors)
 
-    def create():
+    def create() -> Household:
         household = Household.objects.create(
             number=number or next_household_number(grid),
             grid=grid,
@@ -230,7 +235,9 @@ def create_household(
 
 
 @transaction.atomic
-def update_household(*, actor, household: Household, reason: str = "", **changes) -> Household:
+def update_household(
+    *, actor: User | None, household: Household, reason: str = "", **changes: Any
+) -> Household:
     check_scope(actor, household, "change", path=household.grid.path)
     before = audit.snapshot(household)
     allowed = {"dwelling", "residence_type", "note", "grid"}
@@ -269,7 +276,7 @@ def update_household(*, actor, household: Household, reason: str = "", **changes
 @transaction.atomic
 def create_person(
     *,
-    actor,
+    actor: User | None,
     name: str,
     grid: Node | None = None,
     household: Household | None = None,
@@ -314,7 +321,7 @@ def create_person(
     if errors:
         raise ValidationError(errors)
 
-    def create():
+    def create() -> Person:
         person = Person.objects.create(
             grid=grid,
             household=household,
@@ -361,7 +368,9 @@ def _write_tags(person: Person, tags: list[TagSpec]) -> list[PersonTag]:
 
 
 @transaction.atomic
-def update_person(*, actor, person: Person, reason: str = "", **changes) -> Person:
+def update_person(
+    *, actor: User | None, person: Person, reason: str = "", **changes: Any
+) -> Person:
     """Change a person's fields; ``household`` and ``grid`` move them."""
     check_scope(actor, person, "change", path=person.grid.path)
     before = person_snapshot(person)
@@ -413,7 +422,9 @@ def update_person(*, actor, person: Person, reason: str = "", **changes) -> Pers
 
 
 @transaction.atomic
-def set_care_tags(*, actor, person: Person, tags: Iterable[TagSpec], reason: str = "") -> Person:
+def set_care_tags(
+    *, actor: User | None, person: Person, tags: Iterable[TagSpec], reason: str = ""
+) -> Person:
     check_scope(actor, person, "change", path=person.grid.path)
     check_scope(actor, person, "view_care", path=person.grid.path)
     errors: dict = {}
@@ -436,7 +447,7 @@ def set_care_tags(*, actor, person: Person, tags: Iterable[TagSpec], reason: str
 
 
 @transaction.atomic
-def reveal(*, actor, person: Person, field: str, purpose: str) -> str:
+def reveal(*, actor: User | None, person: Person, field: str, purpose: str) -> str:
     """Show an ID or phone number unmasked. The purpose is required and audited."""
     check_scope(actor, person, "view", path=person.grid.path)
     check_scope(actor, person, "reveal", path=person.grid.path)
@@ -463,7 +474,9 @@ def reveal(*, actor, person: Person, field: str, purpose: str) -> str:
 # --- Visits ------------------------------------------------------------------------------------
 
 
-def check_position(lng, lat, errors: dict) -> tuple[float | None, float | None]:
+def check_position(
+    lng: float | str | None, lat: float | str | None, errors: dict
+) -> tuple[float | None, float | None]:
     """A WGS-84 point given whole (both numbers, finite, on the globe) or not at all."""
     if lng is None and lat is None:
         return None, None
@@ -487,14 +500,14 @@ def check_position(lng, lat, errors: dict) -> tuple[float | None, float | None]:
 @transaction.atomic
 def record_visit(
     *,
-    actor,
+    actor: User | None,
     household: Household,
     kind: str = VisitKind.HOME,
     visited_at: datetime.datetime | None = None,
     notes: str = "",
     lng: float | None = None,
     lat: float | None = None,
-    case=None,
+    case: Case | None = None,
     idempotency_key: str | None = None,
 ) -> Visit:
     """A home visit, phone call or meeting with a household (提户知人): when, how, what was
@@ -517,7 +530,7 @@ def record_visit(
     if errors:
         raise ValidationError(errors)
 
-    def create():
+    def create() -> Visit:
         visit = Visit.objects.create(
             household=household,
             grid=household.grid,
@@ -547,7 +560,7 @@ def record_visit(
 # --- Bulk (imports, the demo) ------------------------------------------------------------------
 
 
-def _created(snapshot: dict, **extra) -> dict:
+def _created(snapshot: dict, **extra: Any) -> dict:
     """What a new person was given: the snapshot without the fields left empty."""
     given = {key: value for key, value in snapshot.items() if value not in ("", None)}
     given.update({key: value for key, value in extra.items() if value})
@@ -556,9 +569,9 @@ def _created(snapshot: dict, **extra) -> dict:
 
 def bulk_write_persons(
     *,
-    actor,
+    actor: User | None,
     creates: list[tuple[dict, list[TagSpec]]],
-    updates: list[tuple[Person, dict, list[TagSpec] | None]] = (),
+    updates: Sequence[tuple[Person, dict, list[TagSpec] | None]] = (),
     reason: str = "",
     progress: Callable[[int], None] | None = None,
     batch_size: int = 5000,
@@ -624,7 +637,13 @@ def bulk_write_persons(
     return result
 
 
-def _bulk_update_persons(actor, updates, reason, result, batch_size) -> None:
+def _bulk_update_persons(
+    actor: User | None,
+    updates: list[tuple[Person, dict, list[TagSpec] | None]],
+    reason: str,
+    result: BulkResult,
+    batch_size: int,
+) -> None:
     tag_map = {
         person.pk: list(person.tag_links.all())
         for person in Person.objects.filter(
@@ -698,9 +717,9 @@ def _bulk_update_persons(actor, updates, reason, result, batch_size) -> None:
 
 def bulk_write_households(
     *,
-    actor,
+    actor: User | None,
     creates: list[dict],
-    updates: list[tuple[Household, dict]] = (),
+    updates: Sequence[tuple[Household, dict]] = (),
     reason: str = "",
 ) -> BulkResult:
     """Insert and update many checked households, with their audit events.
@@ -768,7 +787,7 @@ def bulk_write_households(
     return result
 
 
-def bulk_write_visits(*, actor, visits: list[Visit], reason: str = "") -> BulkResult:
+def bulk_write_visits(*, actor: User | None, visits: list[Visit], reason: str = "") -> BulkResult:
     """Insert many checked visits (a grid worker's backlog, the demo's year) with audit events."""
     Visit.objects.bulk_create(visits, batch_size=2000)
     audit.record_many(

@@ -1,3 +1,5 @@
+from collections.abc import Set
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -29,7 +31,7 @@ STREET_KINDS = {NodeKind.STREET, NodeKind.TOWN, NodeKind.TOWNSHIP}
 COMMUNITY_KINDS = {NodeKind.COMMUNITY, NodeKind.VILLAGE}
 
 # Which kinds may sit under which.
-ALLOWED_PARENTS = {
+ALLOWED_PARENTS: dict[str, Set[str | None]] = {
     NodeKind.DISTRICT: {None},
     NodeKind.STREET: {NodeKind.DISTRICT},
     NodeKind.TOWN: {NodeKind.DISTRICT},
@@ -43,7 +45,7 @@ ALLOWED_PARENTS = {
 
 # Code lengths: GB/T 2260 district (6), street (9), community (12), unit grid (15);
 # a micro-grid adds 3 digits to its grid's code (local practice).
-CODE_LENGTHS = {
+CODE_LENGTHS: dict[str, int] = {
     NodeKind.DISTRICT: 6,
     NodeKind.STREET: 9,
     NodeKind.TOWN: 9,

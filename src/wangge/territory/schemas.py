@@ -4,6 +4,7 @@ from django.utils import timezone
 from ninja import Field, Schema
 
 from wangge.territory.choices import CRS
+from wangge.territory.models import Building, Dwelling, Node
 
 
 class NodeBrief(Schema):
@@ -20,7 +21,7 @@ class NodeOut(NodeBrief):
     is_active: bool
 
     @staticmethod
-    def resolve_kind_label(node):
+    def resolve_kind_label(node: Node) -> str:
         return str(node.get_kind_display())
 
 
@@ -29,10 +30,10 @@ class GridOut(NodeOut):
     bbox: list[float] | None
 
     @staticmethod
-    def resolve_bbox(node):
-        if node.min_lng is None:
-            return None
-        return [node.min_lng, node.min_lat, node.max_lng, node.max_lat]
+    def resolve_bbox(node: Node) -> list[float] | None:
+        corners = [node.min_lng, node.min_lat, node.max_lng, node.max_lat]
+        bbox = [corner for corner in corners if corner is not None]
+        return bbox if len(bbox) == 4 else None
 
 
 class LocateOut(Schema):
@@ -60,13 +61,13 @@ class BuildingOut(Schema):
     tags: list[str]
 
     @staticmethod
-    def resolve_age(building):
+    def resolve_age(building: Building) -> int | None:
         if building.built_year is None:
             return None
         return timezone.localdate().year - building.built_year
 
     @staticmethod
-    def resolve_tags(building):
+    def resolve_tags(building: Building) -> list[str]:
         return [tag.name for tag in building.tags.all()]
 
 
@@ -80,9 +81,9 @@ class DwellingOut(Schema):
     households: int
 
     @staticmethod
-    def resolve_unit(dwelling):
-        return dwelling.unit.number if dwelling.unit_id else None
+    def resolve_unit(dwelling: Dwelling) -> int | None:
+        return dwelling.unit.number if dwelling.unit is not None else None
 
     @staticmethod
-    def resolve_households(dwelling):
+    def resolve_households(dwelling: Dwelling) -> int:
         return getattr(dwelling, "household_count", 0)

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import shapely
 from django.db import transaction
 from django.utils.translation import gettext, pgettext
+from shapely.geometry.base import BaseGeometry
 
 from wangge.core import audit
 from wangge.core.errors import ValidationError
@@ -27,6 +30,9 @@ from wangge.territory.choices import (
 )
 from wangge.territory.locate import GRID_VERSION, get_index
 from wangge.territory.models import Building, BuildingTag, Dwelling, Node, Unit
+
+if TYPE_CHECKING:
+    from wangge.accounts.models import User
 
 KIND_ALIASES = {
     "区": NodeKind.DISTRICT,
@@ -92,7 +98,7 @@ def check_parent(kind: str, parent: Node | None) -> str | None:
     allowed = ALLOWED_PARENTS[kind]
     parent_kind = parent.kind if parent is not None else None
     if parent_kind not in allowed:
-        above = NodeKind(parent_kind).label if parent else gettext("the top")
+        above = NodeKind(parent.kind).label if parent is not None else gettext("the top")
         return gettext("A %(kind)s cannot be under %(above)s") % {
             "kind": NodeKind(kind).label,
             "above": above,
@@ -100,7 +106,7 @@ def check_parent(kind: str, parent: Node | None) -> str | None:
     return None
 
 
-def _place(node: Node, shape) -> None:
+def _place(node: Node, shape: BaseGeometry | None) -> None:
     if shape is None:
         node.geometry = None
         node.min_lng = node.min_lat = node.max_lng = node.max_lat = None
@@ -110,7 +116,7 @@ def _place(node: Node, shape) -> None:
 
 
 def _save_new_node(node: Node) -> None:
-    parent_path = node.parent.path if node.parent_id else "/"
+    parent_path = node.parent.path if node.parent is not None else "/"
     node.path = f"{parent_path}new-{node.code}/"
     node.depth = parent_path.count("/") - 1
     node.save()
@@ -121,7 +127,7 @@ def _save_new_node(node: Node) -> None:
 @transaction.atomic
 def create_node(
     *,
-    actor,
+    actor: User | None,
     kind: str,
     code: str,
     name: str,
@@ -171,7 +177,7 @@ def create_node(
 @transaction.atomic
 def update_node(
     *,
-    actor,
+    actor: User | None,
     node: Node,
     name: str | None = None,
     geometry_json: dict | None = None,
@@ -220,7 +226,7 @@ class FeatureProblem:
     code: str
     message: str
 
-    def __str__(self):
+    def __str__(self) -> str:
         if self.code:
             label = gettext("Feature %(n)s (%(code)s)") % {"n": self.feature, "code": self.code}
         else:
@@ -248,12 +254,12 @@ class _Candidate:
     name: str
     kind: str
     parent: Node | None
-    geometry: dict
+    geometry: dict | None
     shape: object
     existing: Node | None
 
 
-def _properties(feature) -> dict[str, str]:
+def _properties(feature: object) -> dict[str, str]:
     props = (feature.get("properties") if isinstance(feature, dict) else None) or {}
     result = {}
     for key, names in PROPERTY_NAMES.items():
@@ -293,17 +299,19 @@ def _read_features(collection: dict, crs: str, report: GridImportReport) -> list
         """A stored node, or a stand-in for one the file creates (placed under its parent)."""
         if code in stored:
             return stored[code]
-        if code not in new_nodes or new_nodes[code][0] is None:
+        kind, name = new_nodes.get(code, (None, ""))
+        if kind is None:
             return None
         if code not in placeholders:
-            kind, name = new_nodes[code]
             parent = find(code[:-3]) if kind != NodeKind.DISTRICT else None
             placeholders[code] = Node(
                 kind=kind,
                 code=code,
                 name=name,
                 parent=parent,
-                path=parent.path if parent is not None else None,
+                # Never saved: the scope check reads its parent's path here, None for a new
+                # district (a value the saved field never holds).
+                path=parent.path if parent is not None else None,  # type: ignore[misc]
             )
         return placeholders[code]
 
@@ -312,7 +320,7 @@ def _read_features(collection: dict, crs: str, report: GridImportReport) -> list
     for index, (feature, props) in enumerate(zip(features, props_of, strict=True), start=1):
         code, name = props["code"], props["name"]
 
-        def problem(message, index=index, code=code):
+        def problem(message: str, index: int = index, code: str = code) -> None:
             report.problems.append(FeatureProblem(index, code, message))
 
         if not code:
@@ -466,7 +474,7 @@ def _check_placement(candidates: list[_Candidate], report: GridImportReport) -> 
 
 
 def import_grids(
-    *, actor, collection: dict, crs: str = CRS.WGS84, dry_run: bool = False
+    *, actor: User | None, collection: dict, crs: str = CRS.WGS84, dry_run: bool = False
 ) -> GridImportReport:
     """Create or update grids (and, where the file has them, the divisions above them) from
     a GeoJSON FeatureCollection: all of them, or none.
@@ -558,7 +566,7 @@ def resolve_grid(*, lng: float | None, lat: float | None, grid: Node | None) -> 
 @transaction.atomic
 def create_building(
     *,
-    actor,
+    actor: User | None,
     name: str,
     grid: Node | None = None,
     compound: str = "",
@@ -568,7 +576,7 @@ def create_building(
     crs: str = CRS.WGS84,
     floors: int | None = None,
     built_year: int | None = None,
-    tags: list[BuildingTag] = (),
+    tags: Sequence[BuildingTag] = (),
     units: int = 0,
     rooms_per_floor: int = 0,
     reason: str = "",
@@ -632,7 +640,9 @@ def _add_dwellings(*, building: Building, units: int, floors: int, rooms_per_flo
 
 
 @transaction.atomic
-def update_building(*, actor, building: Building, reason: str = "", **changes) -> Building:
+def update_building(
+    *, actor: User | None, building: Building, reason: str = "", **changes: Any
+) -> Building:
     """Change a building's fields; a new point moves it (and its households) to its grid."""
     check_scope(actor, building, "change", path=building.grid.path)
     before = building_snapshot(building)
@@ -683,7 +693,7 @@ def _move_residents(building_ids: list[int], grid: Node) -> None:
     households.update(grid=grid)
 
 
-def reassign_buildings(*, actor, communities) -> int:
+def reassign_buildings(*, actor: User | None, communities: Iterable[Node]) -> int:
     """After grid boundaries change, put every building of ``communities`` in its grid again."""
     index = get_index()
     paths = [community.path for community in communities]
