@@ -46,7 +46,7 @@ DATES ?= $(shell $(BIN)/python -c 'from tests.pinned import OTHER_DAYS; print(*O
 test-dates: install
 	@for day in $(DATES); do \
 		echo "== the suite on $$day"; \
-		WANGGE_TEST_TODAY=$$day $(BIN)/pytest -q -p no:randomly -m "not browser and not crash" $(PYTEST_ARGS) \
+		WANGGE_TEST_TODAY=$$day $(BIN)/pytest -q -n $(WORKERS) --dist loadgroup -m "not browser and not crash" $(PYTEST_ARGS) \
 			|| exit 1; \
 	done
 
