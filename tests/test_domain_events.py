@@ -1,0 +1,75 @@
+"""A case's change and what the apps above do about it are one transaction (``core.events``):
+the step, its audit event and the followers' messages are written together, or none of them."""
+
+import contextlib
+
+import pytest
+
+from wangge.cases import services as cases
+from wangge.cases.models import Case, CaseEvent, Category
+from wangge.core import events
+from wangge.core.models import AuditEvent
+from wangge.demo.district import LVDU_GRID1
+from wangge.notices.choices import Channel
+from wangge.notices.handlers import followers_hear
+from wangge.notices.models import Delivery
+
+pytestmark = pytest.mark.django_db
+
+
+def _report(actor, node, **options) -> Case:
+    """A case taken by phone by staff: accepted and dispatched at once; the reporter's number
+    follows it."""
+    return cases.report(
+        actor=actor,
+        channel="phone",
+        category=Category.objects.get(tree__is_current=True, code="MD05"),
+        description="楼道灯坏了，晚上看不见。",
+        grid=node(LVDU_GRID1),
+        **options,
+    )
+
+
+@contextlib.contextmanager
+def failing_handler(name):
+    """A handler of ``name`` that fails, after those of the apps (it is registered last)."""
+
+    def refuse(**_):
+        raise RuntimeError("the handler failed")
+
+    events.on(name)(refuse)
+    try:
+        yield
+    finally:
+        events._handlers[name].remove(refuse)
+
+
+def test_notices_handles_every_case_change():
+    assert followers_hear in events.handlers(events.CASE_CHANGED)
+
+
+def test_a_change_writes_its_step_audit_event_and_message_together(user_named, node):
+    staff = user_named("community_lvdu")
+    case = _report(staff, node, reporter_phone="13800138000")
+    case = cases.act(
+        actor=staff, case=case, action="finish", note="已更换灯泡，物业垫付。", reply="灯已修好。"
+    )
+    step = case.events.get(action="finish")
+    assert AuditEvent.objects.filter(
+        action="cases.case.finish", target_id=str(case.pk), actor=staff
+    ).exists()
+    sms = Delivery.objects.get(case=case, dedupe_key__startswith=f"case-event:{step.pk}:")
+    assert sms.channel == Channel.SMS
+    assert "灯已修好" in sms.payload["text"] and "物业垫付" not in sms.payload["text"]
+
+
+def test_a_failing_handler_refuses_the_change_and_its_message(user_named, node):
+    staff = user_named("community_lvdu")
+    case = _report(staff, node, reporter_phone="13800138000")
+    state = case.state
+    counts = [model.objects.count() for model in (CaseEvent, AuditEvent, Delivery)]
+    with failing_handler(events.CASE_CHANGED), pytest.raises(RuntimeError):
+        cases.act(actor=staff, case=case, action="finish", note="已更换灯泡。")
+    # Notices' handler ran first and queued the SMS: it went with the rest.
+    assert [model.objects.count() for model in (CaseEvent, AuditEvent, Delivery)] == counts
+    assert Case.objects.get(pk=case.pk).state == state
