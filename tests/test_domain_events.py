@@ -1,10 +1,14 @@
 """A case's change and what the apps above do about it are one transaction (``core.events``):
-the step, its audit event and the followers' messages are written together, or none of them."""
+the step, its audit event and the followers' messages are written together, or none of them.
+The sweep's marks are steps too, for staff only."""
 
 import contextlib
+import datetime
 
 import pytest
+from django.test import Client
 
+from wangge.cases import public_text
 from wangge.cases import services as cases
 from wangge.cases.models import Case, CaseEvent, Category
 from wangge.core import events
@@ -13,6 +17,7 @@ from wangge.demo.district import LVDU_GRID1
 from wangge.notices.choices import Channel
 from wangge.notices.handlers import followers_hear
 from wangge.notices.models import Delivery
+from wangge.notices.tests.follows import confirmed_follow
 
 pytestmark = pytest.mark.django_db
 
@@ -73,3 +78,38 @@ def test_a_failing_handler_refuses_the_change_and_its_message(user_named, node):
     # Notices' handler ran first and queued the SMS: it went with the rest.
     assert [model.objects.count() for model in (CaseEvent, AuditEvent, Delivery)] == counts
     assert Case.objects.get(pk=case.pk).state == state
+
+
+def test_the_sweeps_marks_are_steps_for_staff_only(user_named, node, as_user):
+    staff = user_named("community_lvdu")
+    case = _report(staff, node, reporter_phone="13800138000")
+    confirmed_follow(case=case, phone="13912340000")
+    messages = Delivery.objects.filter(case=case).count()
+    shown = public_text.public_steps(case)
+
+    cases.sweep(now=case.stage_warn_at + datetime.timedelta(seconds=1))
+    yellow = case.events.get(action="marked_yellow")
+    assert yellow.actor is None and yellow.actor_name == "" and not yellow.public
+    assert yellow.from_state == yellow.to_state == case.state
+    audit = AuditEvent.objects.get(action="cases.case.marked_yellow", target_id=str(case.pk))
+    assert audit.actor is None and audit.reason == "time limit near"
+    assert (audit.before, audit.after) == ({"mark": ""}, {"mark": "yellow"})
+
+    case.refresh_from_db()
+    cases.sweep(now=case.stage_deadline + datetime.timedelta(minutes=1))
+    red, escalated = case.events.filter(at__gt=yellow.at).order_by("at", "pk")
+    assert (red.action, escalated.action) == ("marked_red", "overdue_escalated")
+    marked = AuditEvent.objects.get(action="cases.case.marked_red", target_id=str(case.pk))
+    assert (marked.before, marked.after) == ({"mark": "yellow"}, {"mark": "red"})
+    raised = AuditEvent.objects.get(action="cases.case.overdue_escalated", target_id=str(case.pk))
+    assert set(raised.after) == {"level_id", "escalations"}
+
+    # Nothing for the resident: no message to the reporter or the follower, no new step on
+    # the tracking page.
+    assert Delivery.objects.filter(case=case).count() == messages
+    assert public_text.public_steps(case) == shown
+    page = Client().get(f"/t/{case.tracking_code}/").content.decode()
+    assert "标红" not in page and "标黄" not in page
+    # Staff read them on the case's timeline.
+    console = as_user("community_lvdu").get(f"/cases/{case.pk}/").content.decode()
+    assert "标黄：即将超时" in console and "标红：已超时" in console

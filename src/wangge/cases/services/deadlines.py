@@ -173,16 +173,24 @@ def on_decide_extension(*, case, actor, extension, approve, note, at, cal, **_):
 
 # --- The sweep -----------------------------------------------------------------------------------
 
+# Why the system marked a case, in its audit event.
+MARK_REASONS = {Mark.YELLOW: "time limit near", Mark.RED: "time limit passed"}
+
 
 @transaction.atomic
 def sweep(*, now: datetime.datetime | None = None) -> dict:
     """Mark cases yellow and red, and escalate late ones up the hierarchy (督办).
 
-    A case that goes red is raised to its community, and if it is still red once as long
-    again has passed, to its street; the people responsible there, and its handler, are told.
+    Each new mark is a step of the case's timeline by the system (``marked_yellow``,
+    ``marked_red``) with its audit event: internal, so the tracking page, Open311 and the
+    followers' messages know nothing of it. A case that goes red is raised to its community,
+    and if it is still red once as long again has passed, to its street; the people
+    responsible there, and its handler, are told. The steps of one sweep are written
+    together at its end (after a pause a sweep may mark thousands of cases).
     """
     now = now or timezone.now()
     counts = {"yellow": 0, "red": 0, "escalated": 0}
+    steps = []
     candidates = (
         Case.objects.exclude(state__in=[*FINAL_STATES, State.PARKED])
         .filter(stage_warn_at__lte=now, category__counts_as_problem=True)
@@ -194,9 +202,22 @@ def sweep(*, now: datetime.datetime | None = None) -> dict:
             continue
         changed = []
         if mark != case.mark:
+            before = timeline.case_snapshot(case)
             case.mark = mark
             changed.append("mark")
             counts["yellow" if mark == Mark.YELLOW else "red"] += 1
+            steps.append(
+                timeline.prepare(
+                    case,
+                    f"marked_{mark}",
+                    actor=None,
+                    at=now,
+                    before=before,
+                    data={"deadline": case.stage_deadline.isoformat()},
+                    reason=MARK_REASONS[mark],
+                    tell_followers=False,
+                )
+            )
         if mark == Mark.RED and _due_for_escalation(case, now):
             before = timeline.case_snapshot(case)
             above = level_above(case.level or case.grid)
@@ -205,20 +226,21 @@ def sweep(*, now: datetime.datetime | None = None) -> dict:
                 case.escalations += 1
                 changed += ["level", "escalations"]
                 counts["escalated"] += 1
-                case.save(update_fields=changed)
-                timeline.record_step(
-                    case,
-                    "overdue_escalated",
-                    actor=None,
-                    at=now,
-                    before=before,
-                    note=stored(
-                        gettext_noop("Late: raised to %(place)s to be followed up"),
-                        place=above.name,
-                    ),
-                    data={"level": above.pk},
-                    reason="time limit passed",
-                    tell_followers=False,
+                steps.append(
+                    timeline.prepare(
+                        case,
+                        "overdue_escalated",
+                        actor=None,
+                        at=now,
+                        before=before,
+                        note=stored(
+                            gettext_noop("Late: raised to %(place)s to be followed up"),
+                            place=above.name,
+                        ),
+                        data={"level": above.pk},
+                        reason="time limit passed",
+                        tell_followers=False,
+                    )
                 )
                 notify_level(
                     case,
@@ -228,9 +250,9 @@ def sweep(*, now: datetime.datetime | None = None) -> dict:
                         title=case.title,
                     ),
                 )
-                continue
         if changed:
             case.save(update_fields=changed)
+    timeline.record_steps(steps)
     return counts
 
 

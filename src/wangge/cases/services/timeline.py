@@ -1,10 +1,11 @@
-"""The timeline of a case. Every step — intake, a move, a duplicate merged in, a photo, an
-escalation by the sweep — is written here with what goes with it, in the transaction of the
-change it records: the row (``CaseEvent``), its audit event (the case's ``cases.case.<action>``
-with the case before and after, or the event of the object the step is about, such as a photo)
-and the domain event ``case.changed``, whose handlers (the followers' messages in ``notices``)
-write in that transaction too. Lost and found still writes its own steps (``lostfound._step``)
-until it leaves cases.
+"""The timeline of a case. Every step — intake, a move, a duplicate merged in, a photo, the
+sweep's marks and escalations — is written here with what goes with it, in the transaction of
+the change it records: the row (``CaseEvent``), its audit event (the case's
+``cases.case.<action>`` with the case before and after, or the event of the object the step is
+about, such as a photo) and the domain event ``case.changed``, whose handlers (the followers'
+messages in ``notices``) write in that transaction too. ``record_step`` writes one;
+``record_steps`` writes those ``prepare`` built for many cases at once (the sweep). Lost and
+found still writes its own steps (``lostfound._step``) until it leaves cases.
 """
 
 from __future__ import annotations
@@ -59,8 +60,8 @@ def prepare(
     ``before_state`` the state it left (``None``: the state did not move). ``audit_as`` gives
     the audit event's action, target and snapshots when the step records a change of another
     object (a photo's ``cases.photo.added``); otherwise it is the case's. ``tell_followers``
-    is false for steps the people following the case never hear of (praise thanked, an
-    escalation by the sweep, a photo, a duplicate merged in)."""
+    is false for steps the people following the case never hear of (praise thanked, marks,
+    escalations by the sweep, a photo, a duplicate merged in)."""
     row = CaseEvent(
         case=case,
         task=task,
@@ -99,6 +100,17 @@ def record_step(case: Case, action: str, **options) -> CaseEvent:
     audit.record(**step.audited)
     _emit(step)
     return step.row
+
+
+def record_steps(steps: list[Step]) -> list[CaseEvent]:
+    """Write the steps ``prepare`` built, in their order, with their audit events, in a few
+    statements; then ``case.changed`` for each."""
+    _in_transaction()
+    CaseEvent.objects.bulk_create([step.row for step in steps])
+    audit.record_many(audit.event(**step.audited) for step in steps)
+    for step in steps:
+        _emit(step)
+    return [step.row for step in steps]
 
 
 def _emit(step: Step) -> None:
