@@ -4,6 +4,7 @@ The sweep's marks are steps too, for staff only."""
 
 import contextlib
 import datetime
+from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -20,6 +21,8 @@ from wangge.notices.models import Delivery
 from wangge.notices.tests.follows import confirmed_follow
 
 pytestmark = pytest.mark.django_db
+
+NOTES = Path(__file__).resolve().parents[1] / "docs" / "development" / "notes.md"
 
 
 def _report(actor, node, **options) -> Case:
@@ -113,3 +116,15 @@ def test_the_sweeps_marks_are_steps_for_staff_only(user_named, node, as_user):
     # Staff read them on the case's timeline.
     console = as_user("community_lvdu").get(f"/cases/{case.pk}/").content.decode()
     assert "标黄：即将超时" in console and "标红：已超时" in console
+
+
+def test_the_development_notes_list_every_event_with_its_handlers():
+    section = NOTES.read_text(encoding="utf-8").split("\n## Domain events\n", 1)[1]
+    section = section.split("\n## ", 1)[0]
+    for event in events.EVENTS.values():
+        assert f"`{event.name}`" in section
+        for key in event.payload:
+            assert f"`{key}`" in section, f"{event.name}: payload key {key} not in the notes"
+        for handler in events.handlers(event.name):
+            name = f"{handler.__module__.removeprefix('wangge.')}.{handler.__name__}"
+            assert f"`{name}`" in section, f"{event.name}: handler {name} not in the notes"
