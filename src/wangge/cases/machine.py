@@ -45,7 +45,7 @@ MOVES: dict[str, Move] = {
         "dispatch",
     ),
     # Each party of a case signs for and starts its own task; the case moves on with the
-    # first (``services._on_sign``, ``_on_start``).
+    # first (``services.moves._on_sign``, ``_on_start``).
     "sign": Move(
         _("Sign for"), frozenset({S.DISPATCHED, *_OPEN_WORK}), None, "handle", by_assignee=True
     ),

@@ -25,6 +25,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from wangge.cases.machine import Refused
 from wangge.cases.models import Case, CaseEvent, Photo
+from wangge.cases.services.timeline import record_step
 from wangge.core import audit
 from wangge.core.errors import ValidationError, not_found
 from wangge.core.services import allowed, idempotent
@@ -335,27 +336,25 @@ def _create(*, actor, case, prepared, names, public, event) -> Photo:
     )
     photo.image.name, photo.thumbnail.name = names
     photo.save()
-    step = CaseEvent.objects.create(
-        case=case,
-        action="photo_added",
-        from_state=case.state,
-        to_state=case.state,
+    # The step's audit event is the photo's; the photo is then linked to its own step.
+    step = record_step(
+        case,
+        "photo_added",
         actor=actor,
-        actor_name=actor.label if actor is not None else "",  # the system: shown as such
         at=at,
+        before=None,
         public=public,
         data={"photo": photo.pk, **({"event": event.pk} if event is not None else {})},
+        tell_followers=False,
+        audit_as={
+            "action": "cases.photo.added",
+            "target": photo,
+            "after": photo_snapshot(photo),
+        },
     )
     if event is None:
         photo.event = step
         photo.save(update_fields=["event"])
-    audit.record(
-        actor=actor,
-        action="cases.photo.added",
-        target=photo,
-        node=case.grid,
-        after=photo_snapshot(photo),
-    )
     return photo
 
 

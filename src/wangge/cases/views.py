@@ -55,6 +55,9 @@ STEP_LABELS = {
     "thanked": gettext_lazy("Thanked and closed (praise is not a problem to solve)"),
     "duplicate_merged": gettext_lazy("A duplicate was merged into it"),
     "overdue_escalated": gettext_lazy("Late: escalated"),
+    # The sweep's marks (internal: the resident sees none of them).
+    "marked_yellow": gettext_lazy("Marked yellow: about to be late"),
+    "marked_red": gettext_lazy("Marked red: late"),
     "photo_added": gettext_lazy("Photo added"),
     # Lost and found (cases/lostfound.py): steps on a found item's case.
     "claim_received": gettext_lazy("Someone claimed the item"),

@@ -9,6 +9,7 @@ class NoticesConfig(AppConfig):
 
     def ready(self):
         # Registers the outbox's drainer, the late-case reminders and the forgetting of
-        # confirmation codes with the worker, the notice list's export, and the check of
-        # WANGGE_SITE_URL.
-        from wangge.notices import checks, exports, jobs  # noqa: F401
+        # confirmation codes with the worker, the notice list's export, the check of
+        # WANGGE_SITE_URL, and the handlers of domain events (a case's change to its
+        # followers).
+        from wangge.notices import checks, exports, handlers, jobs  # noqa: F401

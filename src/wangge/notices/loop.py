@@ -2,8 +2,9 @@
 of its progress by SMS on the changes whose template is switched on; the people a late case
 waits on get a reminder once a day.
 
-``case_changed`` is called by the case services when they record a change, in the same
-transaction: the outbox row is written with the change, or neither is.
+``case_changed`` is called on the domain event ``case.changed`` (``notices/handlers.py``),
+which the case services emit when they write a step, in the same transaction: the outbox row
+is written with the change, or neither is.
 """
 
 from __future__ import annotations
@@ -18,6 +19,11 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_noop
 
+from wangge.accounts.choices import Role
+from wangge.accounts.models import Membership
+from wangge.cases.choices import FINAL_STATES, Mark, State, TaskState
+from wangge.cases.models import Case, Follower
+from wangge.cases.public import RESIDENT_STATE
 from wangge.core import audit
 from wangge.core.words import stored
 from wangge.notices import wording
@@ -40,8 +46,6 @@ def _link(name: str, *args) -> str:
 
 
 def _resident_state(state: str) -> str:
-    from wangge.cases.public import RESIDENT_STATE
-
     with translation.override(settings.LANGUAGE_CODE):
         return str(RESIDENT_STATE.get(state, state))
 
@@ -97,8 +101,6 @@ def _case_followers(case) -> list[dict]:
     """Whoever follows the case, once per address: its followers with a phone (the reporter
     among them, unless the number came unconfirmed from a public channel), then residents
     who asked to follow it here and confirmed their number."""
-    from wangge.cases.models import Follower
-
     seen: set[str] = set()
     found = []
     followers = (
@@ -143,9 +145,6 @@ def remind_late_cases(*, now: datetime.datetime | None = None) -> int:
     of its open tasks, else its handler, else its community's staff — by e-mail if they
     have an address, else in the worker's log. Safe to run in every worker at once: a
     reminder's key (case, day, person) is unique. How many were queued."""
-    from wangge.cases.choices import FINAL_STATES, Mark, State
-    from wangge.cases.models import Case
-
     now = now or timezone.now()
     day = timezone.localdate(now).isoformat()
     late = (
@@ -211,10 +210,6 @@ def _remind(case, *, day: str, now) -> int:
 
 def _waiting_on(case) -> list:
     """Who the late case waits on."""
-    from wangge.accounts.choices import Role
-    from wangge.accounts.models import Membership
-    from wangge.cases.choices import TaskState
-
     open_tasks = case.tasks.exclude(
         state__in=[TaskState.DONE, TaskState.CANCELLED, TaskState.RETURNED]
     ).select_related("assignee")

@@ -4,9 +4,10 @@ import pytest
 from django.test import Client
 
 from wangge.accounts.models import User
-from wangge.cases import public, services
+from wangge.cases import services
 from wangge.cases.models import Case, Category
 from wangge.demo.district import LVDU_GRID1
+from wangge.web import residents
 
 pytestmark = pytest.mark.django_db
 
@@ -164,8 +165,8 @@ def test_only_accepted_reports_count_and_each_device_has_its_own():
     is not counted twice."""
     first, second = Client(), Client()
     first.get(f"/r/{LVDU_GRID1}/")  # the page gives the browser its device cookie
-    assert public.DEVICE_COOKIE in first.cookies
-    for n in range(public.REPORTS_PER_DEVICE):
+    assert residents.DEVICE_COOKIE in first.cookies
+    for n in range(residents.REPORTS_PER_DEVICE):
         data = form(key=f"dev-{n}", description=f"一号楼问题{n}")
         assert first.post(f"/r/{LVDU_GRID1}/", data).status_code == 302
         assert first.post(f"/r/{LVDU_GRID1}/", data).status_code == 302  # a double tap
@@ -182,7 +183,7 @@ def test_only_accepted_reports_count_and_each_device_has_its_own():
 def test_a_flood_from_one_device_still_meets_a_429(monkeypatch):
     """Refused attempts count against a ceiling of their own: a script that keeps posting
     bad forms is stopped with a Chinese page."""
-    monkeypatch.setattr(public, "ATTEMPTS_PER_DEVICE", 6)
+    monkeypatch.setattr(residents, "ATTEMPTS_PER_DEVICE", 6)
     client = Client()
     before = Case.objects.count()
     statuses = [
@@ -199,12 +200,12 @@ def test_a_flood_from_one_device_still_meets_a_429(monkeypatch):
 def test_an_address_has_higher_limits_of_its_own(monkeypatch):
     """A script that drops its cookie gets a new device each time: the address's limits
     (higher, for an office behind one network) still hold, for attempts and for reports."""
-    monkeypatch.setattr(public, "REPORTS_PER_ADDRESS", 2)
+    monkeypatch.setattr(residents, "REPORTS_PER_ADDRESS", 2)
     for n in range(2):
         assert Client().post(f"/r/{LVDU_GRID1}/", form(key=f"a-{n}")).status_code == 302
     assert Client().post(f"/r/{LVDU_GRID1}/", form(key="a-3")).status_code == 429
-    monkeypatch.setattr(public, "REPORTS_PER_ADDRESS", 100)
-    monkeypatch.setattr(public, "ATTEMPTS_PER_ADDRESS", 4)
+    monkeypatch.setattr(residents, "REPORTS_PER_ADDRESS", 100)
+    monkeypatch.setattr(residents, "ATTEMPTS_PER_ADDRESS", 4)
     # Two attempts above were counted already, and the refused one.
     assert Client().post(f"/r/{LVDU_GRID1}/", form(key="a-4", phone="x")).status_code == 400
     assert Client().post(f"/r/{LVDU_GRID1}/", form(key="a-5")).status_code == 429
@@ -212,9 +213,9 @@ def test_an_address_has_higher_limits_of_its_own(monkeypatch):
 
 def test_a_forged_device_cookie_is_a_new_device():
     client = Client()
-    client.cookies[public.DEVICE_COOKIE] = "0" * 32  # unsigned: not ours
+    client.cookies[residents.DEVICE_COOKIE] = "0" * 32  # unsigned: not ours
     response = client.get(f"/r/{LVDU_GRID1}/")
-    cookie = response.cookies[public.DEVICE_COOKIE]
+    cookie = response.cookies[residents.DEVICE_COOKIE]
     assert cookie.value != "0" * 32 and cookie["httponly"] and cookie["max-age"]
     again = client.get(f"/r/{LVDU_GRID1}/")
-    assert public.DEVICE_COOKIE not in again.cookies  # kept, not given anew
+    assert residents.DEVICE_COOKIE not in again.cookies  # kept, not given anew

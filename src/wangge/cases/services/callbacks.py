@@ -1,0 +1,43 @@
+"""Calling the reporter back: the full number, for who makes the case's callbacks, audited."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils.translation import gettext
+
+from wangge.cases.models import Case
+from wangge.core import audit
+from wangge.core.errors import ValidationError
+from wangge.core.services import allowed, check_scope
+
+MAX_PURPOSE = 500
+
+
+def may_reveal_reporter(user, case: Case) -> bool:
+    """Whether ``user`` may see the reporter's full number: who makes the case's callbacks
+    (``cases.close_case`` where it lies)."""
+    return bool(case.reporter_phone) and allowed(user, Case, "close", path=case.grid.path)
+
+
+@transaction.atomic
+def reveal_reporter(*, actor, case: Case, purpose: str) -> str:
+    """The reporter's full phone number, to call them back. The purpose is required and
+    audited; who may not make the case's callbacks gets a 404, as for a case out of reach."""
+    check_scope(actor, case, "view", path=case.grid.path)
+    check_scope(actor, case, "close", path=case.grid.path)
+    purpose = (purpose or "").strip()
+    if len(purpose) < 4:
+        raise ValidationError({"purpose": gettext("Say why you look (at least 4 characters)")})
+    if len(purpose) > MAX_PURPOSE:
+        raise ValidationError({"purpose": gettext("at most %(n)s characters") % {"n": MAX_PURPOSE}})
+    if not case.reporter_phone:
+        raise ValidationError({"reporter_phone": gettext("The reporter left no phone number")})
+    audit.record(
+        actor=actor,
+        action="cases.case.revealed",
+        target=case,
+        node=case.grid,
+        after={"field": "reporter_phone"},
+        reason=purpose,
+    )
+    return case.reporter_phone
