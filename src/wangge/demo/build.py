@@ -15,10 +15,10 @@ from django.utils import timezone
 
 from wangge.accounts import services as accounts
 from wangge.accounts.models import ApiToken, LoginAttempt, Membership, User
-from wangge.cases import history
 from wangge.cases import services as cases
 from wangge.core.models import AuditEvent, Counter, IdempotencyKey, Job
 from wangge.demo import district as spec
+from wangge.demo import history
 from wangge.people import idnumber
 from wangge.people import services as people
 from wangge.people.choices import (

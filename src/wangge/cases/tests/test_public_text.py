@@ -22,10 +22,10 @@ from django.utils import timezone
 from shapely.geometry import shape
 
 from wangge.cases import public_text, services
-from wangge.cases.history import story_case
 from wangge.cases.models import Case, CaseEvent, Category, Task
 from wangge.demo import casebook
 from wangge.demo.district import LVDU_GRID1, OPEN311_DEMO_KEY
+from wangge.demo.history import story_case
 from wangge.notices.models import Delivery
 from wangge.notices.tests.follows import confirmed_follow
 from wangge.territory.models import Node
