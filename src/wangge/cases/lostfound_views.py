@@ -18,13 +18,7 @@ from django.views.decorators.http import require_POST
 
 from wangge.cases import lostfound
 from wangge.cases.lostfound_filters import FoundItemFilter
-from wangge.cases.lostfound_forms import (
-    ClaimForm,
-    FoundItemEditForm,
-    FoundItemForm,
-    labelled_places,
-    place_filter_widget,
-)
+from wangge.cases.lostfound_forms import ClaimForm, FoundItemEditForm, FoundItemForm
 from wangge.cases.models import Case, Claim, FoundItem
 from wangge.core.crypto import mask_phone
 from wangge.core.errors import ValidationError
@@ -35,6 +29,7 @@ from wangge.notices.models import Notice
 from wangge.notices.services import Refused as NoticeRefused
 from wangge.territory.choices import GRID_KINDS
 from wangge.territory.models import Node
+from wangge.territory.pickers import labelled_places, place_filter_widget
 
 PAGE_SIZE = 50
 EXPORT_KIND = "found-items"
