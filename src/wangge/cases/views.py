@@ -56,7 +56,7 @@ STEP_LABELS = {
     "duplicate_merged": gettext_lazy("A duplicate was merged into it"),
     "overdue_escalated": gettext_lazy("Late: escalated"),
     "photo_added": gettext_lazy("Photo added"),
-    # Lost and found (cases/lostfound.py): steps on a found item's case.
+    # Lost and found's steps on a found item's case.
     "claim_received": gettext_lazy("Someone claimed the item"),
     "claim_verified": gettext_lazy("Claimant verified"),
     "claim_rejected": gettext_lazy("Claim turned down"),

@@ -1,5 +1,5 @@
 """The forms of the lost-and-found pages. They only shape the input: the services
-(``cases.lostfound``) judge it and name what is wrong."""
+(``lostfound.services``) judge it and name what is wrong."""
 
 from django import forms
 from django.utils import timezone

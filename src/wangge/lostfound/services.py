@@ -9,13 +9,9 @@ from __future__ import annotations
 
 import datetime
 
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.urls import NoReverseMatch, reverse
-from django.utils import timezone, translation
-from django.utils.crypto import constant_time_compare, salted_hmac
-from django.utils.formats import date_format
+from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
 from wangge.accounts.choices import Role
@@ -24,12 +20,16 @@ from wangge.cases import public_text
 from wangge.cases import services as cases
 from wangge.cases.choices import Channel, Kind, State
 from wangge.cases.machine import Refused
-from wangge.cases.models import Case, CaseEvent, Category, Claim, FoundItem, Photo
+from wangge.cases.models import Case, CaseEvent, Category, Photo
 from wangge.core import audit, inputs
 from wangge.core.errors import ValidationError
 from wangge.core.scope import get_scope
 from wangge.core.services import check_scope, idempotent
 from wangge.core.words import stored
+from wangge.lostfound.models import Claim, FoundItem
+from wangge.lostfound.public import item_photos, notice_body, notice_title
+from wangge.notices import services as notices
+from wangge.notices.models import Notice, NoticeKind
 from wangge.people import phone as phones
 
 FOUND_ITEM_CATEGORY = "SW01"  # 拾到物品, in the current category tree
@@ -91,11 +91,6 @@ def _phone(value, field: str, errors: dict, *, required: str = "") -> str:
     except phones.InvalidPhone as exc:
         errors[field] = str(exc)
         return value
-
-
-def claim_place(item: FoundItem) -> tuple[str, str]:
-    """Where to claim the item and the office's phone number (never a finder's)."""
-    return item.kept_at, item.contact_phone
 
 
 def _step(item: FoundItem, action: str, *, actor, at, note="", data=None):
@@ -240,7 +235,7 @@ def record_found_item(
         )
         audit.record(
             actor=actor,
-            action="cases.founditem.recorded",
+            action="lostfound.founditem.recorded",
             target=item,
             node=case.grid,
             after=audit.snapshot(item),
@@ -254,7 +249,7 @@ def record_found_item(
             item, created = idempotent(
                 key=idempotency_key,
                 actor=actor,
-                operation="cases.founditem.record",
+                operation="lostfound.founditem.record",
                 model=FoundItem,
                 create=create,
             )
@@ -282,13 +277,6 @@ def _prepared(uploads: list) -> list:
         except ValidationError as exc:
             raise ValidationError({"photos": exc.message_dict.get("file", exc.messages)}) from None
     return prepared
-
-
-def item_photos(item: FoundItem):
-    """The item's photos as the public sees them: its case's public photos, oldest first."""
-    if item.case_id is None:
-        return Photo.objects.none()
-    return Photo.objects.filter(case_id=item.case_id, public=True).order_by("pk")
 
 
 def update_found_item(
@@ -345,7 +333,7 @@ def update_found_item(
             if after != before or added or hide:
                 audit.record(
                     actor=actor,
-                    action="cases.founditem.updated",
+                    action="lostfound.founditem.updated",
                     target=item,
                     node=item.grid,
                     before=before,
@@ -360,14 +348,16 @@ def update_found_item(
 
 
 def _refresh_notice(actor, item: FoundItem) -> None:
-    """The item's published notice, written anew from the item as it is now."""
-    from wangge.notices import services as notices
-    from wangge.notices.models import Notice
-
-    notice = Notice.objects.filter(found_item=item).first()
-    if notice is not None:
-        notices.rewrite_found_notice(
-            actor=actor, notice=notice, title=_notice_title(item), body=_notice_body(item)
+    """The item's published notice, written anew from the item as it is now; once the item
+    is no longer held, the notice is settled (off the grid's page, still at its address)."""
+    if item.notice_id is not None:
+        notices.rewrite_notice(
+            actor=actor,
+            notice=Notice.objects.get(pk=item.notice_id),
+            title=notice_title(item),
+            body=notice_body(item),
+            settled=item.state != ItemState.HELD,
+            reason="found item changed",
         )
 
 
@@ -425,7 +415,7 @@ def claim_item(
     )
     audit.record(
         actor=actor,
-        action="cases.claim.created",
+        action="lostfound.claim.created",
         target=claim,
         node=item.grid,
         after=audit.snapshot(claim),
@@ -472,7 +462,7 @@ def check_claim(*, actor, claim: Claim, verified: bool, note: str = "") -> Claim
     )
     audit.record(
         actor=actor,
-        action="cases.claim.checked",
+        action="lostfound.claim.checked",
         target=claim,
         node=item.grid,
         before=before,
@@ -521,7 +511,7 @@ def hand_over(*, actor, claim: Claim, note: str = "") -> Claim:
         other.save(update_fields=["state", "note"])
         audit.record(
             actor=actor,
-            action="cases.claim.checked",
+            action="lostfound.claim.checked",
             target=other,
             node=item.grid,
             before=before_other,
@@ -538,7 +528,7 @@ def hand_over(*, actor, claim: Claim, note: str = "") -> Claim:
     )
     audit.record(
         actor=actor,
-        action="cases.claim.handed_over",
+        action="lostfound.claim.handed_over",
         target=claim,
         node=item.grid,
         before=before_claim,
@@ -547,7 +537,7 @@ def hand_over(*, actor, claim: Claim, note: str = "") -> Claim:
     )
     audit.record(
         actor=actor,
-        action="cases.founditem.handed_over",
+        action="lostfound.founditem.handed_over",
         target=item,
         node=item.grid,
         before=before_item,
@@ -594,77 +584,15 @@ def _close_case(actor, case: Case, *, at, note: str) -> Case:
 # --- The notice ----------------------------------------------------------------------------------
 
 
-def _when(moment: datetime.datetime) -> str:
-    local = timezone.localtime(moment)
-    return gettext("%(month)s/%(day)s around %(time)s") % {
-        "month": local.month,
-        "day": local.day,
-        "time": f"{local:%H:%M}",
-    }
-
-
-def notice_text(item: FoundItem, *, url: str = "") -> str:
-    """The notice to paste into WeChat groups and send to the property office: what, where,
-    when, where to claim and the office's phone — never the finder's."""
-    place, phone = claim_place(item)
-    community = item.grid.community if item.grid_id else None
-    lines = [gettext("[Lost and found]")]
-    if item.state == ItemState.HANDED_OVER:
-        lines.append(gettext("(Its owner has it back: thank you all for passing this on)"))
-    lines.append(
-        gettext("%(when)s, %(what)s was found at %(where)s.")
-        % {"when": _when(item.found_at), "what": item.what, "where": item.where}
-    )
-    if place:
-        lines.append(
-            gettext("It is kept at %(place)s: its owner may claim it there.") % {"place": place}
-        )
-    else:
-        office = community.name if community else gettext("the community")
-        lines.append(gettext("Its owner may ask %(office)s for it.") % {"office": office})
-    lines.append(gettext("To claim it, say what it looks like and bring your identity card."))
-    if phone:
-        lines.append(gettext("Phone: %(phone)s") % {"phone": phone})
-    if url:
-        lines.append(gettext("More: %(url)s") % {"url": url})
-    if community is not None:
-        when = date_format(timezone.localtime(item.created_at), "DATE_FORMAT")
-        lines.append(f"{community.name} {when}")
-    return "\n".join(lines)
-
-
-def notice_code(item: FoundItem) -> str:
-    """The code in the public notice's address and QR code: the item's number and a keyed
-    check, so notices cannot be walked through by counting. (Not the case's tracking code:
-    that one lets its holder rate and reopen the case.)"""
-    check = salted_hmac("wangge.cases.found-notice", str(item.pk)).hexdigest()[:10]
-    return f"{item.pk}-{check}"
-
-
-def item_for_notice_code(code: str) -> FoundItem | None:
-    """The found item a public notice code names, or ``None``."""
-    number, _, check = str(code or "").partition("-")
-    if not number.isdigit() or not check:
-        return None
-    item = FoundItem._base_manager.select_related("grid").filter(pk=int(number)).first()
-    if item is None or not constant_time_compare(notice_code(item), f"{number}-{check}"):
-        return None
-    return item
-
-
 def notice_from_found_item(*, actor, item: FoundItem):
     """Publish the item's lost-and-found notice (失物招领) to its grid — the grid's page and
     its group's robot — with the words staff copy (never the finder's phone), in the site's
     language. One notice per item: asked again, the first one."""
-    from wangge.notices import services as notices
-    from wangge.notices.models import Notice, NoticeKind
-
     with transaction.atomic():
         item = _locked_item(item.pk)
         check_scope(actor, item, "view", path=item.grid.path)
-        earlier = Notice.objects.filter(found_item=item).first()
-        if earlier is not None:
-            return earlier
+        if item.notice_id is not None:
+            return Notice.objects.get(pk=item.notice_id)
         kind = NoticeKind.objects.filter(code=NOTICE_KIND, is_active=True).first()
         if kind is None:
             raise ValidationError(
@@ -676,10 +604,20 @@ def notice_from_found_item(*, actor, item: FoundItem):
         notice = notices.create_notice(
             actor=actor,
             kind=kind,
-            title=_notice_title(item),
-            body=_notice_body(item),
+            title=notice_title(item),
+            body=notice_body(item),
             nodes=[item.grid],
-            found_item=item,
+        )
+        before = audit.snapshot(item)
+        item.notice = notice
+        item.save(update_fields=["notice"])
+        audit.record(
+            actor=actor,
+            action="lostfound.founditem.published",
+            target=item,
+            node=item.grid,
+            before=before,
+            after=audit.snapshot(item),
         )
         for photo in item_photos(item):
             with photo.image.open("rb") as image:
@@ -688,24 +626,3 @@ def notice_from_found_item(*, actor, item: FoundItem):
             upload = ContentFile(data, name=f"photo-{photo.pk}{extension}")
             notices.add_notice_file(actor=actor, notice=notice, upload=upload)
         return notices.publish_notice(actor=actor, notice=notice)
-
-
-def public_url(item: FoundItem, request=None) -> str:
-    """The absolute address of the item's public notice page (its QR code, its messages)."""
-    from wangge.notices.wording import absolute
-
-    try:
-        return absolute(reverse("found-notice", args=[notice_code(item)]), request)
-    except NoReverseMatch:  # the pages are not mounted (an API-only deployment)
-        return ""
-
-
-def _notice_title(item: FoundItem) -> str:
-    if item.state == ItemState.HANDED_OVER:
-        return stored(gettext_noop("Returned to its owner: %(what)s"), what=item.what)[:100]
-    return stored(gettext_noop("Found: %(what)s"), what=item.what)[:100]
-
-
-def _notice_body(item: FoundItem) -> str:
-    with translation.override(settings.LANGUAGE_CODE):
-        return notice_text(item, url=public_url(item))
