@@ -8,19 +8,22 @@ the case's timeline (public where a resident may see it, never with anyone's pho
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
 from wangge.accounts.choices import Role
+from wangge.accounts.models import User
 from wangge.cases import photos as pictures
 from wangge.cases import public_text
 from wangge.cases import services as cases
 from wangge.cases.choices import Channel, Kind, State
 from wangge.cases.machine import Refused
 from wangge.cases.models import Case, CaseEvent, Category, Photo
+from wangge.cases.photos import PreparedPhoto
 from wangge.core import audit, inputs
 from wangge.core.errors import ValidationError
 from wangge.core.scope import get_scope
@@ -31,6 +34,7 @@ from wangge.lostfound.public import item_photos, notice_body, notice_title
 from wangge.notices import services as notices
 from wangge.notices.models import Notice, NoticeKind
 from wangge.people import phone as phones
+from wangge.territory.models import Node
 
 FOUND_ITEM_CATEGORY = "SW01"  # 拾到物品, in the current category tree
 NOTICE_KIND = "lost_found"  # 失物招领, in the notice kinds
@@ -60,7 +64,7 @@ def _category() -> Category:
     return category
 
 
-def _channel(actor, grid) -> str:
+def _channel(actor: User | None, grid: Node | None) -> str:
     """Found on a round by the grid's own people: a patrol; otherwise brought in. (Given
     a point instead of a grid: a patrol if the actor works any grid.)"""
     if actor is None:
@@ -70,30 +74,41 @@ def _channel(actor, grid) -> str:
     return Channel.PATROL if roles & _PATROL_ROLES else Channel.WALK_IN
 
 
-def _text(value, field: str, limit: int, errors: dict, *, required: str = "") -> str:
-    value = str(value or "").strip()
-    if required and not value:
+def _text(
+    value: object, field: str, limit: int, errors: dict[str, str], *, required: str = ""
+) -> str:
+    text = str(value or "").strip()
+    if required and not text:
         errors[field] = required
     else:
-        inputs.check_length(errors, field, value, limit)
-        inputs.no_nul(errors, {field: value})
-    return value
+        inputs.check_length(errors, field, text, limit)
+        inputs.no_nul(errors, {field: text})
+    return text
 
 
-def _phone(value, field: str, errors: dict, *, required: str = "") -> str:
-    value = str(value or "").strip()
-    if not value:
+def _phone(value: object, field: str, errors: dict[str, str], *, required: str = "") -> str:
+    text = str(value or "").strip()
+    if not text:
         if required:
             errors[field] = required
         return ""
     try:
-        return phones.validate(value)
+        valid: str = phones.validate(text)
     except phones.InvalidPhone as exc:
         errors[field] = str(exc)
-        return value
+        return text
+    return valid
 
 
-def _step(item: FoundItem, action: str, *, actor, at, note="", data=None):
+def _step(
+    item: FoundItem,
+    action: str,
+    *,
+    actor: User | None,
+    at: datetime.datetime,
+    note: str = "",
+    data: dict[str, object] | None = None,
+) -> CaseEvent | None:
     """A step on the found item's case timeline (the case's state does not move); the
     resident sees it in plain words where ``public_text.shown`` says, its note never."""
     case = item.case
@@ -144,19 +159,19 @@ def _day_time(local: datetime.datetime) -> str:
 
 def record_found_item(
     *,
-    actor,
+    actor: User | None,
     what: str,
     where: str,
     found_at: datetime.datetime,
-    grid=None,
+    grid: Node | None = None,
     lng: float | None = None,
     lat: float | None = None,
     finder_name: str = "",
     finder_phone: str = "",
     kept_at: str = "",
     contact_phone: str = "",
-    photo=None,
-    photos=(),
+    photo: File[bytes] | None = None,
+    photos: Iterable[File[bytes]] = (),
     idempotency_key: str | None = None,
 ) -> FoundItem:
     """Record a found item and open its case (拾到物品 ``SW01``, solved on the spot).
@@ -244,6 +259,7 @@ def record_found_item(
             added.append(pictures.add_photo(actor=actor, case=case, upload=upload, public=True))
         return item
 
+    item: FoundItem
     try:
         with transaction.atomic():
             item, created = idempotent(
@@ -263,12 +279,12 @@ def record_found_item(
     return item
 
 
-def _check_photo_count(uploads: list, already: int, errors: dict) -> None:
+def _check_photo_count(uploads: list[File[bytes]], already: int, errors: dict[str, str]) -> None:
     if already + len(uploads) > PHOTOS_AT_MOST:
         errors["photos"] = gettext("At most %(n)s photos of an item") % {"n": PHOTOS_AT_MOST}
 
 
-def _prepared(uploads: list) -> list:
+def _prepared(uploads: list[File[bytes]]) -> list[PreparedPhoto]:
     """Each upload checked and re-encoded (``ValidationError`` naming ``photos``)."""
     prepared = []
     for upload in uploads:
@@ -281,11 +297,11 @@ def _prepared(uploads: list) -> list:
 
 def update_found_item(
     *,
-    actor,
+    actor: User | None,
     item: FoundItem,
-    photos_to_add=(),
-    photos_to_hide=(),
-    **changes,
+    photos_to_add: Iterable[File[bytes]] = (),
+    photos_to_hide: Iterable[Photo] = (),
+    **changes: str,
 ) -> FoundItem:
     """Change what an item is, where it was found, where it is kept, the phone for claims;
     add photos (within ``PHOTOS_AT_MOST``) or take photos off the notice (they stay on the
@@ -324,10 +340,16 @@ def update_found_item(
             after = audit.snapshot(item)
             if after != before:
                 item.save(update_fields=list(changes))
-            for upload in prepared:
-                added.append(
-                    pictures.add_photo(actor=actor, case=item.case, upload=upload, public=True)
-                )
+            if prepared:
+                case = item.case
+                if case is None:  # its case was deleted: the photos have nowhere to go
+                    raise ValidationError(
+                        {"photos": gettext("The item's case is gone: photos cannot be added")}
+                    )
+                for upload in prepared:
+                    added.append(
+                        pictures.add_photo(actor=actor, case=case, upload=upload, public=True)
+                    )
             for photo in Photo.objects.filter(pk__in=hide):
                 pictures.set_photo_public(actor=actor, photo=photo, public=False)
             if after != before or added or hide:
@@ -347,7 +369,7 @@ def update_found_item(
     return item
 
 
-def _refresh_notice(actor, item: FoundItem) -> None:
+def _refresh_notice(actor: User | None, item: FoundItem) -> None:
     """The item's published notice, written anew from the item as it is now; once the item
     is no longer held, the notice is settled (off the grid's page, still at its address)."""
     if item.notice_id is not None:
@@ -365,17 +387,18 @@ def _refresh_notice(actor, item: FoundItem) -> None:
 
 
 def _locked_item(item_id: int) -> FoundItem:
-    return (
+    item: FoundItem = (
         FoundItem.objects.select_for_update(of=("self",))
         .select_related("grid", "case")
         .get(pk=item_id)
     )
+    return item
 
 
 @transaction.atomic
 def claim_item(
     *,
-    actor,
+    actor: User | None,
     item: FoundItem,
     claimant_name: str,
     claimant_phone: str,
@@ -431,7 +454,9 @@ def _locked_claim(claim_id: int) -> tuple[Claim, FoundItem]:
 
 
 @transaction.atomic
-def check_claim(*, actor, claim: Claim, verified: bool, note: str = "") -> Claim:
+def check_claim(
+    *, actor: User | None, claim: Claim, verified: bool | None, note: str = ""
+) -> Claim:
     """Whether the claimant showed the item is theirs (``note``: how; required when not)."""
     claim, item = _locked_claim(claim.pk)
     check_scope(actor, claim, "change", path=item.grid.path)
@@ -473,7 +498,7 @@ def check_claim(*, actor, claim: Claim, verified: bool, note: str = "") -> Claim
 
 
 @transaction.atomic
-def hand_over(*, actor, claim: Claim, note: str = "") -> Claim:
+def hand_over(*, actor: User | None, claim: Claim, note: str = "") -> Claim:
     """Hand the item to a verified claimant; other open claims lapse, and the item's case is
     closed (solved on the spot) if it is still open."""
     claim, item = _locked_claim(claim.pk)
@@ -487,12 +512,13 @@ def hand_over(*, actor, claim: Claim, note: str = "") -> Claim:
     if item.state != ItemState.HELD:
         raise ValidationError({"item": _not_held(item)})
     if claim.state != ClaimState.VERIFIED:
-        reason = {
+        reasons: dict[str, str] = {
             ClaimState.PENDING: gettext(
                 "The claimant is not checked yet: it cannot be handed over"
             ),
             ClaimState.REJECTED: gettext("The claim failed its check: it cannot be handed over"),
-        }.get(claim.state) or _claim_is(claim)
+        }
+        reason = reasons.get(claim.state) or _claim_is(claim)
         raise ValidationError({"claim": reason})
     at = timezone.now()
     before_claim, before_item = audit.snapshot(claim), audit.snapshot(item)
@@ -544,7 +570,7 @@ def hand_over(*, actor, claim: Claim, note: str = "") -> Claim:
         after=audit.snapshot(item),
         reason=note[:500],
     )
-    if item.case_id is not None:
+    if item.case is not None:
         _close_case(actor, item.case, at=at, note=note)
     _refresh_notice(actor, item)  # it now says the item is back with its owner
     return claim
@@ -553,7 +579,7 @@ def hand_over(*, actor, claim: Claim, note: str = "") -> Claim:
 # The moves that take a found item's case from where it stands to closed (see machine.MOVES):
 # made as the actor, so each only if they may; the case stays where the first refusal leaves
 # it (a case sent to an outside agency, parked or escalated is not closed from here).
-_TO_CLOSED = {
+_TO_CLOSED: dict[str, list[str]] = {
     State.REPORTED: ["solve_now"],
     State.ACCEPTED: ["solve_now"],
     State.DISPATCHED: ["finish", "verify", "close"],
@@ -564,7 +590,7 @@ _TO_CLOSED = {
 }
 
 
-def _close_case(actor, case: Case, *, at, note: str) -> Case:
+def _close_case(actor: User | None, case: Case, *, at: datetime.datetime, note: str) -> Case:
     case = Case.objects.get(pk=case.pk)
     text = (
         stored(gettext_noop("Handed to its owner: %(note)s"), note=note)
@@ -584,7 +610,7 @@ def _close_case(actor, case: Case, *, at, note: str) -> Case:
 # --- The notice ----------------------------------------------------------------------------------
 
 
-def notice_from_found_item(*, actor, item: FoundItem):
+def notice_from_found_item(*, actor: User | None, item: FoundItem) -> Notice:
     """Publish the item's lost-and-found notice (失物招领) to its grid — the grid's page and
     its group's robot — with the words staff copy (never the finder's phone), in the site's
     language. One notice per item: asked again, the first one."""

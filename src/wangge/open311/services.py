@@ -9,6 +9,7 @@ import secrets
 from django.db import transaction
 from django.utils.translation import gettext
 
+from wangge.accounts.models import User
 from wangge.core import audit
 from wangge.core.errors import ValidationError
 from wangge.core.services import check_scope
@@ -22,7 +23,7 @@ def open311_key_hash(key: str) -> str:
 
 @transaction.atomic
 def create_open311_client(
-    *, actor, name: str, key: str | None = None, node: Node | None = None
+    *, actor: User | None, name: str, key: str | None = None, node: Node | None = None
 ) -> tuple[Open311Client, str]:
     """Let an application file cases through Open311; returns (client, key). The key is
     shown once and stored hashed; ``key`` may be given (the demo's ``demo-open311-key``)."""
