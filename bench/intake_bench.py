@@ -54,8 +54,8 @@ from django.test import Client, override_settings
 from figures import Figure, Goal
 from import_bench import build_territory
 from wangge.cases.models import Case
-from wangge.cases.open311 import offered_categories
-from wangge.cases.services import create_open311_client
+from wangge.open311.services import create_open311_client
+from wangge.open311.views import offered_categories
 
 SIZES = {"full": {"seconds": 15.0, "warmup": 2.0}, "quick": {"seconds": 2.0, "warmup": 0.5}}
 # Concurrent clients: 16, and 64 (four for every worker: requests wait in gunicorn's queue).

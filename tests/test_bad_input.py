@@ -1026,7 +1026,7 @@ def test_new_notice_page_body_over_long(as_user, grid1):
 
 
 def test_claim_page_proof_over_long(as_user, api_as, grid1):
-    from wangge.cases.models import Claim
+    from wangge.lostfound.models import Claim
 
     item = _found_item(api_as, grid1)
     before = Claim.objects.count()

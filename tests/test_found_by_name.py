@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from wangge.cases.models import FoundItem
 from wangge.core.models import AuditEvent
 from wangge.demo.district import GUANLAN, GUANLAN_GRID1, LVDU, LVDU_GRID1
+from wangge.lostfound.models import FoundItem
 from wangge.people.models import Household
 
 pytestmark = pytest.mark.django_db

@@ -29,13 +29,6 @@ GETTEXT = {
     "npgettext_lazy",
 }
 
-# Real data, by file, and why.
-ALLOWED = {
-    # The year of cases the demo plays, with the words residents and staff write (called by
-    # ``demo/build.py``; demo material like ``demo/casebook.py``).
-    "cases/history.py": "the demo's year of cases",
-}
-
 # Calls whose string arguments are spreadsheet vocabulary: column headers and their aliases.
 DATA_CALLS = {"Column"}
 # Names given to spreadsheet vocabulary: the words accepted in cells (``RELATION_SYNONYMS``,
@@ -130,8 +123,6 @@ def chinese_in_template(text: str) -> list[tuple[int, str]]:
 def test_no_chinese_outside_gettext_in_python():
     found = []
     for relative, path in sources(".py"):
-        if relative in ALLOWED:
-            continue
         found += [
             f"{relative}:{line}: {value!r}" for line, value in chinese_in_python(path.read_text())
         ]

@@ -19,6 +19,9 @@ READERS = [
     "core/presenters.py",
 ]
 DOORS = {"restrict", "inside"}
+# Public doors with no user to restrict to, read through their own filter: Open311's feed shows
+# only the cases marked public (``open311.views.public_cases``), never their reporters.
+PUBLIC = {"open311/views.py"}
 
 
 def scoped_models() -> set[str]:
@@ -52,7 +55,11 @@ def unguarded_reads(path: Path, names: set[str]) -> list[str]:
 def test_no_reader_bypasses_restrict():
     names = scoped_models()
     assert {"Person", "Household", "Building", "Node", "AuditEvent"} <= names
-    files = sorted({path for pattern in READERS for path in SRC.glob(pattern)})
+    files = sorted(
+        path
+        for path in {path for pattern in READERS for path in SRC.glob(pattern)}
+        if path.relative_to(SRC).as_posix() not in PUBLIC
+    )
     assert files
     problems = [problem for path in files for problem in unguarded_reads(path, names)]
     assert problems == [], "reads outside restrict():\n" + "\n".join(problems)

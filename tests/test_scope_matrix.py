@@ -150,7 +150,7 @@ ITEMS = {
     "list_visits": ("people.Visit", "grid", "grid"),
     "list_cases": ("cases.Case", "grid", "grid"),
     "list_tasks": ("cases.Task", "case__grid", None),
-    "list_found_items": ("cases.FoundItem", "grid", "grid"),
+    "list_found_items": ("lostfound.FoundItem", "grid", "grid"),
     "list_notices": ("notices.Notice", "node", "node"),
     "list_robots": ("notices.Robot", "grid", "grid"),
     "list_audit_events": ("core.AuditEvent", "node", "node"),
@@ -255,7 +255,7 @@ def _photo(code):
 
 
 def _found_item(code):
-    from wangge.cases.lostfound import record_found_item
+    from wangge.lostfound.services import record_found_item
 
     return record_found_item(
         actor=_admin(),

@@ -26,12 +26,21 @@ _CASES_WORKER = {
     "cases.handle_case",
     "cases.escalate_case",
     "cases.add_photo",
-    "cases.add_founditem",
-    "cases.change_founditem",  # a photo added, where it is kept
-    "cases.add_claim",
-    "cases.change_claim",
 }
 _CASES_HELPER = {"cases.view_case", "cases.add_case", "cases.add_photo"}
+# Open311's clients, kept by the offices as the closed loop's standards are.
+_OPEN311_ALL = {"open311.*"}
+
+# Lost and found: offices and grid leaders keep it all; grid workers record items, take
+# claims, check them and hand items over.
+_LOSTFOUND_ALL = {"lostfound.*"}
+_LOSTFOUND_WORKER = {
+    "lostfound.view_*",
+    "lostfound.add_founditem",
+    "lostfound.change_founditem",  # a photo added, where it is kept
+    "lostfound.add_claim",
+    "lostfound.change_claim",
+}
 
 # Notices. Offices and grid leaders write, publish and approve them (approval counts at the
 # notice's level: a community cannot approve a street's), and set up the groups' robots;
@@ -55,6 +64,8 @@ _OFFICE = frozenset(
     | _REVEAL
     | {"core.view_auditevent", "accounts.view_membership"}
     | _CASES_ALL
+    | _OPEN311_ALL
+    | _LOSTFOUND_ALL
     | _NOTICES_ALL
 )
 
@@ -71,6 +82,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | _REVEAL
         | {"accounts.view_membership"}
         | _CASES_ALL
+        | _OPEN311_ALL
+        | _LOSTFOUND_ALL
         | _NOTICES_ALL
     ),
     Role.GRID_WORKER: frozenset(
@@ -81,6 +94,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | _REVEAL
         | _VISITS
         | _CASES_WORKER
+        | _LOSTFOUND_WORKER
         | _NOTICES_WORKER
     ),
     # Helpers see the households of their building, masked, without care tags.

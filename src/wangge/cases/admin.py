@@ -7,7 +7,6 @@ from wangge.cases.models import (
     CalendarDay,
     Category,
     CategoryTree,
-    Open311Client,
     RoutingRule,
     StageLimit,
     Team,
@@ -114,12 +113,3 @@ class RoutingRuleAdmin(ScopedAdminMixin, AuditedAdmin):
     list_editable = ["is_active"]
     list_filter = ["target_kind", "is_active"]
     autocomplete_fields = ["node", "user"]
-
-
-@admin.register(Open311Client)
-class Open311ClientAdmin(AuditedAdmin):
-    list_display = ["name", "prefix", "node", "is_active", "created_at"]
-    readonly_fields = ["key_hash", "prefix"]
-
-    def has_add_permission(self, request):
-        return False  # keys are issued by services.create_open311_client (shown once)

@@ -8,5 +8,5 @@ class CasesConfig(AppConfig):
     verbose_name = _("Cases")
 
     def ready(self):
-        # Registers the sweep, the hotline import and the found-item export.
-        from wangge.cases import importers, jobs, lostfound_exports  # noqa: F401
+        # Registers the sweep and the hotline import.
+        from wangge.cases import importers, jobs  # noqa: F401

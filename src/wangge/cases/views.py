@@ -59,7 +59,7 @@ STEP_LABELS = {
     "marked_yellow": gettext_lazy("Marked yellow: about to be late"),
     "marked_red": gettext_lazy("Marked red: late"),
     "photo_added": gettext_lazy("Photo added"),
-    # Lost and found (cases/lostfound.py): steps on a found item's case.
+    # Lost and found's steps on a found item's case.
     "claim_received": gettext_lazy("Someone claimed the item"),
     "claim_verified": gettext_lazy("Claimant verified"),
     "claim_rejected": gettext_lazy("Claim turned down"),

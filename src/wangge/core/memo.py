@@ -58,7 +58,7 @@ STANDARD_MODELS = {
     "cases.StageLimit",
     "cases.CalendarDay",
     "cases.RoutingRule",
-    "cases.Open311Client",
+    "open311.Open311Client",
     "core.Form",
     "core.Question",
     "notices.MessageTemplate",

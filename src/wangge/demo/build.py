@@ -15,10 +15,10 @@ from django.utils import timezone
 
 from wangge.accounts import services as accounts
 from wangge.accounts.models import ApiToken, LoginAttempt, Membership, User
-from wangge.cases import history
-from wangge.cases import services as cases
 from wangge.core.models import AuditEvent, Counter, IdempotencyKey, Job
 from wangge.demo import district as spec
+from wangge.demo import history
+from wangge.open311 import services as open311
 from wangge.people import idnumber
 from wangge.people import services as people
 from wangge.people.choices import (
@@ -645,7 +645,7 @@ def build(*, seed: int = DEFAULT_SEED, today: datetime.date | None = None, log=N
         builder.people()
         builder.log("people done")
         builder.visits()
-        cases.create_open311_client(actor=None, name="演示客户端", key=spec.OPEN311_DEMO_KEY)
+        open311.create_open311_client(actor=None, name="演示客户端", key=spec.OPEN311_DEMO_KEY)
         builder.log("visits done")
         history.build_history(rng=builder.rng, today=builder.today, log=builder.log)
         builder.notices()
@@ -661,19 +661,18 @@ def reset() -> None:
         CaseEvent,
         CaseRollup,
         ChannelRollup,
-        Claim,
         Extension,
         Follower,
-        FoundItem,
         GridRollup,
-        Open311Client,
         Photo,
         RoutingRule,
         Task,
         Team,
     )
     from wangge.core.models import Notification
+    from wangge.lostfound.models import Claim, FoundItem
     from wangge.notices.models import Delivery, Follow, Notice, Robot
+    from wangge.open311.models import Open311Client
 
     with transaction.atomic():
         for model in (Delivery, Notice, Follow, Robot):

@@ -2,7 +2,7 @@
 
 How many cases of each category a year brings and in which season, from which channels,
 which a grid worker settles on the spot, which go to an outside agency, and the words residents
-and staff write. ``wangge.cases.history`` plays a year of cases from it.
+and staff write. ``wangge.demo.history`` plays a year of cases from it.
 """
 
 from wangge.cases.choices import Channel, Rating

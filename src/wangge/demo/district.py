@@ -204,7 +204,7 @@ STORY_COMPOUNDS = {
 }
 
 # The story cases of the year of history, by title (unique among the demo's cases):
-# ``wangge.cases.history.story_case("S5")`` finds one.
+# ``wangge.demo.history.story_case("S5")`` finds one.
 STORY_CASES = {
     "S4": "万达广场1号门拾到两串钥匙",
     "S5": "工人路19号院1号楼21户暖气不热",

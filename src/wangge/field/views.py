@@ -103,7 +103,7 @@ def tasks(request):
             "reported": reported,
             "now": now,
             "can_report": _may_report(user),
-            "can_record_found": get_scope(user).has_perm("cases.add_founditem"),
+            "can_record_found": get_scope(user).has_perm("lostfound.add_founditem"),
         },
     )
 

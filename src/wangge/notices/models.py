@@ -199,13 +199,14 @@ class Notice(models.Model):
         _("state"), max_length=16, choices=NoticeState.choices, default=NoticeState.DRAFT
     )
     needs_approval = models.BooleanField(_("needs approval"), default=False)
-    found_item = models.OneToOneField(
-        "cases.FoundItem",
-        verbose_name=_("found item"),
+    settled_at = models.DateTimeField(
+        _("settled at"),
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
-        related_name="notice",
+        help_text=_(
+            "What it was about is over: off the grid pages' lists, still readable at its own "
+            "address."
+        ),
     )
     created_by = models.ForeignKey(
         USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -66,7 +66,6 @@ class NoticeOut(Schema):
     mention_all: bool
     publish_at: datetime.datetime | None
     expires_at: datetime.datetime | None
-    found_item_id: int | None
     created_by_id: int | None
     submitted_at: datetime.datetime | None
     approved_by_id: int | None

@@ -56,7 +56,7 @@ from wangge.territory.models import Building, Node
 
 if TYPE_CHECKING:
     from wangge.accounts.models import User
-    from wangge.cases.models import Case, FoundItem
+    from wangge.cases.models import Case
 
 MAX_TITLE = 100
 MAX_BODY = inputs.NOTICE
@@ -206,7 +206,6 @@ def create_notice(
     publish_at: datetime.datetime | None = None,
     expires_at: datetime.datetime | None = None,
     template: NoticeTemplate | None = None,
-    found_item: FoundItem | None = None,
     idempotency_key: str | None = None,
 ) -> Notice:
     """Write a notice (a draft) for places in the actor's scope; a template gives the kind
@@ -248,7 +247,6 @@ def create_notice(
             node=home,
             needs_approval=targets.needs_approval(home),
             template=template,
-            found_item=found_item,
             created_by=actor,
             **data,
         )
@@ -497,14 +495,22 @@ def withdraw_notice(*, actor: User | None, notice: Notice, note: str = "") -> No
 
 
 @transaction.atomic
-def rewrite_found_notice(*, actor: User | None, notice: Notice, title: str, body: str) -> Notice:
-    """A lost-and-found notice written anew from its item (its place to claim changed, the
-    item is back with its owner): its page and the grid's list show the new words; messages
-    sent already stay as they went. A withdrawn notice is left as it is."""
+def rewrite_notice(
+    *,
+    actor: User | None,
+    notice: Notice,
+    title: str,
+    body: str,
+    settled: bool = False,
+    reason: str = "",
+) -> Notice:
+    """A notice written anew by the app that wrote it from a record of its own, when the
+    record changes: its page and the grid's list show the new words; messages sent already
+    stay as they went. ``settled``: what it is about is over, so it leaves the grid pages'
+    lists and stays readable at its address. ``reason``: what changed, for the audit log. A
+    withdrawn notice is left as it is."""
     notice = _locked(notice)
     check_scope(actor, notice, "view", path=notice.node.path)
-    if notice.found_item_id is None:
-        raise Refused(gettext("Only a lost-and-found notice is written from its item"))
     data: dict[str, Any] = {"title": title, "body": body, "kind": notice.kind}
     errors: dict = {}
     _check_words(data, errors)
@@ -512,11 +518,15 @@ def rewrite_found_notice(*, actor: User | None, notice: Notice, title: str, body
     if errors:
         raise ValidationError(errors)
     title, body = data["title"], data["body"]
-    if notice.state == NoticeState.WITHDRAWN or (notice.title, notice.body) == (title, body):
+    if notice.state == NoticeState.WITHDRAWN or (
+        (notice.title, notice.body, notice.settled_at is not None) == (title, body, settled)
+    ):
         return notice
     before = notice_snapshot(notice)
     notice.title, notice.body = title, body
-    notice.save(update_fields=["title", "body", "updated_at"])
+    if settled != (notice.settled_at is not None):
+        notice.settled_at = timezone.now() if settled else None
+    notice.save(update_fields=["title", "body", "settled_at", "updated_at"])
     audit.record(
         actor=actor,
         action="notices.notice.rewritten",
@@ -524,7 +534,7 @@ def rewrite_found_notice(*, actor: User | None, notice: Notice, title: str, body
         node=notice.node,
         before=before,
         after=notice_snapshot(notice),
-        reason="found item changed",
+        reason=reason,
     )
     return notice
 
@@ -1106,10 +1116,7 @@ def find_follow(
 
 def notices_for_grid(grid: Node, *, now: datetime.datetime | None = None) -> QuerySet[Notice]:
     """The notices a grid's public page shows: published to the web, out, not expired, for
-    the grid or a place above it (or a building in it), and no lost-and-found notice of an
-    item no longer held (back with its owner); newest first."""
-    from wangge.cases.models import FoundItem
-
+    the grid or a place above it (or a building in it), not settled; newest first."""
     now = now or timezone.now()
     places = [*grid.ancestor_ids, grid.pk]
     targeted = Notice.nodes.through.objects.filter(node_id__in=places).values("notice_id")
@@ -1118,7 +1125,7 @@ def notices_for_grid(grid: Node, *, now: datetime.datetime | None = None) -> Que
         Notice.objects.filter(state=NoticeState.PUBLISHED, to_web=True, publish_at__lte=now)
         .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
         .filter(Q(pk__in=targeted) | Q(pk__in=in_buildings))
-        .filter(Q(found_item__isnull=True) | Q(found_item__state=FoundItem.ItemState.HELD))
+        .filter(settled_at__isnull=True)
         .select_related("kind")
         .order_by("-publish_at", "-id")
     )

@@ -18,7 +18,6 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from wangge.cases.lostfound_forms import labelled_places, place_filter_widget
 from wangge.core.errors import ValidationError
 from wangge.core.scope import get_scope, subtree_q
 from wangge.core.services import allowed
@@ -31,6 +30,7 @@ from wangge.notices.models import Notice, NoticeKind, NoticeTemplate, Robot
 from wangge.notices.public import is_public, serve
 from wangge.territory.choices import GRID_KINDS
 from wangge.territory.models import Building, Node
+from wangge.territory.pickers import labelled_places, place_filter_widget
 
 PAGE_SIZE = 50
 # Above this many buildings in scope the form offers places only (a district's thousands of

@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "wangge.people",
     "wangge.cases",
     "wangge.notices",
+    "wangge.lostfound",
+    "wangge.open311",
     "wangge.field",
     "wangge.maps",
     "wangge.dashboards",

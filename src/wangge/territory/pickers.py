@@ -8,7 +8,7 @@ from collections import defaultdict
 from django.utils.translation import gettext_lazy as _
 
 from wangge.core.widgets import TreeChoices, TreeOption, TreeSelect
-from wangge.territory.choices import COMMUNITY_KINDS, GRID_KINDS, NodeKind
+from wangge.territory.choices import COMMUNITY_KINDS, GRID_KINDS, STREET_KINDS, NodeKind
 from wangge.territory.models import Node
 
 # Micro-grids (a building head's few stairwells) are left out of a list's place filter: a
@@ -55,3 +55,37 @@ def place_picker(user, kinds=LIST_KINDS, empty=None) -> TreeSelect:
     return TreeSelect(
         choices=place_choices(user, kinds, empty), search_label=_("Find a place by name")
     )
+
+
+def place_labels(nodes, names: dict[int, tuple[str, str]]) -> dict[int, str]:
+    """``第1网格`` is in every community: name each node with its ancestors from the
+    community down (``万达社区 第1网格``). ``names``: id → (kind, name) of the ancestors."""
+    below_street = {str(kind) for kind in COMMUNITY_KINDS | GRID_KINDS}
+    labels = {}
+    for node in nodes:
+        parts = [
+            names[pk][1] for pk in node.ancestor_ids if pk in names and names[pk][0] in below_street
+        ]
+        labels[node.pk] = " ".join([*parts, node.name])
+    return labels
+
+
+def labelled_places(user, nodes) -> tuple[list, dict[int, str]]:
+    """``nodes`` with labels naming their community (the ancestors read within ``user``'s
+    scope): the choices of a place on the lost-and-found and notices forms."""
+    nodes = list(nodes)
+    ancestors = {pk for node in nodes for pk in node.ancestor_ids}
+    names = {
+        pk: (kind, name)
+        for pk, kind, name in Node.objects.restrict(user, "view")
+        .filter(pk__in=ancestors)
+        .values_list("pk", "kind", "name")
+    }
+    return nodes, place_labels(nodes, names)
+
+
+def place_filter_widget(user) -> TreeSelect:
+    """A list's "place" filter: the streets, communities and grids in ``user``'s scope as a
+    tree, searchable by name (the lost-and-found and notice lists)."""
+    kinds = (STREET_KINDS | COMMUNITY_KINDS | GRID_KINDS) - {NodeKind.MICRO_GRID}
+    return place_picker(user, kinds=kinds, empty="—")

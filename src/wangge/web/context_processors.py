@@ -20,7 +20,7 @@ def navigation(request):
         items.append(("case-console-list", reverse("case-console-list"), _("Cases")))
     if scope.has_perm("notices.view_notice"):
         items.append(("notice-list", reverse("notice-list"), _("Notices")))
-    if scope.has_perm("cases.view_founditem"):
+    if scope.has_perm("lostfound.view_founditem"):
         items.append(("found-list", reverse("found-list"), _("Lost and found")))
     if scope.has_perm("people.view_person") or scope.has_perm("territory.view_building"):
         items.append(("registry", reverse("registry"), _("Registry")))

@@ -8,7 +8,7 @@ above to act on in that transaction: cases knows nothing of who listens.
 By concern: ``intake`` (``report``), ``moves`` (``act``, ``rate_by_tracking_code``),
 ``deadlines`` (time limits, extensions, ``sweep``), ``timeline`` (``record_step``: the one
 writer of a step), ``staff`` (escalation levels, notifications), ``callbacks``
-(``reveal_reporter``), ``open311_clients``. The names below are the services other modules
+(``reveal_reporter``). The names below are the services other modules
 call, as ``services.report(...)``.
 """
 
@@ -17,7 +17,6 @@ from wangge.cases.services.callbacks import may_reveal_reporter, reveal_reporter
 from wangge.cases.services.deadlines import sweep
 from wangge.cases.services.intake import MAX_DESCRIPTION, grid_by_id, phone_hash, report
 from wangge.cases.services.moves import _my_task, act, rate_by_tracking_code
-from wangge.cases.services.open311_clients import create_open311_client, open311_key_hash
 from wangge.cases.services.staff import level_above
 from wangge.cases.services.timeline import case_snapshot
 from wangge.core.errors import ValidationError
@@ -29,11 +28,9 @@ __all__ = [
     "_my_task",
     "act",
     "case_snapshot",
-    "create_open311_client",
     "grid_by_id",
     "level_above",
     "may_reveal_reporter",
-    "open311_key_hash",
     "phone_hash",
     "rate_by_tracking_code",
     "report",

@@ -8,7 +8,6 @@ page, Open311 (JSON and XML, a list and one request, with and without ``extensio
 and the messages queued for the case's followers (SMS, e-mail, WeCom). The replies do.
 """
 
-import datetime
 import importlib
 import json
 import re
@@ -22,10 +21,10 @@ from django.utils import timezone
 from shapely.geometry import shape
 
 from wangge.cases import public_text, services
-from wangge.cases.history import story_case
 from wangge.cases.models import Case, CaseEvent, Category, Task
 from wangge.demo import casebook
 from wangge.demo.district import LVDU_GRID1, OPEN311_DEMO_KEY
+from wangge.demo.history import story_case
 from wangge.notices.models import Delivery
 from wangge.notices.tests.follows import confirmed_follow
 from wangge.territory.models import Node
@@ -402,37 +401,6 @@ def test_the_lists_bulk_accept_sends_one_reply_to_each_resident_and_keeps_the_no
         accept = case.events.get(action="accept")
         assert (accept.note, accept.reply, accept.public) == (note, reply, True)
         assert_only_public_text(case, notes={"bulk": note}, replies=[reply])
-
-
-def test_a_lost_and_found_hand_over_note_stays_internal(user_named, node):
-    from wangge.cases import lostfound
-
-    leader = user_named("gridleader_lvdu")
-    item = lostfound.record_found_item(
-        actor=leader,
-        what="一串钥匙",
-        where="3号楼门口",
-        found_at=timezone.now() - datetime.timedelta(minutes=10),
-        grid=node(LVDU_GRID1),
-        kept_at="绿都社区服务站",
-    )
-    claim = lostfound.claim_item(
-        actor=leader, item=item, claimant_name="郑强", claimant_phone="13903710001"
-    )
-    secret = "郑强（8号楼2单元602）出示身份证核对"
-    lostfound.check_claim(actor=leader, claim=claim, verified=False, note=secret)
-    claim = lostfound.claim_item(
-        actor=leader, item=item, claimant_name="郑强", claimant_phone="13903710001"
-    )
-    lostfound.check_claim(actor=leader, claim=claim, verified=True)
-    handed = "交给郑强本人（8号楼2单元602），已签字"
-    lostfound.hand_over(actor=leader, claim=claim, note=handed)
-    case = Case.objects.get(pk=item.case_id)
-    page = Client().get(f"/t/{case.tracking_code}/").content.decode()
-    assert "物品已交还失主" in page and "有人前来认领，正在核实" in page
-    for text in [page, *deliveries_of(case)]:
-        assert "8号楼2单元602" not in text and "郑强" not in text
-    assert not case.events.get(action="claim_rejected").public
 
 
 # --- Bad input and scope ------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""S1 and S4 through the services: notices written, approved where they reach a street,
+"""S1 through the services: notices written, approved where they reach a street,
 published into the outbox, on the grids' pages; who may target, see and approve what."""
 
 import datetime
@@ -8,7 +8,6 @@ from django.core import mail
 from django.utils import timezone
 
 from wangge.accounts import services as accounts
-from wangge.cases import lostfound
 from wangge.cases import services as cases
 from wangge.cases.models import Case, Category
 from wangge.core.errors import Http404, ValidationError
@@ -375,30 +374,6 @@ def test_a_late_case_reminds_who_it_waits_on_once_a_day(user_named, node):
     tomorrow = timezone.now() + datetime.timedelta(days=1)
     assert loop.remind_late_cases(now=tomorrow) >= 1
     assert Delivery.objects.filter(case=case, user=worker).count() == 2
-
-
-def test_a_found_item_becomes_a_lost_and_found_notice_once(user_named, node):
-    worker = user_named("gridworker_lvdu1")
-    item = lostfound.record_found_item(
-        actor=worker,
-        what="两串钥匙",
-        where="绿都城南门",
-        found_at=timezone.now() - datetime.timedelta(minutes=20),
-        grid=node(LVDU_GRID1),
-        finder_phone="13800000001",
-        kept_at="绿都社区服务站",
-        contact_phone="0371-67180000",
-    )
-    notice = lostfound.notice_from_found_item(actor=worker, item=item)
-    assert notice.kind.code == "lost_found" and notice.state == NoticeState.PUBLISHED
-    assert "两串钥匙" in notice.title and "两串钥匙" in notice.body
-    assert "13800000001" not in notice.body and "0371-67180000" in notice.body
-    assert list(notice.nodes.all()) == [node(LVDU_GRID1)]
-    assert Delivery.objects.filter(notice=notice, channel=Channel.WECOM).count() == 1
-    assert lostfound.notice_from_found_item(actor=worker, item=item) == notice
-    assert notice in services.notices_for_grid(node(LVDU_GRID1))
-    with pytest.raises(Http404):
-        lostfound.notice_from_found_item(actor=user_named("gridworker_lvdu2"), item=item)
 
 
 def test_the_follow_rows_are_scoped_to_their_grid(user_named, node):

@@ -1,24 +1,16 @@
-"""S1 and S4 through the pages, the outbox drained against fake services on loopback.
+"""S1 through the pages, the outbox drained against fake services on loopback: 绿都社区 pushes
+a notice to grid 1's feed, its WeCom group and its residents' phones, and reads the delivery
+report."""
 
-S1: 绿都社区 pushes a notice to grid 1's feed, its WeCom group and its residents' phones, and
-reads the delivery report. S4: the keys found at the Wanda plaza reach three channels — the
-grid's page, the grid's WeCom group and the residents who follow the grid by SMS."""
-
-import datetime
 import re
 
 import pytest
-from django.utils import timezone
 
-from wangge.cases import lostfound
-from wangge.cases.models import FoundItem
 from wangge.demo.district import LVDU_GRID1
 from wangge.notices import outbox
 from wangge.notices.choices import Channel, DeliveryState, NoticeState
 from wangge.notices.models import Delivery, Notice, Robot
-from wangge.notices.tests.follows import follow_by_page
 from wangge.people.models import Person
-from wangge.territory.models import Node
 
 pytestmark = pytest.mark.django_db
 
@@ -90,49 +82,3 @@ def test_s1_a_notice_reaches_the_grids_feed_group_and_phones(as_user, client, no
     # The grid's page lists it for residents.
     client.logout()
     assert f"/n/{notice.pk}/" in client.get(f"/r/{grid.code}/").content.decode()
-
-
-def test_s4_the_lost_keys_notice_reaches_three_channels(as_user, user_named, client, wecom):
-    plaza = Node.objects.get(code=WANDA_PLAZA)
-    staff = as_user("community_wanda")
-    # The plaza's group has a robot; a resident follows the plaza's notices by SMS.
-    key = "5c1f0e9a-7b2d-4c3e-9f80-1a2b3c4d5e6f"
-    staff.post("/notices/robots/", {"grid": plaza.pk, "name": "万达广场商户群", "key": key})
-    assert Robot.objects.filter(grid=plaza, key_hash__gt="").exists()
-    follow_by_page(client, f"/r/{plaza.code}/follow/", "13903710005")
-
-    item = lostfound.record_found_item(
-        actor=user_named("community_wanda"),
-        what="钥匙两串",
-        where="万达广场1号门",
-        found_at=timezone.now() - datetime.timedelta(minutes=5),
-        grid=plaza,
-        finder_name="王同学",
-        finder_phone="13800000001",
-        kept_at="万达社区党群服务中心",
-        contact_phone="0371-67180000",
-    )
-    staff = as_user("community_wanda")
-    page = staff.get(f"/found/{item.pk}/").content.decode()
-    assert f'action="/found/{item.pk}/notice/"' in page
-    response = staff.post(f"/found/{item.pk}/notice/")
-    notice = Notice.objects.get(found_item=item)
-    assert response["Location"] == f"/notices/{notice.pk}/"
-    assert notice.state == NoticeState.PUBLISHED
-    # Asked again: the same notice.
-    staff.post(f"/found/{item.pk}/notice/")
-    assert Notice.objects.filter(found_item=item).count() == 1
-
-    drain()
-    (posted,) = wecom.for_key(key)
-    assert "钥匙两串" in posted.content and "13800000001" not in posted.content
-    sms = Delivery.objects.get(notice=notice, channel=Channel.SMS)
-    assert sms.state == DeliveryState.LOGGED and "钥匙两串" in sms.payload["text"]
-    client.logout()
-    assert f"/n/{notice.pk}/" in client.get(f"/r/{plaza.code}/").content.decode()
-    public = client.get(f"/n/{notice.pk}/").content.decode()
-    assert "钥匙两串" in public and "13800000001" not in public
-    detail = as_user("community_wanda").get(f"/notices/{notice.pk}/").content.decode()
-    assert report_row(detail, "data-channel", "wecom")[:2] == [1, 0]
-    assert report_row(detail, "data-channel", "sms")[:2] == [0, 1]
-    assert FoundItem.objects.get(pk=item.pk).state == FoundItem.ItemState.HELD

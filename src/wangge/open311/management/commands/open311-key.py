@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext, pgettext
 
-from wangge.cases.services import create_open311_client
 from wangge.core.errors import ValidationError
+from wangge.open311.services import create_open311_client
 from wangge.territory.models import Node
 
 

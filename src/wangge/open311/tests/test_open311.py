@@ -17,10 +17,12 @@ from shapely.geometry import shape
 
 from wangge.cases import services
 from wangge.cases.choices import Channel, Kind, State
-from wangge.cases.models import Case, CaseEvent, Category, Open311Client
+from wangge.cases.models import Case, CaseEvent, Category
 from wangge.core import audit
 from wangge.core.models import AuditEvent, IdempotencyKey
 from wangge.demo.district import LVDU_GRID1, LVDU_GRID2, OPEN311_DEMO_KEY
+from wangge.open311.models import Open311Client
+from wangge.open311.services import create_open311_client
 from wangge.territory import geo
 from wangge.territory.models import Building, Node
 
@@ -516,7 +518,7 @@ def test_bad_json_shapes_name_the_field(web, form, payload, named):
 
 
 def test_a_client_limited_to_a_node_files_only_there(web, form):
-    services.create_open311_client(
+    create_open311_client(
         actor=None, name="二网格小程序", key="grid2-key", node=Node.objects.get(code=LVDU_GRID2)
     )
     before = written()
@@ -531,7 +533,7 @@ def test_a_client_limited_to_a_node_files_only_there(web, form):
 
 def test_a_grid_client_may_give_an_address_alone(web):
     grid = Node.objects.get(code=LVDU_GRID2)
-    services.create_open311_client(actor=None, name="二网格", key="grid2-key", node=grid)
+    create_open311_client(actor=None, name="二网格", key="grid2-key", node=grid)
     data = {"api_key": "grid2-key", "service_code": "SJ01", "address_string": "3号楼北侧"}
     response = post(web, "json", data)
     assert response.status_code == 201, response.content.decode()
@@ -579,7 +581,7 @@ def test_the_same_post_twice_with_one_idempotency_key_is_one_case(web, form):
     assert Case.objects.count() == before + 1
 
     # Another client's key of the same text is its own.
-    services.create_open311_client(actor=None, name="另一个应用", key="other-key")
+    create_open311_client(actor=None, name="另一个应用", key="other-key")
     other = post(web, "json", {**form, "api_key": "other-key"}, **{"Idempotency-Key": "phone-42"})
     assert requests_of(other, "json")[0]["service_request_id"] != number
     # Without a key, each POST is a case.

@@ -31,13 +31,15 @@ from django.views.decorators.csrf import csrf_exempt
 from wangge.accounts.services import client_ip
 from wangge.cases import public_text, services
 from wangge.cases.choices import OPEN_STATES, Channel, State
-from wangge.cases.models import Case, CaseEvent, Category, CategoryTree, Open311Client
-from wangge.cases.open311_xml import DEFAULT_FORMAT, FORMATS, errors, render
+from wangge.cases.models import Case, CaseEvent, Category, CategoryTree
 from wangge.cases.public import RESIDENT_STATE
 from wangge.core import memo, ratelimit
 from wangge.core.crypto import mask_phone
 from wangge.core.formspec import clean_answers, open311_attributes
 from wangge.core.models import AuditEvent, Question
+from wangge.open311.formats import DEFAULT_FORMAT, FORMATS, errors, render
+from wangge.open311.models import Open311Client
+from wangge.open311.services import open311_key_hash
 from wangge.people import phone as phones
 from wangge.territory import geo
 from wangge.territory.choices import CRS, NodeKind
@@ -592,7 +594,7 @@ def _client(params: dict) -> Open311Client:
     key = (params.get("api_key") or "").strip()
     if not key:
         raise Open311Error(403, gettext("No api_key"))
-    key_hash = services.open311_key_hash(key)
+    key_hash = open311_key_hash(key)
     client = memo.kept(
         ("open311.client", key_hash),
         lambda: (

@@ -17,11 +17,12 @@ from django.test import Client
 from django.utils import timezone
 from PIL import Image
 
-from wangge.cases import lostfound
 from wangge.cases import services as cases
-from wangge.cases.models import Category, FoundItem, Photo
+from wangge.cases.models import Category, Photo
 from wangge.core.models import AuditEvent
 from wangge.demo.district import GUANLAN_GRID1, LVDU_GRID1
+from wangge.lostfound.models import FoundItem
+from wangge.lostfound.public import item_photos, notice_code
 from wangge.notices import outbox
 from wangge.notices import services as notices
 from wangge.notices.choices import Channel
@@ -81,12 +82,12 @@ def test_photos_on_the_new_form_are_shown_on_the_page_the_notice_and_the_poster(
         'enctype="multipart/form-data"' in form and 'name="photos"' in form and "multiple" in form
     )
     item = record(staff, node(LVDU_GRID1), [jpeg(), jpeg("IMG_0002.jpg", (20, 90, 200))])
-    shown = list(lostfound.item_photos(item))
+    shown = list(item_photos(item))
     assert len(shown) == 2 and all(photo.public for photo in shown)
     # Re-encoded without metadata: the stored image has no EXIF (the place is kept for staff).
     assert dict(Image.open(shown[0].image.path).getexif()) == {}
     assert shown[0].taken_lat is not None
-    code = lostfound.notice_code(item)
+    code = notice_code(item)
     page = staff.get(f"/found/{item.pk}/").content.decode()
     assert f"/found/{code}/photos/{shown[0].pk}/thumbnail/" in page
     poster = staff.get(f"/found/{item.pk}/poster/").content.decode()
@@ -113,7 +114,7 @@ def test_the_published_notice_carries_the_photos_and_an_absolute_link(as_user, n
     item = record(staff, node(LVDU_GRID1), [jpeg()])
     staff.post(f"/found/{item.pk}/notice/")
     notice = Notice.objects.get(found_item=item)
-    link = f"{SITE}/found/{lostfound.notice_code(item)}/"
+    link = f"{SITE}/found/{notice_code(item)}/"
     assert link in notice.body
     (picture,) = NoticeFile.objects.filter(notice=notice)
     assert picture.is_image
@@ -151,7 +152,7 @@ def test_the_edit_form_adds_photos_takes_one_off_and_rewrites_the_notice(as_user
     item = record(staff, node(LVDU_GRID1), [jpeg()])
     staff.post(f"/found/{item.pk}/notice/")
     notice = Notice.objects.get(found_item=item)
-    (first,) = lostfound.item_photos(item)
+    (first,) = item_photos(item)
     edit = staff.get(f"/found/{item.pk}/edit/")
     assert edit.status_code == 200 and "绿都社区党群服务中心" in edit.content.decode()
     response = staff.post(
@@ -168,13 +169,13 @@ def test_the_edit_form_adds_photos_takes_one_off_and_rewrites_the_notice(as_user
     assert response.status_code == 302
     item.refresh_from_db()
     assert item.kept_at == "绿都社区警务室"
-    (second,) = lostfound.item_photos(item)
+    (second,) = item_photos(item)
     assert second.pk != first.pk and not Photo.objects.get(pk=first.pk).public
     notice.refresh_from_db()
     assert "绿都社区警务室" in notice.body and "黄色小熊" in notice.title
-    assert AuditEvent.objects.filter(action="cases.founditem.updated", target_id=str(item.pk))
+    assert AuditEvent.objects.filter(action="lostfound.founditem.updated", target_id=str(item.pk))
     assert AuditEvent.objects.filter(action="cases.photo.hidden", target_id=str(first.pk))
-    code = lostfound.notice_code(item)
+    code = notice_code(item)
     assert Client().get(f"/found/{code}/photos/{first.pk}/").status_code == 404
     # Bad input is named and changes nothing.
     bad = staff.post(f"/found/{item.pk}/edit/", {"what": "", "where": "x", "contact_phone": "1"})
@@ -226,7 +227,7 @@ def test_after_the_hand_over_the_notice_says_so_and_leaves_the_grid_page(as_user
     assert f"/n/{notice.pk}/" not in grid_page
     public = client.get(f"/n/{notice.pk}/").content.decode()
     assert "已由失主领回" in public
-    assert "物品已交还失主" in client.get(f"/found/{lostfound.notice_code(item)}/").content.decode()
+    assert "物品已交还失主" in client.get(f"/found/{notice_code(item)}/").content.decode()
     assert notice not in notices.notices_for_grid(grid)
 
 

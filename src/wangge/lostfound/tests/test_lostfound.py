@@ -13,11 +13,15 @@ from PIL import Image
 
 from wangge.accounts import services as accounts
 from wangge.accounts.models import User
-from wangge.cases import lostfound
 from wangge.cases.choices import Channel, Kind, State
-from wangge.cases.models import Case, CaseEvent, Claim, FoundItem, Photo
+from wangge.cases.models import Case, CaseEvent, Photo
+from wangge.core.errors import ValidationError
 from wangge.core.models import AuditEvent
 from wangge.demo.district import LVDU_GRID1
+from wangge.lostfound import services as lostfound
+from wangge.lostfound.models import Claim, FoundItem
+from wangge.lostfound.public import item_photos, notice_code, notice_text
+from wangge.notices.models import Delivery
 from wangge.territory.choices import NodeKind
 from wangge.territory.models import Node
 
@@ -105,7 +109,7 @@ def test_s4_keys_found_on_patrol_are_back_with_their_owner_within_the_hour(
         assert words in text
     assert FINDER_PHONE not in text and "王同学" not in text
     assert item["notice_url"] in text
-    assert lostfound.notice_text(FoundItem.objects.get(pk=item["id"])).startswith("【失物招领】")
+    assert notice_text(FoundItem.objects.get(pk=item["id"])).startswith("【失物招领】")
 
     poster = as_user(LEADER).get(f"/found/{item['id']}/poster/")
     assert poster.status_code == 200
@@ -171,11 +175,11 @@ def test_s4_keys_found_on_patrol_are_back_with_their_owner_within_the_hour(
         assert OWNER_PHONE not in event.note + json.dumps(event.data, ensure_ascii=False)
         assert FINDER_PHONE not in event.note + json.dumps(event.data, ensure_ascii=False)
     for action in (
-        "cases.founditem.recorded",
-        "cases.claim.created",
-        "cases.claim.checked",
-        "cases.claim.handed_over",
-        "cases.founditem.handed_over",
+        "lostfound.founditem.recorded",
+        "lostfound.claim.created",
+        "lostfound.claim.checked",
+        "lostfound.claim.handed_over",
+        "lostfound.founditem.handed_over",
         "cases.case.solve_now",
     ):
         event = AuditEvent.objects.filter(action=action).order_by("-id").first()
@@ -245,7 +249,7 @@ def test_outside_scope_everything_is_a_404(wanda_leader, api_as, as_user):
 
 def test_the_public_notice_needs_its_code(wanda_leader):
     item = found_by(wanda_leader)
-    code = lostfound.notice_code(item)
+    code = notice_code(item)
     assert Client().get(f"/found/{code}/").status_code == 200
     for wrong in (f"{item.pk}-0000000000", f"{item.pk + 1}-{code.split('-')[1]}"):
         assert Client().get(f"/found/{wrong}/").status_code == 404
@@ -338,12 +342,12 @@ def test_a_photo_of_the_find_comes_without_its_location(wanda_leader):
     # The place stays for staff; the stored image (the one the notice shows) has none.
     assert photo.taken_lat == pytest.approx(34.76) and photo.public is True
     assert dict(Image.open(photo.image.path).getexif()) == {}
-    assert list(lostfound.item_photos(item)) == [photo]
+    assert list(item_photos(item)) == [photo]
 
 
 def test_a_bad_photo_records_nothing(wanda_leader):
     before = FoundItem.objects.count(), Case.objects.count()
-    with pytest.raises(lostfound.ValidationError) as refused:
+    with pytest.raises(ValidationError) as refused:
         lostfound.record_found_item(
             actor=wanda_leader,
             what="钥匙",
@@ -412,3 +416,34 @@ def test_photo_files_go_when_the_record_cannot_be_kept(wanda_leader, settings, t
     media = tmp_path / "media"
     assert media.exists()  # the photo was written …
     assert not [p for p in media.rglob("*") if p.is_file()]  # … and removed again
+
+
+def test_a_lost_and_found_hand_over_note_stays_internal(user_named, node):
+    leader = user_named("gridleader_lvdu")
+    item = lostfound.record_found_item(
+        actor=leader,
+        what="一串钥匙",
+        where="3号楼门口",
+        found_at=timezone.now() - datetime.timedelta(minutes=10),
+        grid=node(LVDU_GRID1),
+        kept_at="绿都社区服务站",
+    )
+    claim = lostfound.claim_item(
+        actor=leader, item=item, claimant_name="郑强", claimant_phone="13903710001"
+    )
+    secret = "郑强（8号楼2单元602）出示身份证核对"
+    lostfound.check_claim(actor=leader, claim=claim, verified=False, note=secret)
+    claim = lostfound.claim_item(
+        actor=leader, item=item, claimant_name="郑强", claimant_phone="13903710001"
+    )
+    lostfound.check_claim(actor=leader, claim=claim, verified=True)
+    handed = "交给郑强本人（8号楼2单元602），已签字"
+    lostfound.hand_over(actor=leader, claim=claim, note=handed)
+    case = Case.objects.get(pk=item.case_id)
+    page = Client().get(f"/t/{case.tracking_code}/").content.decode()
+    assert "物品已交还失主" in page and "有人前来认领，正在核实" in page
+    deliveries = Delivery.objects.filter(case=case).exclude(dedupe_key__startswith="follow-code:")
+    sent = [f"{d.subject} {json.dumps(d.payload, ensure_ascii=False)}" for d in deliveries]
+    for text in [page, *sent]:
+        assert "8号楼2单元602" not in text and "郑强" not in text
+    assert not case.events.get(action="claim_rejected").public

@@ -8,11 +8,11 @@ from functools import cached_property
 from django.utils import timezone
 from django.utils.translation import pgettext_lazy
 
-from wangge.cases.lostfound_filters import FoundItemFilter
-from wangge.cases.models import Claim, FoundItem
 from wangge.core.crypto import mask_phone
 from wangge.core.imports import Importer, register
 from wangge.core.tabular import Column, TableSpec, label_of
+from wangge.lostfound.filters import FoundItemFilter
+from wangge.lostfound.models import Claim, FoundItem
 
 
 def _local(moment):

@@ -8,29 +8,34 @@ the case's timeline (public where a resident may see it, never with anyone's pho
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
+from typing import Any
 
-from django.conf import settings
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.db import transaction
-from django.urls import NoReverseMatch, reverse
-from django.utils import timezone, translation
-from django.utils.crypto import constant_time_compare, salted_hmac
-from django.utils.formats import date_format
+from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
 from wangge.accounts.choices import Role
+from wangge.accounts.models import User
 from wangge.cases import photos as pictures
-from wangge.cases import public_text
 from wangge.cases import services as cases
 from wangge.cases.choices import Channel, Kind, State
 from wangge.cases.machine import Refused
-from wangge.cases.models import Case, CaseEvent, Category, Claim, FoundItem, Photo
+from wangge.cases.models import Case, CaseEvent, Category, Photo
+from wangge.cases.photos import PreparedPhoto
+from wangge.cases.services import timeline
 from wangge.core import audit, inputs
 from wangge.core.errors import ValidationError
 from wangge.core.scope import get_scope
 from wangge.core.services import check_scope, idempotent
 from wangge.core.words import stored
+from wangge.lostfound.models import Claim, FoundItem
+from wangge.lostfound.public import item_photos, notice_body, notice_title
+from wangge.notices import services as notices
+from wangge.notices.models import Notice, NoticeKind
 from wangge.people import phone as phones
+from wangge.territory.models import Node
 
 FOUND_ITEM_CATEGORY = "SW01"  # 拾到物品, in the current category tree
 NOTICE_KIND = "lost_found"  # 失物招领, in the notice kinds
@@ -60,7 +65,7 @@ def _category() -> Category:
     return category
 
 
-def _channel(actor, grid) -> str:
+def _channel(actor: User | None, grid: Node | None) -> str:
     """Found on a round by the grid's own people: a patrol; otherwise brought in. (Given
     a point instead of a grid: a patrol if the actor works any grid.)"""
     if actor is None:
@@ -70,51 +75,60 @@ def _channel(actor, grid) -> str:
     return Channel.PATROL if roles & _PATROL_ROLES else Channel.WALK_IN
 
 
-def _text(value, field: str, limit: int, errors: dict, *, required: str = "") -> str:
-    value = str(value or "").strip()
-    if required and not value:
+def _text(
+    value: object, field: str, limit: int, errors: dict[str, str], *, required: str = ""
+) -> str:
+    text = str(value or "").strip()
+    if required and not text:
         errors[field] = required
     else:
-        inputs.check_length(errors, field, value, limit)
-        inputs.no_nul(errors, {field: value})
-    return value
+        inputs.check_length(errors, field, text, limit)
+        inputs.no_nul(errors, {field: text})
+    return text
 
 
-def _phone(value, field: str, errors: dict, *, required: str = "") -> str:
-    value = str(value or "").strip()
-    if not value:
+def _phone(value: object, field: str, errors: dict[str, str], *, required: str = "") -> str:
+    text = str(value or "").strip()
+    if not text:
         if required:
             errors[field] = required
         return ""
     try:
-        return phones.validate(value)
+        valid: str = phones.validate(text)
     except phones.InvalidPhone as exc:
         errors[field] = str(exc)
-        return value
+        return text
+    return valid
 
 
-def claim_place(item: FoundItem) -> tuple[str, str]:
-    """Where to claim the item and the office's phone number (never a finder's)."""
-    return item.kept_at, item.contact_phone
-
-
-def _step(item: FoundItem, action: str, *, actor, at, note="", data=None):
-    """A step on the found item's case timeline (the case's state does not move); the
-    resident sees it in plain words where ``public_text.shown`` says, its note never."""
+def _step(
+    item: FoundItem,
+    action: str,
+    *,
+    actor: User | None,
+    at: datetime.datetime,
+    note: str = "",
+    data: dict[str, object] | None = None,
+    audited: dict[str, Any],
+) -> CaseEvent | None:
+    """A step on the found item's case timeline (the case's state does not move), written with
+    the audit event of the change it records (``audited``: a claim's) through the cases'
+    one writer of steps; the resident sees it in plain words where ``public_text.shown``
+    says, its note never. An item without a case has the audit event alone."""
     case = item.case
     if case is None:
+        audit.record(actor=actor, node=item.grid, **audited)
         return None
-    return CaseEvent.objects.create(
-        case=case,
-        action=action,
-        from_state=case.state,
-        to_state=case.state,
+    return timeline.record_step(
+        case,
+        action,
         actor=actor,
-        actor_name=actor.label if actor is not None else "",  # the system: shown as such
         at=at,
+        before=None,
         note=note,
-        public=public_text.shown(action),
         data={"found_item": item.pk, **(data or {})},
+        tell_followers=False,
+        audit_as=audited,
     )
 
 
@@ -149,19 +163,19 @@ def _day_time(local: datetime.datetime) -> str:
 
 def record_found_item(
     *,
-    actor,
+    actor: User | None,
     what: str,
     where: str,
     found_at: datetime.datetime,
-    grid=None,
+    grid: Node | None = None,
     lng: float | None = None,
     lat: float | None = None,
     finder_name: str = "",
     finder_phone: str = "",
     kept_at: str = "",
     contact_phone: str = "",
-    photo=None,
-    photos=(),
+    photo: File[bytes] | None = None,
+    photos: Iterable[File[bytes]] = (),
     idempotency_key: str | None = None,
 ) -> FoundItem:
     """Record a found item and open its case (拾到物品 ``SW01``, solved on the spot).
@@ -240,7 +254,7 @@ def record_found_item(
         )
         audit.record(
             actor=actor,
-            action="cases.founditem.recorded",
+            action="lostfound.founditem.recorded",
             target=item,
             node=case.grid,
             after=audit.snapshot(item),
@@ -249,12 +263,13 @@ def record_found_item(
             added.append(pictures.add_photo(actor=actor, case=case, upload=upload, public=True))
         return item
 
+    item: FoundItem
     try:
         with transaction.atomic():
             item, created = idempotent(
                 key=idempotency_key,
                 actor=actor,
-                operation="cases.founditem.record",
+                operation="lostfound.founditem.record",
                 model=FoundItem,
                 create=create,
             )
@@ -268,12 +283,12 @@ def record_found_item(
     return item
 
 
-def _check_photo_count(uploads: list, already: int, errors: dict) -> None:
+def _check_photo_count(uploads: list[File[bytes]], already: int, errors: dict[str, str]) -> None:
     if already + len(uploads) > PHOTOS_AT_MOST:
         errors["photos"] = gettext("At most %(n)s photos of an item") % {"n": PHOTOS_AT_MOST}
 
 
-def _prepared(uploads: list) -> list:
+def _prepared(uploads: list[File[bytes]]) -> list[PreparedPhoto]:
     """Each upload checked and re-encoded (``ValidationError`` naming ``photos``)."""
     prepared = []
     for upload in uploads:
@@ -284,20 +299,13 @@ def _prepared(uploads: list) -> list:
     return prepared
 
 
-def item_photos(item: FoundItem):
-    """The item's photos as the public sees them: its case's public photos, oldest first."""
-    if item.case_id is None:
-        return Photo.objects.none()
-    return Photo.objects.filter(case_id=item.case_id, public=True).order_by("pk")
-
-
 def update_found_item(
     *,
-    actor,
+    actor: User | None,
     item: FoundItem,
-    photos_to_add=(),
-    photos_to_hide=(),
-    **changes,
+    photos_to_add: Iterable[File[bytes]] = (),
+    photos_to_hide: Iterable[Photo] = (),
+    **changes: str,
 ) -> FoundItem:
     """Change what an item is, where it was found, where it is kept, the phone for claims;
     add photos (within ``PHOTOS_AT_MOST``) or take photos off the notice (they stay on the
@@ -336,16 +344,22 @@ def update_found_item(
             after = audit.snapshot(item)
             if after != before:
                 item.save(update_fields=list(changes))
-            for upload in prepared:
-                added.append(
-                    pictures.add_photo(actor=actor, case=item.case, upload=upload, public=True)
-                )
+            if prepared:
+                case = item.case
+                if case is None:  # its case was deleted: the photos have nowhere to go
+                    raise ValidationError(
+                        {"photos": gettext("The item's case is gone: photos cannot be added")}
+                    )
+                for upload in prepared:
+                    added.append(
+                        pictures.add_photo(actor=actor, case=case, upload=upload, public=True)
+                    )
             for photo in Photo.objects.filter(pk__in=hide):
                 pictures.set_photo_public(actor=actor, photo=photo, public=False)
             if after != before or added or hide:
                 audit.record(
                     actor=actor,
-                    action="cases.founditem.updated",
+                    action="lostfound.founditem.updated",
                     target=item,
                     node=item.grid,
                     before=before,
@@ -359,15 +373,17 @@ def update_found_item(
     return item
 
 
-def _refresh_notice(actor, item: FoundItem) -> None:
-    """The item's published notice, written anew from the item as it is now."""
-    from wangge.notices import services as notices
-    from wangge.notices.models import Notice
-
-    notice = Notice.objects.filter(found_item=item).first()
-    if notice is not None:
-        notices.rewrite_found_notice(
-            actor=actor, notice=notice, title=_notice_title(item), body=_notice_body(item)
+def _refresh_notice(actor: User | None, item: FoundItem) -> None:
+    """The item's published notice, written anew from the item as it is now; once the item
+    is no longer held, the notice is settled (off the grid's page, still at its address)."""
+    if item.notice_id is not None:
+        notices.rewrite_notice(
+            actor=actor,
+            notice=Notice.objects.get(pk=item.notice_id),
+            title=notice_title(item),
+            body=notice_body(item),
+            settled=item.state != ItemState.HELD,
+            reason="found item changed",
         )
 
 
@@ -375,17 +391,18 @@ def _refresh_notice(actor, item: FoundItem) -> None:
 
 
 def _locked_item(item_id: int) -> FoundItem:
-    return (
+    item: FoundItem = (
         FoundItem.objects.select_for_update(of=("self",))
         .select_related("grid", "case")
         .get(pk=item_id)
     )
+    return item
 
 
 @transaction.atomic
 def claim_item(
     *,
-    actor,
+    actor: User | None,
     item: FoundItem,
     claimant_name: str,
     claimant_phone: str,
@@ -422,13 +439,11 @@ def claim_item(
         at=timezone.now(),
         note=stored(gettext_noop("Someone came to claim it; being checked")),
         data={"claim": claim.pk},
-    )
-    audit.record(
-        actor=actor,
-        action="cases.claim.created",
-        target=claim,
-        node=item.grid,
-        after=audit.snapshot(claim),
+        audited=dict(
+            action="lostfound.claim.created",
+            target=claim,
+            after=audit.snapshot(claim),
+        ),
     )
     return claim
 
@@ -441,7 +456,9 @@ def _locked_claim(claim_id: int) -> tuple[Claim, FoundItem]:
 
 
 @transaction.atomic
-def check_claim(*, actor, claim: Claim, verified: bool, note: str = "") -> Claim:
+def check_claim(
+    *, actor: User | None, claim: Claim, verified: bool | None, note: str = ""
+) -> Claim:
     """Whether the claimant showed the item is theirs (``note``: how; required when not)."""
     claim, item = _locked_claim(claim.pk)
     check_scope(actor, claim, "change", path=item.grid.path)
@@ -469,21 +486,19 @@ def check_claim(*, actor, claim: Claim, verified: bool, note: str = "") -> Claim
         at=timezone.now(),
         note=stored(gettext_noop("The claimant was checked")) if verified else note,
         data={"claim": claim.pk, "verified": bool(verified)},
-    )
-    audit.record(
-        actor=actor,
-        action="cases.claim.checked",
-        target=claim,
-        node=item.grid,
-        before=before,
-        after=audit.snapshot(claim),
-        reason=note[:500],
+        audited=dict(
+            action="lostfound.claim.checked",
+            target=claim,
+            before=before,
+            after=audit.snapshot(claim),
+            reason=note[:500],
+        ),
     )
     return claim
 
 
 @transaction.atomic
-def hand_over(*, actor, claim: Claim, note: str = "") -> Claim:
+def hand_over(*, actor: User | None, claim: Claim, note: str = "") -> Claim:
     """Hand the item to a verified claimant; other open claims lapse, and the item's case is
     closed (solved on the spot) if it is still open."""
     claim, item = _locked_claim(claim.pk)
@@ -497,12 +512,13 @@ def hand_over(*, actor, claim: Claim, note: str = "") -> Claim:
     if item.state != ItemState.HELD:
         raise ValidationError({"item": _not_held(item)})
     if claim.state != ClaimState.VERIFIED:
-        reason = {
+        reasons: dict[str, str] = {
             ClaimState.PENDING: gettext(
                 "The claimant is not checked yet: it cannot be handed over"
             ),
             ClaimState.REJECTED: gettext("The claim failed its check: it cannot be handed over"),
-        }.get(claim.state) or _claim_is(claim)
+        }
+        reason = reasons.get(claim.state) or _claim_is(claim)
         raise ValidationError({"claim": reason})
     at = timezone.now()
     before_claim, before_item = audit.snapshot(claim), audit.snapshot(item)
@@ -521,7 +537,7 @@ def hand_over(*, actor, claim: Claim, note: str = "") -> Claim:
         other.save(update_fields=["state", "note"])
         audit.record(
             actor=actor,
-            action="cases.claim.checked",
+            action="lostfound.claim.checked",
             target=other,
             node=item.grid,
             before=before_other,
@@ -535,26 +551,24 @@ def hand_over(*, actor, claim: Claim, note: str = "") -> Claim:
         at=at,
         note=stored(gettext_noop("The item was handed to its owner")),
         data={"claim": claim.pk, **({"note": note} if note else {})},
+        audited=dict(
+            action="lostfound.claim.handed_over",
+            target=claim,
+            before=before_claim,
+            after=audit.snapshot(claim),
+            reason=note[:500],
+        ),
     )
     audit.record(
         actor=actor,
-        action="cases.claim.handed_over",
-        target=claim,
-        node=item.grid,
-        before=before_claim,
-        after=audit.snapshot(claim),
-        reason=note[:500],
-    )
-    audit.record(
-        actor=actor,
-        action="cases.founditem.handed_over",
+        action="lostfound.founditem.handed_over",
         target=item,
         node=item.grid,
         before=before_item,
         after=audit.snapshot(item),
         reason=note[:500],
     )
-    if item.case_id is not None:
+    if item.case is not None:
         _close_case(actor, item.case, at=at, note=note)
     _refresh_notice(actor, item)  # it now says the item is back with its owner
     return claim
@@ -563,7 +577,7 @@ def hand_over(*, actor, claim: Claim, note: str = "") -> Claim:
 # The moves that take a found item's case from where it stands to closed (see machine.MOVES):
 # made as the actor, so each only if they may; the case stays where the first refusal leaves
 # it (a case sent to an outside agency, parked or escalated is not closed from here).
-_TO_CLOSED = {
+_TO_CLOSED: dict[str, list[str]] = {
     State.REPORTED: ["solve_now"],
     State.ACCEPTED: ["solve_now"],
     State.DISPATCHED: ["finish", "verify", "close"],
@@ -574,7 +588,7 @@ _TO_CLOSED = {
 }
 
 
-def _close_case(actor, case: Case, *, at, note: str) -> Case:
+def _close_case(actor: User | None, case: Case, *, at: datetime.datetime, note: str) -> Case:
     case = Case.objects.get(pk=case.pk)
     text = (
         stored(gettext_noop("Handed to its owner: %(note)s"), note=note)
@@ -594,77 +608,15 @@ def _close_case(actor, case: Case, *, at, note: str) -> Case:
 # --- The notice ----------------------------------------------------------------------------------
 
 
-def _when(moment: datetime.datetime) -> str:
-    local = timezone.localtime(moment)
-    return gettext("%(month)s/%(day)s around %(time)s") % {
-        "month": local.month,
-        "day": local.day,
-        "time": f"{local:%H:%M}",
-    }
-
-
-def notice_text(item: FoundItem, *, url: str = "") -> str:
-    """The notice to paste into WeChat groups and send to the property office: what, where,
-    when, where to claim and the office's phone — never the finder's."""
-    place, phone = claim_place(item)
-    community = item.grid.community if item.grid_id else None
-    lines = [gettext("[Lost and found]")]
-    if item.state == ItemState.HANDED_OVER:
-        lines.append(gettext("(Its owner has it back: thank you all for passing this on)"))
-    lines.append(
-        gettext("%(when)s, %(what)s was found at %(where)s.")
-        % {"when": _when(item.found_at), "what": item.what, "where": item.where}
-    )
-    if place:
-        lines.append(
-            gettext("It is kept at %(place)s: its owner may claim it there.") % {"place": place}
-        )
-    else:
-        office = community.name if community else gettext("the community")
-        lines.append(gettext("Its owner may ask %(office)s for it.") % {"office": office})
-    lines.append(gettext("To claim it, say what it looks like and bring your identity card."))
-    if phone:
-        lines.append(gettext("Phone: %(phone)s") % {"phone": phone})
-    if url:
-        lines.append(gettext("More: %(url)s") % {"url": url})
-    if community is not None:
-        when = date_format(timezone.localtime(item.created_at), "DATE_FORMAT")
-        lines.append(f"{community.name} {when}")
-    return "\n".join(lines)
-
-
-def notice_code(item: FoundItem) -> str:
-    """The code in the public notice's address and QR code: the item's number and a keyed
-    check, so notices cannot be walked through by counting. (Not the case's tracking code:
-    that one lets its holder rate and reopen the case.)"""
-    check = salted_hmac("wangge.cases.found-notice", str(item.pk)).hexdigest()[:10]
-    return f"{item.pk}-{check}"
-
-
-def item_for_notice_code(code: str) -> FoundItem | None:
-    """The found item a public notice code names, or ``None``."""
-    number, _, check = str(code or "").partition("-")
-    if not number.isdigit() or not check:
-        return None
-    item = FoundItem._base_manager.select_related("grid").filter(pk=int(number)).first()
-    if item is None or not constant_time_compare(notice_code(item), f"{number}-{check}"):
-        return None
-    return item
-
-
-def notice_from_found_item(*, actor, item: FoundItem):
+def notice_from_found_item(*, actor: User | None, item: FoundItem) -> Notice:
     """Publish the item's lost-and-found notice (失物招领) to its grid — the grid's page and
     its group's robot — with the words staff copy (never the finder's phone), in the site's
     language. One notice per item: asked again, the first one."""
-    from wangge.notices import services as notices
-    from wangge.notices.models import Notice, NoticeKind
-
     with transaction.atomic():
         item = _locked_item(item.pk)
         check_scope(actor, item, "view", path=item.grid.path)
-        earlier = Notice.objects.filter(found_item=item).first()
-        if earlier is not None:
-            return earlier
+        if item.notice_id is not None:
+            return Notice.objects.get(pk=item.notice_id)
         kind = NoticeKind.objects.filter(code=NOTICE_KIND, is_active=True).first()
         if kind is None:
             raise ValidationError(
@@ -676,10 +628,20 @@ def notice_from_found_item(*, actor, item: FoundItem):
         notice = notices.create_notice(
             actor=actor,
             kind=kind,
-            title=_notice_title(item),
-            body=_notice_body(item),
+            title=notice_title(item),
+            body=notice_body(item),
             nodes=[item.grid],
-            found_item=item,
+        )
+        before = audit.snapshot(item)
+        item.notice = notice
+        item.save(update_fields=["notice"])
+        audit.record(
+            actor=actor,
+            action="lostfound.founditem.published",
+            target=item,
+            node=item.grid,
+            before=before,
+            after=audit.snapshot(item),
         )
         for photo in item_photos(item):
             with photo.image.open("rb") as image:
@@ -688,24 +650,3 @@ def notice_from_found_item(*, actor, item: FoundItem):
             upload = ContentFile(data, name=f"photo-{photo.pk}{extension}")
             notices.add_notice_file(actor=actor, notice=notice, upload=upload)
         return notices.publish_notice(actor=actor, notice=notice)
-
-
-def public_url(item: FoundItem, request=None) -> str:
-    """The absolute address of the item's public notice page (its QR code, its messages)."""
-    from wangge.notices.wording import absolute
-
-    try:
-        return absolute(reverse("found-notice", args=[notice_code(item)]), request)
-    except NoReverseMatch:  # the pages are not mounted (an API-only deployment)
-        return ""
-
-
-def _notice_title(item: FoundItem) -> str:
-    if item.state == ItemState.HANDED_OVER:
-        return stored(gettext_noop("Returned to its owner: %(what)s"), what=item.what)[:100]
-    return stored(gettext_noop("Found: %(what)s"), what=item.what)[:100]
-
-
-def _notice_body(item: FoundItem) -> str:
-    with translation.override(settings.LANGUAGE_CODE):
-        return notice_text(item, url=public_url(item))

@@ -9,9 +9,9 @@ from django.utils import timezone
 from wangge.accounts.models import User
 from wangge.cases import metrics
 from wangge.cases.choices import Mark, Rating, State, TaskState
-from wangge.cases.history import story_case
 from wangge.cases.models import Case, CaseRollup, Task
 from wangge.demo import district
+from wangge.demo.history import story_case
 from wangge.territory.locate import get_index
 
 pytestmark = pytest.mark.django_db

@@ -9,16 +9,24 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Header, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from wangge.cases import lostfound
-from wangge.cases.lostfound_filters import FoundItemFilter
-from wangge.cases.models import Claim, FoundItem
 from wangge.core import inputs
 from wangge.core.api import Page, apply_filters
 from wangge.core.crypto import mask_phone
 from wangge.core.filters import query_schema
+from wangge.lostfound import public
+from wangge.lostfound import services as lostfound
+from wangge.lostfound.filters import FoundItemFilter
+from wangge.lostfound.models import Claim, FoundItem
 from wangge.territory.models import Node
 
 router = Router(tags=["lost and found"])
+
+
+def _operation_id(name: str) -> str:
+    """The operation's id as the schema published it while lost and found was part of cases:
+    clients generated from the schema call the operation by it."""
+    return f"wangge_cases_lostfound_api_{name}"
+
 
 FoundItemQuery = query_schema(FoundItemFilter, "FoundItemQuery")
 
@@ -97,6 +105,7 @@ class FoundItemOut(Schema):
     finder_phone: str = Field(description="masked")
     recorded_by_id: int | None
     created_at: datetime.datetime
+    notice_id: int | None = Field(description="its lost-and-found notice, once published")
     notice_url: str = Field(description="the public notice page (what the QR code opens)")
 
     @staticmethod
@@ -130,7 +139,7 @@ class FoundItemDetail(FoundItemOut):
 
     @staticmethod
     def resolve_notice_text(item, context):
-        return lostfound.notice_text(item, url=_notice_url(context["request"], item))
+        return public.notice_text(item, url=_notice_url(context["request"], item))
 
     @staticmethod
     def resolve_claims(item):
@@ -138,7 +147,7 @@ class FoundItemDetail(FoundItemOut):
 
 
 def _notice_url(request, item) -> str:
-    return lostfound.public_url(item, request)
+    return public.public_url(item, request)
 
 
 def _items(request):
@@ -153,7 +162,9 @@ def _claim(request, item_id: int, claim_id: int) -> Claim:
     )
 
 
-@router.get("/found-items", response=list[FoundItemOut])
+@router.get(
+    "/found-items", response=list[FoundItemOut], operation_id=_operation_id("list_found_items")
+)
 @paginate(Page)
 def list_found_items(request, filters: Query[FoundItemQuery]):
     """Found items in the caller's scope, newest find first; filter by ``state``, ``grid``
@@ -161,7 +172,9 @@ def list_found_items(request, filters: Query[FoundItemQuery]):
     return apply_filters(FoundItemFilter, filters, _items(request), request)
 
 
-@router.post("/found-items", response={201: FoundItemDetail})
+@router.post(
+    "/found-items", response={201: FoundItemDetail}, operation_id=_operation_id("create_found_item")
+)
 def create_found_item(
     request,
     payload: FoundItemIn,
@@ -190,13 +203,19 @@ def create_found_item(
     return Status(201, item)
 
 
-@router.get("/found-items/{item_id}", response=FoundItemDetail)
+@router.get(
+    "/found-items/{item_id}", response=FoundItemDetail, operation_id=_operation_id("get_found_item")
+)
 def get_found_item(request, item_id: int):
     """A found item with its claims and the notice text to paste into groups."""
     return get_object_or_404(_items(request), pk=item_id)
 
 
-@router.post("/found-items/{item_id}/claims", response={201: ClaimOut})
+@router.post(
+    "/found-items/{item_id}/claims",
+    response={201: ClaimOut},
+    operation_id=_operation_id("create_claim"),
+)
 def create_claim(request, item_id: int, payload: ClaimIn):
     """Someone says the item is theirs; refused (400, naming ``item``) once it is handed
     over."""
@@ -212,7 +231,11 @@ def create_claim(request, item_id: int, payload: ClaimIn):
     return Status(201, claim)
 
 
-@router.post("/found-items/{item_id}/claims/{claim_id}/check", response=ClaimOut)
+@router.post(
+    "/found-items/{item_id}/claims/{claim_id}/check",
+    response=ClaimOut,
+    operation_id=_operation_id("check_claim"),
+)
 def check_claim(request, item_id: int, claim_id: int, payload: CheckIn):
     """Record whether the claimant showed the item is theirs."""
     claim = _claim(request, item_id, claim_id)
@@ -221,7 +244,11 @@ def check_claim(request, item_id: int, claim_id: int, payload: CheckIn):
     )
 
 
-@router.post("/found-items/{item_id}/claims/{claim_id}/hand-over", response=ClaimOut)
+@router.post(
+    "/found-items/{item_id}/claims/{claim_id}/hand-over",
+    response=ClaimOut,
+    operation_id=_operation_id("hand_over"),
+)
 def hand_over(request, item_id: int, claim_id: int, payload: HandOverIn):
     """Hand the item to a verified claimant; the item's case is closed."""
     claim = _claim(request, item_id, claim_id)

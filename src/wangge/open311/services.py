@@ -1,32 +1,32 @@
-"""Open311 clients: the applications that file cases through Open311, each with its key."""
+"""Writing Open311's own records: the clients allowed to file cases (their keys). The cases
+they file go through ``cases.services.report``, the one intake."""
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 
 from django.db import transaction
 from django.utils.translation import gettext
 
+from wangge.accounts.models import User
 from wangge.core import audit
 from wangge.core.errors import ValidationError
 from wangge.core.services import check_scope
+from wangge.open311.models import Open311Client
 from wangge.territory.models import Node
-
-# --- Open311 clients -----------------------------------------------------------------------------
 
 
 def open311_key_hash(key: str) -> str:
-    import hashlib
-
     return hashlib.sha256(key.encode()).hexdigest()
 
 
 @transaction.atomic
-def create_open311_client(*, actor, name: str, key: str | None = None, node: Node | None = None):
+def create_open311_client(
+    *, actor: User | None, name: str, key: str | None = None, node: Node | None = None
+) -> tuple[Open311Client, str]:
     """Let an application file cases through Open311; returns (client, key). The key is
     shown once and stored hashed; ``key`` may be given (the demo's ``demo-open311-key``)."""
-    from wangge.cases.models import Open311Client
-
     check_scope(actor, Open311Client(), "add", path=node.path if node else None)
     key = key or secrets.token_urlsafe(24)
     if Open311Client.objects.filter(key_hash=open311_key_hash(key)).exists():
@@ -36,7 +36,7 @@ def create_open311_client(*, actor, name: str, key: str | None = None, node: Nod
     )
     audit.record(
         actor=actor,
-        action="cases.open311client.created",
+        action="open311.open311client.created",
         target=client,
         node=node,
         after={"name": name, "prefix": client.prefix},

@@ -4,8 +4,8 @@ import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from wangge.cases.models import FoundItem
 from wangge.core.filters import NodeSubtreeFilter
+from wangge.lostfound.models import FoundItem
 
 
 class FoundItemFilter(django_filters.FilterSet):

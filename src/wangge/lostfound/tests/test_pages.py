@@ -10,8 +10,8 @@ import shapely
 from django.contrib.messages import get_messages
 from django.utils import timezone
 
-from wangge.cases.models import Claim, FoundItem
 from wangge.demo.district import GUANLAN_GRID1, LVDU_GRID1, LVDU_GRID2
+from wangge.lostfound.models import Claim, FoundItem
 
 pytestmark = pytest.mark.django_db
 

@@ -16,25 +16,22 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from wangge.cases import lostfound
-from wangge.cases.lostfound_filters import FoundItemFilter
-from wangge.cases.lostfound_forms import (
-    ClaimForm,
-    FoundItemEditForm,
-    FoundItemForm,
-    labelled_places,
-    place_filter_widget,
-)
-from wangge.cases.models import Case, Claim, FoundItem
+from wangge.cases.models import Case
 from wangge.core.crypto import mask_phone
 from wangge.core.errors import ValidationError
 from wangge.core.imports import REGISTRY
 from wangge.core.scope import get_scope, subtree_q
 from wangge.core.services import allowed
+from wangge.lostfound import public
+from wangge.lostfound import services as lostfound
+from wangge.lostfound.filters import FoundItemFilter
+from wangge.lostfound.forms import ClaimForm, FoundItemEditForm, FoundItemForm
+from wangge.lostfound.models import Claim, FoundItem
 from wangge.notices.models import Notice
 from wangge.notices.services import Refused as NoticeRefused
 from wangge.territory.choices import GRID_KINDS
 from wangge.territory.models import Node
+from wangge.territory.pickers import labelled_places, place_filter_widget
 
 PAGE_SIZE = 50
 EXPORT_KIND = "found-items"
@@ -46,10 +43,10 @@ ClaimState = Claim.ClaimState
 def _public(item: FoundItem, request) -> dict:
     """What anyone may read about a found item: no finder, no claimant, no phone but the
     office's."""
-    place, phone = lostfound.claim_place(item)
+    place, phone = public.claim_place(item)
     community = item.grid.community
-    url = lostfound.public_url(item, request)
-    code = lostfound.notice_code(item)
+    url = public.public_url(item, request)
+    code = public.notice_code(item)
     return {
         "photos": [
             {
@@ -58,7 +55,7 @@ def _public(item: FoundItem, request) -> dict:
                 "width": photo.width,
                 "height": photo.height,
             }
-            for photo in lostfound.item_photos(item)
+            for photo in public.item_photos(item)
         ],
         "what": item.what,
         "where": item.where,
@@ -87,27 +84,27 @@ def poster(request, pk: int):
     context = {
         "item": item,
         "notice": notice,
-        "notice_text": lostfound.notice_text(item, url=notice["url"]),
+        "notice_text": public.notice_text(item, url=notice["url"]),
         "qr_svg": mark_safe(qr_svg),
     }
-    return render(request, "cases/found_poster.html", context)
+    return render(request, "lostfound/poster.html", context)
 
 
 def notice(request, code: str):
     """The public notice: what was found, where and when, its photos, and how to claim it."""
-    item = lostfound.item_for_notice_code(code)
+    item = public.item_for_notice_code(code)
     if item is None:
         raise Http404
-    return render(request, "cases/found_notice.html", {"notice": _public(item, request)})
+    return render(request, "lostfound/notice.html", {"notice": _public(item, request)})
 
 
 def notice_photo(request, code: str, photo_pk: int, thumbnail: bool = False):
     """A photo of the public notice (re-encoded without metadata when it was added); only
     the item's photos that are on its notice."""
-    item = lostfound.item_for_notice_code(code)
+    item = public.item_for_notice_code(code)
     if item is None:
         raise Http404
-    photo = get_object_or_404(lostfound.item_photos(item), pk=photo_pk)
+    photo = get_object_or_404(public.item_photos(item), pk=photo_pk)
     stored = photo.thumbnail if thumbnail else photo.image
     try:
         handle = stored.open("rb")
@@ -131,7 +128,7 @@ def _items(user):
 def found_list(request):
     """The found items in the caller's scope, newest find first, with the list's filters."""
     scope = get_scope(request.user)
-    if not scope.has_perm("cases.view_founditem"):
+    if not scope.has_perm("lostfound.view_founditem"):
         raise Http404
     items = _items(request.user).order_by("-found_at", "-pk")
     filterset = FoundItemFilter(request.GET or None, items, request=request)
@@ -145,10 +142,10 @@ def found_list(request):
         "filterset": filterset,
         "page": page,
         "query": query.urlencode(),
-        "can_add": scope.has_perm("cases.add_founditem"),
+        "can_add": scope.has_perm("lostfound.add_founditem"),
         "export_kind": EXPORT_KIND if EXPORT_KIND in REGISTRY else "",
     }
-    return render(request, "cases/found_list.html", context)
+    return render(request, "lostfound/list.html", context)
 
 
 def _grids_to_record(user):
@@ -156,7 +153,7 @@ def _grids_to_record(user):
     grids = Node.objects.inside(user).filter(kind__in=GRID_KINDS, is_active=True)
     scope = get_scope(user)
     if not scope.unrestricted:
-        grids = grids.filter(subtree_q(scope.paths("cases.add_founditem")))
+        grids = grids.filter(subtree_q(scope.paths("lostfound.add_founditem")))
     return grids.order_by("path")
 
 
@@ -164,7 +161,7 @@ def _grids_to_record(user):
 def found_new(request):
     """Record a found item: what, where and when, its grid (chosen, or where the phone is),
     the finder, where it is kept. One item per form, however often it is sent."""
-    if not get_scope(request.user).has_perm("cases.add_founditem"):
+    if not get_scope(request.user).has_perm("lostfound.add_founditem"):
         raise Http404
     grids = _grids_to_record(request.user)
     listed, labels = labelled_places(request.user, grids)
@@ -208,7 +205,7 @@ def found_new(request):
         form.initial["key"] = uuid.uuid4().hex
         if len(listed) == 1:
             form.initial["grid"] = listed[0].pk
-    return render(request, "cases/found_new.html", {"form": form}, status=status)
+    return render(request, "lostfound/new.html", {"form": form}, status=status)
 
 
 def _item_for(request, pk: int) -> FoundItem:
@@ -222,7 +219,7 @@ def found_edit(request, pk: int):
     item = get_object_or_404(
         FoundItem.objects.restrict(request.user, "change").select_related("grid", "case"), pk=pk
     )
-    shown = list(lostfound.item_photos(item))
+    shown = list(public.item_photos(item))
     initial = {
         "what": item.what,
         "where": item.where,
@@ -253,7 +250,7 @@ def found_edit(request, pk: int):
             else:
                 messages.success(request, _("Saved."))
                 return redirect("found-detail", pk=item.pk)
-    code = lostfound.notice_code(item)
+    code = public.notice_code(item)
     context = {
         "form": form,
         "item": item,
@@ -263,7 +260,7 @@ def found_edit(request, pk: int):
         ],
         "photos_dropped": request.method == "POST" and bool(request.FILES.getlist("photos")),
     }
-    return render(request, "cases/found_edit.html", context, status=status)
+    return render(request, "lostfound/edit.html", context, status=status)
 
 
 def _claim_for(request, item: FoundItem, claim_pk: int) -> Claim:
@@ -301,7 +298,11 @@ def _detail(request, item: FoundItem, *, claim_form=None, status=200):
         else None
     )
     notice = _public(item, request)
-    grid_notice = Notice.objects.restrict(user, "view").filter(found_item=item).first()
+    grid_notice = (
+        Notice.objects.restrict(user, "view").filter(pk=item.notice_id).first()
+        if item.notice_id
+        else None
+    )
     context = {
         "item": item,
         "may_change": held and allowed(user, FoundItem, "change", path=path),
@@ -312,11 +313,11 @@ def _detail(request, item: FoundItem, *, claim_form=None, status=200):
         "minutes": _minutes(case),
         "finder_phone": mask_phone(item.finder_phone),
         "notice": notice,
-        "notice_text": lostfound.notice_text(item, url=notice["url"]),
+        "notice_text": public.notice_text(item, url=notice["url"]),
         "claims": claims,
         "claim_form": (claim_form or ClaimForm()) if may_claim else None,
     }
-    return render(request, "cases/found_detail.html", context, status=status)
+    return render(request, "lostfound/detail.html", context, status=status)
 
 
 @login_required
