@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils.translation import gettext
@@ -11,6 +12,10 @@ from wangge.core import audit
 from wangge.core.errors import ValidationError
 from wangge.core.services import check_scope
 from wangge.territory.models import Node
+
+if TYPE_CHECKING:
+    from wangge.accounts.models import User
+    from wangge.cases.models import Open311Client
 
 # --- Open311 clients -----------------------------------------------------------------------------
 
@@ -22,7 +27,9 @@ def open311_key_hash(key: str) -> str:
 
 
 @transaction.atomic
-def create_open311_client(*, actor, name: str, key: str | None = None, node: Node | None = None):
+def create_open311_client(
+    *, actor: User | None, name: str, key: str | None = None, node: Node | None = None
+) -> tuple[Open311Client, str]:
     """Let an application file cases through Open311; returns (client, key). The key is
     shown once and stored hashed; ``key`` may be given (the demo's ``demo-open311-key``)."""
     from wangge.cases.models import Open311Client
