@@ -170,8 +170,9 @@ MOVES: dict[str, Move] = {
     ),
 }
 
-# Which time limit runs in which state (none in the others).
-STAGE_OF = {
+# Which time limit runs in which state (none in the others); looked up by a case's state as
+# stored, a plain string.
+STAGE_OF: dict[str, Stage] = {
     S.REPORTED: Stage.ACCEPT,
     S.ACCEPTED: Stage.DISPATCH,
     S.RETURNED: Stage.DISPATCH,

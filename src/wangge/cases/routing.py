@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from wangge.accounts.choices import Role
-from wangge.accounts.models import Membership
+from wangge.accounts.models import Membership, User
 from wangge.cases.choices import TargetKind
 from wangge.cases.models import Category, RoutingRule, Team
 from wangge.core.memo import kept, remember, version
@@ -21,7 +21,7 @@ from wangge.core.memo import kept, remember, version
 
 @dataclass
 class Route:
-    user: object | None = None
+    user: User | None = None
     team: Team | None = None
     rule: RoutingRule | None = None
 
@@ -40,12 +40,12 @@ def category_chain(category: Category) -> list[str]:
     return chain
 
 
-def on_duty(role: str, grid) -> object | None:
+def on_duty(role: str, grid) -> User | None:
     """Someone holding ``role`` at ``grid`` or the nearest node above it."""
     return remember(("on_duty", role, grid.pk), lambda: _on_duty(role, grid))
 
 
-def _on_duty(role: str, grid) -> object | None:
+def _on_duty(role: str, grid) -> User | None:
     ordered = [grid.pk, *reversed(grid.ancestor_ids)]  # the grid first, then upwards
     ids = ordered
     memberships = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any, cast
 
 from django.db import transaction
 from django.utils import timezone
@@ -20,6 +21,9 @@ from wangge.cases.services.staff import level_above, notify_level
 from wangge.core.errors import ValidationError
 from wangge.core.words import stored
 from wangge.territory.choices import COMMUNITY_KINDS
+
+if TYPE_CHECKING:
+    from wangge.accounts.models import User
 
 
 def enter(case: Case, state: str, at: datetime.datetime, cal: WorkCalendar) -> None:
@@ -53,7 +57,9 @@ def handling_deadline(case: Case, cal: WorkCalendar) -> datetime.datetime | None
     return deadline
 
 
-def warn_at(case, stage, start, cal):
+def warn_at(
+    case: Case, stage: str, start: datetime.datetime, cal: WorkCalendar
+) -> datetime.datetime | None:
     limit = limit_for(case.category, stage, urgent=case.urgent)
     if limit is None or not case.stage_deadline:
         return None
@@ -61,7 +67,7 @@ def warn_at(case, stage, start, cal):
     return cal.add_working_seconds(start, span * float(limit.warn_ratio))
 
 
-def promise(case: Case, at: datetime.datetime, cal: WorkCalendar, *, keep=False) -> None:
+def promise(case: Case, at: datetime.datetime, cal: WorkCalendar, *, keep: bool = False) -> None:
     """The promised completion time, set when the case is accepted — unless the case came with
     one (``keep``: a hotline work order carries the limit the hotline gave it)."""
     if keep and case.due_at is not None:
@@ -83,7 +89,7 @@ def mark_of(case: Case, now: datetime.datetime) -> str:
 # --- Extensions ----------------------------------------------------------------------------------
 
 
-def _extension_amount(amount) -> Decimal:
+def _extension_amount(amount: Decimal | float | None) -> Decimal:
     """The time asked for, as its column holds it: more than nothing, at most two decimals
     and four digits before them."""
     try:
@@ -94,7 +100,9 @@ def _extension_amount(amount) -> Decimal:
         raise ValidationError({"amount": gettext("Give the time to add")})
     field = Extension._meta.get_field("amount")
     places = field.decimal_places
-    if amount.as_tuple().exponent < -places or amount >= 10 ** (field.max_digits - places):
+    # Finite (checked above): its exponent is a number, not "n", "N" or "F".
+    exponent = cast(int, amount.as_tuple().exponent)
+    if exponent < -places or amount >= 10 ** (field.max_digits - places):
         raise ValidationError(
             {
                 "amount": gettext("Give the time as a number below %(n)s, with at most 2 decimals")
@@ -104,7 +112,15 @@ def _extension_amount(amount) -> Decimal:
     return amount
 
 
-def _check_extension_rule(case, amount, unit, *, at, cal, field="amount") -> None:
+def _check_extension_rule(
+    case: Case,
+    amount: Decimal,
+    unit: str,
+    *,
+    at: datetime.datetime,
+    cal: WorkCalendar,
+    field: str = "amount",
+) -> None:
     """Extensions of a case together may add at most what its category's rule allows
     (``Stage.EXTENSION``, e.g. 10 working days), counted from the promise before the first
     one. A case decided as a project at a meeting (``decide`` with a project) follows the
@@ -117,7 +133,9 @@ def _check_extension_rule(case, amount, unit, *, at, cal, field="amount") -> Non
         .order_by("decided_at", "pk")
         .first()
     )
-    promised = first.due_before if first is not None else (case.due_at or at)
+    # The promise before the first approved extension (``due_before``: set on each one found),
+    # or the current one.
+    promised = first.due_before if first is not None and first.due_before else (case.due_at or at)
     if cal.add(case.due_at or at, amount, unit) > cal.add(promised, rule.amount, rule.unit):
         raise ValidationError(
             {
@@ -130,7 +148,17 @@ def _check_extension_rule(case, amount, unit, *, at, cal, field="amount") -> Non
         )
 
 
-def on_request_extension(*, case, actor, amount, unit, note, at, cal, **_):
+def on_request_extension(
+    *,
+    case: Case,
+    actor: User | None,
+    amount: Decimal | float | None,
+    unit: str,
+    note: str,
+    at: datetime.datetime,
+    cal: WorkCalendar,
+    **_: Any,
+) -> dict:
     """The move ``request_extension``."""
     amount = _extension_amount(amount)
     if case.extensions.filter(state=ExtensionState.PENDING).exists():
@@ -142,7 +170,17 @@ def on_request_extension(*, case, actor, amount, unit, note, at, cal, **_):
     return {"extension": extension.pk, "amount": str(amount), "unit": unit}
 
 
-def on_decide_extension(*, case, actor, extension, approve, note, at, cal, **_):
+def on_decide_extension(
+    *,
+    case: Case,
+    actor: User | None,
+    extension: Extension | None,
+    approve: bool | None,
+    note: str,
+    at: datetime.datetime,
+    cal: WorkCalendar,
+    **_: Any,
+) -> dict:
     """The move ``decide_extension``: an approved extension moves the promise and, while the
     case is being handled, the stage's deadline."""
     if extension is None or extension.case_id != case.pk:
@@ -174,7 +212,7 @@ def on_decide_extension(*, case, actor, extension, approve, note, at, cal, **_):
 # --- The sweep -----------------------------------------------------------------------------------
 
 # Why the system marked a case, in its audit event.
-MARK_REASONS = {Mark.YELLOW: "time limit near", Mark.RED: "time limit passed"}
+MARK_REASONS: dict[str, str] = {Mark.YELLOW: "time limit near", Mark.RED: "time limit passed"}
 
 
 @transaction.atomic

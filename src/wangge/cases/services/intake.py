@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import datetime
 import secrets
+from typing import TYPE_CHECKING
 
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
@@ -30,6 +31,11 @@ from wangge.territory.choices import CRS
 from wangge.territory.locate import get_index
 from wangge.territory.models import Node
 
+if TYPE_CHECKING:
+    from wangge.accounts.models import User
+    from wangge.people.models import Person
+    from wangge.territory.models import Building
+
 MAX_DESCRIPTION = inputs.DESCRIPTION
 TRACKING_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read over the phone
 FIELD_CHANNELS = {Channel.PATROL, Channel.HOME_VISIT}
@@ -49,7 +55,14 @@ def grid_by_id(pk: int) -> Node:
     return memo.remember(("territory.grid", pk), lambda: Node.objects.defer("geometry").get(pk=pk))
 
 
-def _place(*, grid, lng, lat, crs, building):
+def _place(
+    *,
+    grid: Node | None,
+    lng: float | None,
+    lat: float | None,
+    crs: str,
+    building: Building | None,
+) -> tuple[Node, float | None, float | None]:
     """Where the case is: a building's point, a point, or a grid given outright."""
     if building is not None and (lng is None or lat is None):
         lng, lat = building.lng, building.lat
@@ -84,7 +97,7 @@ def _place(*, grid, lng, lat, crs, building):
 @memo.steady()
 def report(
     *,
-    actor,
+    actor: User | None,
     channel: str,
     category: Category,
     description: str,
@@ -95,10 +108,10 @@ def report(
     lat: float | None = None,
     crs: str = CRS.WGS84,
     address: str = "",
-    building=None,
+    building: Building | None = None,
     reporter_name: str = "",
     reporter_phone: str = "",
-    reporter_person=None,
+    reporter_person: Person | None = None,
     attributes: dict | None = None,
     public: bool = False,
     reply: str = "",
@@ -122,7 +135,8 @@ def report(
     earlier = replay(key=idempotency_key, actor=actor, operation="case.report", model=Case)
     if earlier is not None:
         return earlier
-    errors = {}
+    # A message by field, or the messages a check raised (the reply's).
+    errors: dict[str, str | list[str]] = {}
     inputs.check_choice(errors, "channel", channel, Channel)
     inputs.check_choice(errors, "crs", crs, CRS)
     if not category.is_active:
@@ -309,7 +323,15 @@ def _thank(case: Case, *, at: datetime.datetime) -> None:
     notify_place(case, stored(gettext_noop("A resident's praise: “%(title)s”"), title=case.title))
 
 
-def _accept(case, *, actor, at, cal, dispatch=True, reply=""):
+def _accept(
+    case: Case,
+    *,
+    actor: User | None,
+    at: datetime.datetime,
+    cal: WorkCalendar,
+    dispatch: bool = True,
+    reply: str = "",
+) -> None:
     """Accept (受理) a new case, promise a time, and send it where the rules say (``reply``:
     a first answer to the resident)."""
     before, before_facts = timeline.case_snapshot(case), metrics.facts(case)
@@ -349,7 +371,8 @@ def _take(case: Case, moved: Case) -> None:
     are kept where they are still the same."""
     for field in Case._meta.concrete_fields:
         value = getattr(moved, field.attname)
-        if field.is_relation and getattr(case, field.attname) != value:
+        # A case's relations are all foreign keys, which cache the object they point to.
+        if isinstance(field, models.ForeignKey) and getattr(case, field.attname) != value:
             if field.is_cached(moved):
                 field.set_cached_value(case, field.get_cached_value(moved))
             elif field.is_cached(case):

@@ -5,7 +5,9 @@ rating by tracking code is a move too."""
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable, Iterable
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -32,8 +34,11 @@ from wangge.core import inputs, memo
 from wangge.core.errors import ValidationError
 from wangge.core.words import stored
 
+if TYPE_CHECKING:
+    from wangge.accounts.models import User
 
-def _my_task(case: Case, user) -> Task | None:
+
+def _my_task(case: Case, user: User | None) -> Task | None:
     if user is None:
         return None
     tasks = case.tasks.exclude(state__in=[TaskState.DONE, TaskState.CANCELLED, TaskState.RETURNED])
@@ -47,12 +52,12 @@ def _my_task(case: Case, user) -> Task | None:
 @memo.steady()
 def act(
     *,
-    actor,
+    actor: User | None,
     case: Case,
     action: str,
     note: str = "",
     reply: str = "",
-    assignees=(),
+    assignees: Iterable[User | None] = (),
     team: Team | None = None,
     agency: Agency | None = None,
     rating: str = "",
@@ -133,10 +138,10 @@ def act(
     return case
 
 
-def _check_move_input(*, note, project_ref, rating, kind, unit) -> None:
+def _check_move_input(*, note: str, project_ref: str, rating: str, kind: str, unit: str) -> None:
     """What a move is given, judged before anything is written, whatever the move: text
     within its limits, a choice one of its values."""
-    errors = {}
+    errors: dict[str, str] = {}
     inputs.check_lengths(errors, CaseEvent, {"note": note})
     inputs.check_lengths(errors, Case, {"project_ref": project_ref})
     inputs.no_nul(errors, {"note": note, "project_ref": project_ref})
@@ -149,7 +154,9 @@ def _check_move_input(*, note, project_ref, rating, kind, unit) -> None:
         raise ValidationError(errors)
 
 
-def _on_accept(*, case, actor, at, cal, **_):
+def _on_accept(
+    *, case: Case, actor: User | None, at: datetime.datetime, cal: WorkCalendar, **_: Any
+) -> dict:
     case.accepted_at = at
     deadlines.promise(case, at, cal, keep=True)
     found = route(grid=case.grid, category=case.category, kind=case.kind)
@@ -157,30 +164,41 @@ def _on_accept(*, case, actor, at, cal, **_):
     return {"suggested": found.user.pk if found.user else None}
 
 
-def _on_dispatch(*, case, actor, at, assignees, team, note, **_):
-    assignees = [user for user in assignees if user is not None]
-    if not assignees and team is None:
+def _on_dispatch(
+    *,
+    case: Case,
+    actor: User | None,
+    at: datetime.datetime,
+    assignees: Iterable[User | None],
+    team: Team | None,
+    note: str,
+    **_: Any,
+) -> dict:
+    people = [user for user in assignees if user is not None]
+    if not people and team is None:
         found = route(grid=case.grid, category=case.category, kind=case.kind)
-        assignees = [found.user] if found.user else []
+        people = [found.user] if found.user else []
         team = found.team
-    if not assignees and team is None:
+    if not people and team is None:
         raise ValidationError(
             {"assignees": gettext("Choose the people or the team (no routing rule matches)")}
         )
     case.tasks.exclude(state__in=[TaskState.DONE, TaskState.CANCELLED]).update(
         state=TaskState.CANCELLED
     )
-    for user in assignees:
+    for user in people:
         Task.objects.create(case=case, assignee=user, instructions=note, due_at=case.due_at)
     if team is not None:
         Task.objects.create(case=case, team=team, instructions=note, due_at=case.due_at)
-    case.handler = assignees[0] if assignees else case.handler
+    case.handler = people[0] if people else case.handler
     case.dispatched_at = at
     case.level = case.level if case.state == State.ESCALATED else None
-    return {"assignees": [user.pk for user in assignees], "team": team.pk if team else None}
+    return {"assignees": [user.pk for user in people], "team": team.pk if team else None}
 
 
-def _on_sign(*, case, task, at, cal, **_):
+def _on_sign(
+    *, case: Case, task: Task | None, at: datetime.datetime, cal: WorkCalendar, **_: Any
+) -> None:
     if task is not None:
         task.state, task.signed_at = TaskState.SIGNED, at
         task.save(update_fields=["state", "signed_at"])
@@ -189,7 +207,9 @@ def _on_sign(*, case, task, at, cal, **_):
         deadlines.enter(case, State.SIGNED, at, cal)
 
 
-def _on_start(*, case, task, at, cal, **_):
+def _on_start(
+    *, case: Case, task: Task | None, at: datetime.datetime, cal: WorkCalendar, **_: Any
+) -> None:
     if task is not None and task.state == TaskState.SIGNED:
         task.state = TaskState.HANDLING
         task.save(update_fields=["state"])
@@ -197,7 +217,16 @@ def _on_start(*, case, task, at, cal, **_):
         deadlines.enter(case, State.HANDLING, at, cal)
 
 
-def _on_finish(*, case, task, actor, note, at, cal, **_):
+def _on_finish(
+    *,
+    case: Case,
+    task: Task | None,
+    actor: User | None,
+    note: str,
+    at: datetime.datetime,
+    cal: WorkCalendar,
+    **_: Any,
+) -> dict:
     open_tasks = case.tasks.exclude(state__in=[TaskState.DONE, TaskState.CANCELLED])
     if task is None:
         # Staff finishing for the assignees: all the open work is done.
@@ -213,23 +242,23 @@ def _on_finish(*, case, task, actor, note, at, cal, **_):
     return {"all_done": False}
 
 
-def _on_send_back(*, case, task, **_):
+def _on_send_back(*, case: Case, task: Task | None, **_: Any) -> None:
     if task is not None:
         task.state = TaskState.RETURNED
         task.save(update_fields=["state"])
 
 
-def _on_verify(*, case, at, **_):
+def _on_verify(*, case: Case, at: datetime.datetime, **_: Any) -> None:
     case.verified_at = at
 
 
-def _on_rework(*, case, **_):
+def _on_rework(*, case: Case, **_: Any) -> None:
     case.rework_count += 1
     case.done_at = None
     case.tasks.filter(state=TaskState.DONE).update(state=TaskState.HANDLING)
 
 
-def _reopen(case, *, note, at, cal):
+def _reopen(case: Case, *, note: str, at: datetime.datetime, cal: WorkCalendar) -> None:
     """Back into the handler's queue with the resident's words. The promise to the resident
     stands (the on-time rate judges it); the work done again gets at least the category's
     handling time from now (``deadlines.handling_deadline``)."""
@@ -251,7 +280,9 @@ def _reopen(case, *, note, at, cal):
     deadlines.enter(case, State.DISPATCHED, at, cal)
 
 
-def _on_close(*, case, rating, note, at, cal, **_):
+def _on_close(
+    *, case: Case, rating: str, note: str, at: datetime.datetime, cal: WorkCalendar, **_: Any
+) -> dict:
     if rating and rating not in Rating.values:
         raise ValidationError({"rating": gettext("Unknown rating")})
     if rating:
@@ -263,7 +294,9 @@ def _on_close(*, case, rating, note, at, cal, **_):
     return {"rating": rating}
 
 
-def _on_rate(*, case, rating, note, at, cal, **_):
+def _on_rate(
+    *, case: Case, rating: str, note: str, at: datetime.datetime, cal: WorkCalendar, **_: Any
+) -> dict:
     if rating not in Rating.values:
         raise ValidationError(
             {"rating": gettext("Choose satisfied, fairly satisfied or dissatisfied")}
@@ -278,11 +311,15 @@ def _on_rate(*, case, rating, note, at, cal, **_):
     return {"rating": rating}
 
 
-def _on_reopen(*, case, note, at, cal, **_):
+def _on_reopen(
+    *, case: Case, note: str, at: datetime.datetime, cal: WorkCalendar, **_: Any
+) -> None:
     _reopen(case, note=note, at=at, cal=cal)
 
 
-def _on_park(*, case, parked_until, at, **_):
+def _on_park(
+    *, case: Case, parked_until: datetime.date | None, at: datetime.datetime, **_: Any
+) -> None:
     if parked_until is not None and parked_until < timezone.localdate(at):
         raise ValidationError(
             {
@@ -298,7 +335,7 @@ def _on_park(*, case, parked_until, at, **_):
     )
 
 
-def _on_transfer(*, case, agency, **_):
+def _on_transfer(*, case: Case, agency: Agency | None, **_: Any) -> dict:
     if agency is None or not agency.is_active:
         raise ValidationError({"agency": gettext("Choose the agency")})
     case.agency = agency
@@ -308,12 +345,12 @@ def _on_transfer(*, case, agency, **_):
     return {"agency": agency.name}
 
 
-def _on_receipt(*, case, at, **_):
+def _on_receipt(*, case: Case, at: datetime.datetime, **_: Any) -> dict:
     case.done_at = at
     return {"agency": case.agency.name if case.agency else ""}
 
 
-def _on_escalate(*, case, **_):
+def _on_escalate(*, case: Case, **_: Any) -> dict:
     current = case.level or case.grid
     above = level_above(current)
     if above is None:
@@ -335,13 +372,13 @@ def _on_escalate(*, case, **_):
     return {"level": above.pk}
 
 
-def _on_decide(*, case, project_ref, **_):
+def _on_decide(*, case: Case, project_ref: str, **_: Any) -> dict:
     if project_ref:
         case.project_ref = project_ref
     return {"project_ref": project_ref}
 
 
-def _on_merge(*, case, target, at, **_):
+def _on_merge(*, case: Case, target: Case | None, at: datetime.datetime, **_: Any) -> dict:
     if target is None or target.pk == case.pk:
         raise ValidationError({"target": gettext("Choose the case to merge it into")})
     target = Case.objects.select_for_update().get(pk=target.pk)
@@ -379,11 +416,13 @@ def _on_merge(*, case, target, at, **_):
     return {"into": target.pk}
 
 
-def _on_void(**_):
+def _on_void(**_: Any) -> dict:
     return {}
 
 
-def _on_solve_now(*, case, actor, at, note, **_):
+def _on_solve_now(
+    *, case: Case, actor: User | None, at: datetime.datetime, note: str, **_: Any
+) -> dict:
     case.accepted_at = case.accepted_at or at
     case.handler = case.handler or actor
     # Solved by the worker it was given to: the open work is done, with the same words.
@@ -396,7 +435,16 @@ def _on_solve_now(*, case, actor, at, note, **_):
     return {}
 
 
-def _on_recategorize(*, case, category, kind, at, cal, note, **_):
+def _on_recategorize(
+    *,
+    case: Case,
+    category: Category | None,
+    kind: str,
+    at: datetime.datetime,
+    cal: WorkCalendar,
+    note: str,
+    **_: Any,
+) -> dict:
     if category is None or not category.is_active:
         raise ValidationError({"category": gettext("Choose a category in use")})
     if not category.counts_as_problem:
@@ -439,11 +487,12 @@ def _on_recategorize(*, case, category, kind, at, cal, note, **_):
     return {"from": old.pk, "to": category.pk, "stage": stage, "rerouted_to": rerouted}
 
 
-def _on_comment(**_):
+def _on_comment(**_: Any) -> dict:
     return {}
 
 
-_HANDLERS = {
+# Each takes what ``act`` is given, by keyword, and gives the step's data (or nothing).
+_HANDLERS: dict[str, Callable[..., dict | None]] = {
     "accept": _on_accept,
     "dispatch": _on_dispatch,
     "sign": _on_sign,

@@ -11,13 +11,16 @@ found still writes its own steps (``lostfound._step``) until it leaves cases.
 from __future__ import annotations
 
 import datetime
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.db import transaction
 
 from wangge.cases import public_text
-from wangge.cases.models import Case, CaseEvent
+from wangge.cases.models import Case, CaseEvent, Task
 from wangge.core import audit, events
+
+if TYPE_CHECKING:
+    from wangge.accounts.models import User
 
 
 def case_snapshot(case: Case) -> dict:
@@ -40,13 +43,13 @@ def prepare(
     case: Case,
     action: str,
     *,
-    actor,
+    actor: User | None,
     at: datetime.datetime,
     before: dict | None,
     before_state: str | None = None,
     note: str = "",
     reply: str = "",
-    task=None,
+    task: Task | None = None,
     data: dict | None = None,
     public: bool | None = None,
     reason: str = "",
@@ -76,7 +79,7 @@ def prepare(
         public=public_text.shown(action, reply) if public is None else public,
         data=data or {},
     )
-    audited = {"actor": actor, "node": case.grid}
+    audited: dict[str, Any] = {"actor": actor, "node": case.grid}
     if audit_as is not None:
         audited.update(audit_as)
     else:
@@ -90,7 +93,7 @@ def prepare(
     return Step(row=row, audited=audited, tell_followers=tell_followers)
 
 
-def record_step(case: Case, action: str, **options) -> CaseEvent:
+def record_step(case: Case, action: str, **options: Any) -> CaseEvent:
     """Write one step of ``case`` (the arguments of ``prepare``), its audit event and
     ``case.changed``; inside the caller's transaction, which the handlers write in too (the
     reporter's SMS of the change goes into the outbox with the change itself)."""
