@@ -23,6 +23,7 @@ from wangge.accounts.models import Membership, User
 from wangge.cases import lostfound, photos
 from wangge.cases import services as cases
 from wangge.cases.models import Category
+from wangge.core import saved
 from wangge.core import services as core
 from wangge.core.context import request_id_var
 from wangge.core.models import AuditEvent
@@ -66,6 +67,7 @@ NOT_WRITES = {
         "delivery_report",
     },
     "core": {"allowed", "check_scope", "bump_counter", "read_counter", "idempotent", "replay"},
+    "core.saved": {"clean_query", "url", "views_for"},
     "people": {
         "clean_identity",
         "id_hash",
@@ -494,6 +496,26 @@ def run_update_found_item(actor):
     return "cases.founditem.updated", item
 
 
+def run_read_notification(actor):
+    from wangge.core.models import Notification
+
+    note = Notification.objects.create(user=actor, text="案件已超时")
+    return "core.notification.read", core.read_notification(actor=actor, notification=note)
+
+
+def run_save_view(actor):
+    view = saved.save_view(actor=actor, page="cases", name="我的超时", query="mark=red&page=2")
+    return "core.view.saved", view
+
+
+def run_delete_view(actor):
+    _action, view = run_save_view(actor)
+    pk = view.pk
+    saved.delete_view(actor=actor, view=view)
+    view.pk = pk
+    return "core.view.deleted", view
+
+
 def run_set_photo_public(actor):
     _action, photo = run_add_photo(actor)
     with override_settings(MEDIA_ROOT=tempfile.mkdtemp()):
@@ -502,6 +524,8 @@ def run_set_photo_public(actor):
 
 
 CASES = {
+    "core": {"read_notification": run_read_notification},
+    "core.saved": {"save_view": run_save_view, "delete_view": run_delete_view},
     "cases.photos": {"add_photo": run_add_photo, "set_photo_public": run_set_photo_public},
     "cases.lostfound": {
         "record_found_item": run_record_found_item,
@@ -570,6 +594,7 @@ MODULES = {
     "people": people,
     "accounts": accounts,
     "core": core,
+    "core.saved": saved,
     "cases": cases,
     "cases.photos": photos,
     "cases.lostfound": lostfound,

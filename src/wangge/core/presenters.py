@@ -34,6 +34,7 @@ ACTION_LABELS = {
     "core.export.downloaded": _("Spreadsheet exported"),
     "core.view.saved": _("List view saved"),
     "core.view.deleted": _("List view deleted"),
+    "core.notification.read": _("Notification read"),
 }
 REASON_LABELS = {"demo": _("demo data"), "import": _("import"), "admin": _("administration")}
 MAX_CHANGES = 8

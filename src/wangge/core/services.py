@@ -4,9 +4,11 @@ import secrets
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
+from wangge.core import audit
 from wangge.core.errors import ValidationError, not_found
-from wangge.core.models import Counter, IdempotencyKey
+from wangge.core.models import Counter, IdempotencyKey, Notification
 from wangge.core.scope import get_scope, permission_name
 
 
@@ -35,6 +37,25 @@ def check_scope(actor, obj, action: str, *, path: str | None) -> None:
     """
     if not allowed(actor, type(obj), action, path=path):
         raise not_found()
+
+
+@transaction.atomic
+def read_notification(*, actor, notification: Notification) -> Notification:
+    """Mark one of ``actor``'s own notifications read. Someone else's is not there for them
+    (a 404); one read already stays as it was, with nothing recorded again."""
+    if actor is None or notification.user_id != actor.pk:
+        raise not_found()
+    if notification.read_at is not None:
+        return notification
+    notification.read_at = timezone.now()
+    notification.save(update_fields=["read_at"])
+    audit.record(
+        actor=actor,
+        action="core.notification.read",
+        target=notification,
+        after={"read_at": notification.read_at},
+    )
+    return notification
 
 
 def bump_counter(name: str) -> None:

@@ -92,3 +92,20 @@ def test_notifications_are_the_users_own(api_as, user_named):
     ids = [n["id"] for n in client.get("/api/v1/notifications", {"unread": True}).json()["items"]]
     assert mine.pk not in ids
     assert client.post(f"/api/v1/notifications/{other.pk}/read").status_code == 404
+
+
+def test_reading_a_notification_is_recorded_once(api_as, user_named):
+    from wangge.core.models import AuditEvent, Notification
+
+    note = Notification.objects.create(user=user_named("community_lvdu"), text="案件已超时")
+    client = api_as("community_lvdu")
+    first = client.post(f"/api/v1/notifications/{note.pk}/read").json()["read_at"]
+    assert client.post(f"/api/v1/notifications/{note.pk}/read").json()["read_at"] == first
+    events = AuditEvent.objects.filter(
+        action="core.notification.read", target_type="core.notification", target_id=str(note.pk)
+    )
+    assert [event.actor.username for event in events] == ["community_lvdu"]
+    assert (
+        api_as("gridworker_lvdu1").post(f"/api/v1/notifications/{note.pk}/read").status_code == 404
+    )
+    assert events.count() == 1
