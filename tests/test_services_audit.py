@@ -78,6 +78,7 @@ NOT_WRITES = {
         "tag_label",
         "check_note",
         "check_position",
+        "check_purpose",
     },
     "territory": {
         "node_snapshot",
@@ -666,3 +667,44 @@ def test_audit_snapshots_never_hold_full_numbers():
         assert new_id(4) not in text and "13700001111" not in text and "13700002222" not in text
     updated = AuditEvent.objects.get(action="people.person.updated", target_id=str(person.pk))
     assert updated.before == {"phone": "137****1111"} and updated.after == {"phone": "137****2222"}
+
+
+WRITING_METHODS = {"save", "delete", "create", "update", "bulk_create", "bulk_update"}
+WRITING_METHODS |= {"get_or_create", "update_or_create"}
+
+
+def _writes_in(path) -> list[str]:
+    """The lines of ``path`` that write a model or an audit event themselves: ``audit.…``,
+    ``obj.save()``/``.delete()``, ``Model.objects.create/update…`` (a dict's ``update`` or a
+    router's ``delete`` is no write)."""
+    import ast
+
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "audit"
+        ):
+            found.append(f"{path.name}:{node.lineno} audit.{node.attr}")
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        method, receiver = node.func.attr, ast.unparse(node.func.value)
+        saves = method in {"save", "delete"} and not receiver.endswith("router")
+        if saves or (method in WRITING_METHODS and ".objects" in receiver):
+            found.append(f"{path.name}:{node.lineno} {receiver}.{method}()")
+    return found
+
+
+def test_api_modules_leave_writes_and_audit_to_the_services():
+    """The API reads through ``restrict`` and writes through a service: no API module saves
+    a model or records an audit event itself."""
+    from pathlib import Path
+
+    import wangge
+
+    root = Path(wangge.__file__).parent
+    modules = [*root.glob("*/api.py"), *root.glob("*/*_api.py")]
+    assert len(modules) >= 8
+    found = [line for path in sorted(modules) for line in _writes_in(path)]
+    assert found == []
