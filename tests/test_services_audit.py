@@ -197,6 +197,15 @@ def run_update_household(actor):
     return "people.household.updated", household
 
 
+def run_move_residents(actor):
+    household = Household.objects.filter(
+        grid__code__startswith=LVDU_GRID1, dwelling__isnull=False
+    ).first()
+    grid2 = Node.objects.get(code=LVDU_GRID1[:-1] + "2")
+    assert people.move_residents(actor=actor, moves={household.dwelling.building_id: grid2}) >= 1
+    return "people.household.moved", household
+
+
 def run_create_person(actor):
     person = people.create_person(actor=actor, name="新居民", grid=grid1(), id_number=new_id())
     return "people.person.created", person
@@ -570,6 +579,7 @@ CASES = {
     "people": {
         "create_household": run_create_household,
         "update_household": run_update_household,
+        "move_residents": run_move_residents,
         "create_person": run_create_person,
         "update_person": run_update_person,
         "set_care_tags": run_set_care_tags,
