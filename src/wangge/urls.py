@@ -20,7 +20,6 @@ urlpatterns = [
     path("m/", include("wangge.field.urls")),
     path("map/", include("wangge.maps.urls")),
     path("dashboard/", include("wangge.dashboards.urls")),
-    path("registry/", include("wangge.territory.urls")),
     path("registry/", include("wangge.people.urls")),
     path("", include("wangge.web.urls")),
 ]
