@@ -27,6 +27,7 @@ from wangge.core.formspec import answer_text, clean_answers, questions
 from wangge.core.imports import Importer, Plan, register
 from wangge.core.inputs import limit_of
 from wangge.core.models import Question
+from wangge.core.scope import common_ancestor_id
 from wangge.core.services import BulkResult, allowed
 from wangge.core.tabular import (
     CellError,
@@ -45,7 +46,7 @@ from wangge.territory import geo
 from wangge.territory.choices import CRS
 from wangge.territory.importers import CRS_NAMES, OTHER_GRID, OUT_OF_REACH, OUTSIDE_GRIDS
 from wangge.territory.locate import get_index
-from wangge.territory.models import Building, Node, common_ancestor_id
+from wangge.territory.models import Building, Node
 
 SOURCE = "12345"
 MAX_LIMIT_DAYS = 60

@@ -1,5 +1,5 @@
-"""What every API router shares (errors, authentication, pagination) and the core routes:
-audit events, jobs, imports and exports."""
+"""What every API router shares (errors, pagination) and the core routes: audit events, jobs,
+imports and exports. Who is calling is accounts' to say (``accounts.api.AUTH``)."""
 
 import datetime
 import json
@@ -17,7 +17,6 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.files import UploadedFile
 from ninja.pagination import LimitOffsetPagination, paginate
 from ninja.parser import Parser
-from ninja.security import HttpBearer, SessionAuth
 
 from wangge.core import exports, inputs, services
 from wangge.core.filters import AuditFilter, query_schema
@@ -273,30 +272,6 @@ def document_problems(schema: dict) -> dict:
                     answer["content"] = content
             operation["responses"] = dict(sorted(responses.items()))
     return schema
-
-
-# --- Authentication ------------------------------------------------------------------------------
-
-
-class BearerAuth(HttpBearer):
-    def authenticate(self, request, token):
-        from wangge.accounts.services import user_for_token
-
-        user = user_for_token(token)
-        if user is not None:
-            request.user = user
-        return user
-
-
-class ActiveSessionAuth(SessionAuth):
-    """The signed-in browser session (with CSRF on writes), as the pages use."""
-
-    def authenticate(self, request, key):
-        user = super().authenticate(request, key)
-        return user if user is not None and user.is_active else None
-
-
-AUTH = [BearerAuth(), ActiveSessionAuth()]
 
 
 # --- Pagination ----------------------------------------------------------------------------------

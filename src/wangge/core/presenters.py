@@ -11,6 +11,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
+from wangge.core.models import AuditEvent
+
 ACTION_LABELS = {
     "territory.node.created": _("Territory node added"),
     "territory.node.updated": _("Territory node changed"),
@@ -151,8 +153,7 @@ def target_label(event) -> str:
 
 def places(events, user) -> dict[int, str]:
     """``community / grid`` for each event's node, in one query."""
-    from wangge.territory.models import Node
-
+    Node = AuditEvent._meta.get_field("node").related_model  # territory's, above core
     ids = set()
     for event in events:
         if event.node is not None:

@@ -3,8 +3,8 @@ import datetime
 from ninja import Field, Schema
 
 from wangge.core import inputs
+from wangge.core.schemas import NodeBrief
 from wangge.notices.models import Notice
-from wangge.territory.schemas import NodeBrief
 
 
 class NoticeKindOut(Schema):

@@ -10,7 +10,7 @@ from django.utils.translation import gettext, pgettext_lazy
 from wangge.core import crypto
 from wangge.core.imports import Importer, Plan, changed_values, register
 from wangge.core.inputs import limit_of
-from wangge.core.scope import get_scope
+from wangge.core.scope import common_ancestor_id, get_scope
 from wangge.core.services import allowed
 from wangge.core.tabular import (
     ID_HEADER,
@@ -37,7 +37,7 @@ from wangge.people.choices import (
 from wangge.people.filters import HouseholdFilter, PersonFilter
 from wangge.people.models import CareTag, Household, Person, PersonTag
 from wangge.territory.importers import OUT_OF_REACH
-from wangge.territory.models import Building, Dwelling, Node, common_ancestor_id
+from wangge.territory.models import Building, Dwelling, Node
 
 NO_TAGS_WORDS = ["无"]  # a care tags cell saying "none"
 RELATION_SYNONYMS = {

@@ -9,6 +9,7 @@ from django.utils.translation import gettext, gettext_noop, pgettext_lazy
 
 from wangge.core.imports import Importer, Plan, changed_values, register
 from wangge.core.inputs import limit_of
+from wangge.core.scope import common_ancestor_id
 from wangge.core.services import BulkResult, allowed
 from wangge.core.tabular import (
     ID_HEADER,
@@ -30,7 +31,6 @@ from wangge.territory.models import (
     Dwelling,
     Node,
     Unit,
-    common_ancestor_id,
 )
 
 # Row errors several importers give.

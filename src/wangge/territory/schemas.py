@@ -3,14 +3,8 @@ from typing import Any
 from django.utils import timezone
 from ninja import Field, Schema
 
+from wangge.core.schemas import NodeBrief
 from wangge.territory.choices import CRS
-
-
-class NodeBrief(Schema):
-    id: int
-    kind: str
-    code: str
-    name: str
 
 
 class NodeOut(NodeBrief):

@@ -4,4 +4,5 @@ from wangge.web import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("audit/", views.audit_list, name="audit-list"),
 ]

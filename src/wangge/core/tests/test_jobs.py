@@ -6,6 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from wangge.accounts.jobs import purge_login_attempts
 from wangge.accounts.models import LoginAttempt
 from wangge.core import jobs
 from wangge.core.housekeeping import purge
@@ -76,8 +77,12 @@ def test_housekeeping_purges_old_rows_only():
     fresh = LoginAttempt.objects.create(username="someone", succeeded=False)
     key = IdempotencyKey.objects.create(key="k", operation="x", target_type="t", target_id="1")
     IdempotencyKey.objects.filter(pk=key.pk).update(created_at=old)
-    assert purge() == {"login_attempts": 1, "idempotency_keys": 1, "rate_limit_windows": 0}
+    assert purge() == {"idempotency_keys": 1, "rate_limit_windows": 0}
+    assert purge_login_attempts() == 1
     assert LoginAttempt.objects.filter(pk=fresh.pk).exists()
+    assert {"wangge.accounts.jobs.purge_login_attempts", "wangge.core.housekeeping.purge"} <= set(
+        jobs.PERIODIC
+    )
 
 
 def test_notifications_are_the_users_own(api_as, user_named):
