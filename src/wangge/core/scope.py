@@ -81,6 +81,7 @@ class Scope:
             )
             self.grants = [Grant(node_id, path, role) for node_id, path, role in rows]
         self._paths: dict[str, list[str]] = {}
+        self._roots: list[str] | None = None
 
     def has_perm(self, perm: str) -> bool:
         return self.unrestricted or bool(self.paths(perm))
@@ -116,9 +117,12 @@ class Scope:
         paths = self.paths(perm)
         if not paths:
             return False
-        Node = apps.get_model("territory", "Node")
-        roots = list(Node.objects.filter(parent__isnull=True).values_list("path", flat=True))
-        return bool(roots) and all(root in paths for root in roots)
+        if self._roots is None:  # looked up once: a page restricts several models
+            Node = apps.get_model("territory", "Node")
+            self._roots = list(
+                Node.objects.filter(parent__isnull=True).values_list("path", flat=True)
+            )
+        return bool(self._roots) and all(root in paths for root in self._roots)
 
     def node_ids(self) -> set[int]:
         """The ids of the nodes the memberships are on, and of their ancestors."""
@@ -145,7 +149,11 @@ def forget_scope(user) -> None:
 
 
 def permission_name(model, action: str) -> str:
-    return f"{model._meta.app_label}.{action}_{model._meta.model_name}"
+    """``<app>.<action>_<model>``. A model whose rows are figures of another's (the cases'
+    roll-ups) names that model as ``scope_permissions_of`` and is read under its permissions:
+    whoever sees a grid's cases sees their counts."""
+    meta = getattr(model, "scope_permissions_of", model)._meta
+    return f"{meta.app_label}.{action}_{meta.model_name}"
 
 
 class ScopedQuerySet(models.QuerySet):

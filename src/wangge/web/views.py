@@ -174,7 +174,10 @@ def audited_kinds() -> list[tuple[str, str]]:
     kinds = {
         model._meta.label_lower: str(model._meta.verbose_name)
         for model in apps.get_models()
-        if model.__module__.startswith("wangge.") and hasattr(model, "scope_field")
+        if model.__module__.startswith("wangge.")
+        and hasattr(model, "scope_field")
+        # Figures of another model (the cases' roll-ups) change with it, with no event.
+        and not hasattr(model, "scope_permissions_of")
     }
     for label in AUDITED_ELSEWHERE:
         kinds[label] = str(apps.get_model(label)._meta.verbose_name)
