@@ -14,13 +14,12 @@ from wangge.core.scope import get_scope, permission_name
 
 @dataclass
 class BulkResult:
-    """What a bulk write did; ``node_id`` is the deepest node holding all of it."""
+    """What a bulk write did."""
 
     created: int = 0
     updated: int = 0
     unchanged: int = 0
     ids: list[int] = field(default_factory=list)
-    node_id: int | None = None
 
 
 def allowed(actor, model, action: str, *, path: str | None) -> bool:
