@@ -23,6 +23,7 @@ from wangge.accounts.models import Membership, User
 from wangge.cases import photos
 from wangge.cases import services as cases
 from wangge.cases.models import Category
+from wangge.core import saved
 from wangge.core import services as core
 from wangge.core.context import request_id_var
 from wangge.core.models import AuditEvent
@@ -61,6 +62,7 @@ NOT_WRITES = {
         "delivery_report",
     },
     "core": {"allowed", "check_scope", "bump_counter", "read_counter", "idempotent", "replay"},
+    "core.saved": {"clean_query", "url", "views_for"},
     "people": {
         "clean_identity",
         "id_hash",
@@ -71,6 +73,7 @@ NOT_WRITES = {
         "tag_label",
         "check_note",
         "check_position",
+        "check_purpose",
     },
     "territory": {
         "node_snapshot",
@@ -187,6 +190,15 @@ def run_update_household(actor):
     household = Household.objects.filter(grid__code__startswith=LVDU_GRID1).first()
     people.update_household(actor=actor, household=household, note="新装了燃气报警器")
     return "people.household.updated", household
+
+
+def run_move_residents(actor):
+    household = Household.objects.filter(
+        grid__code__startswith=LVDU_GRID1, dwelling__isnull=False
+    ).first()
+    grid2 = Node.objects.get(code=LVDU_GRID1[:-1] + "2")
+    assert people.move_residents(actor=actor, moves={household.dwelling.building_id: grid2}) >= 1
+    return "people.household.moved", household
 
 
 def run_create_person(actor):
@@ -488,6 +500,26 @@ def run_update_found_item(actor):
     return "lostfound.founditem.updated", item
 
 
+def run_read_notification(actor):
+    from wangge.core.models import Notification
+
+    note = Notification.objects.create(user=actor, text="案件已超时")
+    return "core.notification.read", core.read_notification(actor=actor, notification=note)
+
+
+def run_save_view(actor):
+    view = saved.save_view(actor=actor, page="cases", name="我的超时", query="mark=red&page=2")
+    return "core.view.saved", view
+
+
+def run_delete_view(actor):
+    _action, view = run_save_view(actor)
+    pk = view.pk
+    saved.delete_view(actor=actor, view=view)
+    view.pk = pk
+    return "core.view.deleted", view
+
+
 def run_set_photo_public(actor):
     _action, photo = run_add_photo(actor)
     with override_settings(MEDIA_ROOT=tempfile.mkdtemp()):
@@ -496,6 +528,8 @@ def run_set_photo_public(actor):
 
 
 CASES = {
+    "core": {"read_notification": run_read_notification},
+    "core.saved": {"save_view": run_save_view, "delete_view": run_delete_view},
     "cases.photos": {"add_photo": run_add_photo, "set_photo_public": run_set_photo_public},
     "lostfound": {
         "record_found_item": run_record_found_item,
@@ -539,6 +573,7 @@ CASES = {
     "people": {
         "create_household": run_create_household,
         "update_household": run_update_household,
+        "move_residents": run_move_residents,
         "create_person": run_create_person,
         "update_person": run_update_person,
         "set_care_tags": run_set_care_tags,
@@ -564,6 +599,7 @@ MODULES = {
     "people": people,
     "accounts": accounts,
     "core": core,
+    "core.saved": saved,
     "cases": cases,
     "cases.photos": photos,
     "lostfound": lostfound,
@@ -638,3 +674,44 @@ def test_audit_snapshots_never_hold_full_numbers():
         assert new_id(4) not in text and "13700001111" not in text and "13700002222" not in text
     updated = AuditEvent.objects.get(action="people.person.updated", target_id=str(person.pk))
     assert updated.before == {"phone": "137****1111"} and updated.after == {"phone": "137****2222"}
+
+
+WRITING_METHODS = {"save", "delete", "create", "update", "bulk_create", "bulk_update"}
+WRITING_METHODS |= {"get_or_create", "update_or_create"}
+
+
+def _writes_in(path) -> list[str]:
+    """The lines of ``path`` that write a model or an audit event themselves: ``audit.…``,
+    ``obj.save()``/``.delete()``, ``Model.objects.create/update…`` (a dict's ``update`` or a
+    router's ``delete`` is no write)."""
+    import ast
+
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "audit"
+        ):
+            found.append(f"{path.name}:{node.lineno} audit.{node.attr}")
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        method, receiver = node.func.attr, ast.unparse(node.func.value)
+        saves = method in {"save", "delete"} and not receiver.endswith("router")
+        if saves or (method in WRITING_METHODS and ".objects" in receiver):
+            found.append(f"{path.name}:{node.lineno} {receiver}.{method}()")
+    return found
+
+
+def test_api_modules_leave_writes_and_audit_to_the_services():
+    """The API reads through ``restrict`` and writes through a service: no API module saves
+    a model or records an audit event itself."""
+    from pathlib import Path
+
+    import wangge
+
+    root = Path(wangge.__file__).parent
+    modules = [*root.glob("*/api.py"), *root.glob("*/*_api.py")]
+    assert len(modules) >= 8
+    found = [line for path in sorted(modules) for line in _writes_in(path)]
+    assert found == []

@@ -3,10 +3,11 @@
 from ninja import NinjaAPI
 from ninja.renderers import JSONRenderer
 
+from wangge.accounts.api import AUTH
 from wangge.accounts.api import router as accounts_router
 from wangge.cases.api import router as cases_router
 from wangge.cases.photos_api import router as photos_router
-from wangge.core.api import AUTH, JSONOnlyParser, document_problems, install_error_handlers
+from wangge.core.api import JSONOnlyParser, document_problems, install_error_handlers
 from wangge.core.api import router as core_router
 from wangge.lostfound.api import router as lostfound_router
 from wangge.notices.api import router as notices_router

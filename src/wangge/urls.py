@@ -4,7 +4,7 @@ from django.urls import include, path
 from wangge.api import api
 from wangge.core import views as core_views
 
-handler404 = "wangge.core.notfound.page_not_found"
+handler404 = "wangge.web.notfound.page_not_found"
 
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
@@ -20,7 +20,6 @@ urlpatterns = [
     path("m/", include("wangge.field.urls")),
     path("map/", include("wangge.maps.urls")),
     path("dashboard/", include("wangge.dashboards.urls")),
-    path("registry/", include("wangge.territory.urls")),
     path("registry/", include("wangge.people.urls")),
     path("", include("wangge.web.urls")),
 ]

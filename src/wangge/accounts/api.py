@@ -4,6 +4,7 @@ from django.utils.translation import gettext
 from ninja import Query, Router, Status
 from ninja.errors import HttpError
 from ninja.pagination import paginate
+from ninja.security import HttpBearer, SessionAuth
 
 from wangge.accounts import services
 from wangge.accounts.choices import Door
@@ -12,6 +13,28 @@ from wangge.accounts.models import Membership
 from wangge.accounts.schemas import MembershipOut, MeOut, TokenIn, TokenOut
 from wangge.core.api import Page, apply_filters, problem
 from wangge.core.filters import query_schema
+
+# --- Authentication ------------------------------------------------------------------------------
+
+
+class BearerAuth(HttpBearer):
+    def authenticate(self, request, token):
+        user = services.user_for_token(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+class ActiveSessionAuth(SessionAuth):
+    """The signed-in browser session (with CSRF on writes), as the pages use."""
+
+    def authenticate(self, request, key):
+        user = super().authenticate(request, key)
+        return user if user is not None and user.is_active else None
+
+
+AUTH = [BearerAuth(), ActiveSessionAuth()]
+
 
 router = Router(tags=["accounts"])
 

@@ -3,7 +3,7 @@ from ninja import Field, Schema
 from wangge.accounts.forms import PASSWORD_MAX
 from wangge.accounts.models import ApiToken, Membership
 from wangge.core import inputs
-from wangge.territory.schemas import NodeBrief
+from wangge.core.schemas import NodeBrief
 
 
 class TokenIn(Schema):

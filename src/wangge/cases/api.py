@@ -301,19 +301,16 @@ def get_metrics(
     inside = Node.objects.inside(request.user, "view")
     # Without a category or a handler, the per-grid roll-up holds the same sums in fewer rows.
     detailed = bool(category) or bool(handler) or group_by in {"category", "handler"}
-    rows = (CaseRollup if detailed else GridRollup).objects.all()
+    rows = (CaseRollup if detailed else GridRollup).objects.restrict(request.user, "view")
     node = clean_ref("node", node, NodeRefField(required=False))
     categories = clean_ref("category", category, CategoryField(required=False))
     handler = clean_ref("handler", handler, UserRefField(required=False))
+    parent = None
     if node:
         parent = node_by_code_or_id(inside, node)
         if parent is None:
             raise Http404
-        grids = inside.filter(path__startswith=parent.path)
-    else:
-        parent = None
-        grids = inside
-    rows = rows.filter(grid_id__in=grids.values("pk"))
+        rows = metrics.within(rows, [parent])
     first, last = metrics.parse_month(since, "since"), metrics.parse_month(until, "until")
     if first:
         rows = rows.filter(month__gte=first)

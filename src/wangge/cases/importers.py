@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import re
 from functools import cached_property
+from types import SimpleNamespace
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -24,14 +25,13 @@ from wangge.cases.models import Case, Category
 from wangge.core import memo
 from wangge.core.crypto import mask_phone
 from wangge.core.formspec import answer_text, clean_answers, questions
-from wangge.core.imports import Importer, Plan, register
+from wangge.core.imports import FirstRows, Importer, register
 from wangge.core.inputs import limit_of
 from wangge.core.models import Question
 from wangge.core.services import BulkResult, allowed
 from wangge.core.tabular import (
     CellError,
     Column,
-    RowError,
     TableSpec,
     choice,
     decimal_number,
@@ -41,11 +41,17 @@ from wangge.core.tabular import (
     text,
 )
 from wangge.people import phone as phones
-from wangge.territory import geo
 from wangge.territory.choices import CRS
-from wangge.territory.importers import CRS_NAMES, OTHER_GRID, OUT_OF_REACH, OUTSIDE_GRIDS
-from wangge.territory.locate import get_index
-from wangge.territory.models import Building, Node, common_ancestor_id
+from wangge.territory.importers import (
+    CRS_NAMES,
+    NO_GRID,
+    OTHER_GRID,
+    OUT_OF_REACH,
+    OUTSIDE_GRIDS,
+    grids_by_code,
+    locate_rows,
+)
+from wangge.territory.models import Building, Node
 
 SOURCE = "12345"
 MAX_LIMIT_DAYS = 60
@@ -172,61 +178,46 @@ class HotlineImporter(Importer):
 
     # --- Checking -------------------------------------------------------------------------
 
-    def check(self, parsed, actor):
-        errors: list[RowError] = []
-        plan = Plan()
+    def look_up(self, parsed, actor):
         rows = parsed.rows
-        categories = self._categories()
         numbers = [row["external_id"] for _n, row in rows if row.get("external_id")]
-        taken = set(
-            Case.objects.filter(external_source=SOURCE, external_id__in=numbers).values_list(
-                "external_id", flat=True
-            )
+        taken = Case.objects.filter(external_source=SOURCE, external_id__in=numbers)
+        return SimpleNamespace(
+            actor=actor,
+            categories=self._categories(),
+            taken=set(taken.values_list("external_id", flat=True)),
+            grids=grids_by_code(parsed),
+            located=locate_rows(parsed),
+            buildings=self._buildings(rows),
+            calendar=WorkCalendar(),
+            now=timezone.now(),
+            seen=FirstRows(),
         )
-        grids = {
-            node.code: node
-            for node in Node.objects.grids().filter(
-                code__in={row["grid_code"] for _n, row in rows if row.get("grid_code")}
-            )
-        }
-        located = self._locate(rows)
-        buildings = self._buildings(rows)
-        calendar = WorkCalendar()
-        now = timezone.now()
-        seen: dict[str, int] = {}
-        for number, row in rows:
-            problems: dict[str, str] = {}
-            values = self._check_row(
-                row, categories, taken, grids, located.get(number), buildings, problems
-            )
-            order = row.get("external_id", "")
-            if order in seen:
-                problems["工单编号"] = gettext("The same work order number as row %(row)s") % {
-                    "row": seen[order]
-                }
-            seen.setdefault(order, number)
-            received = row.get("received_at")
-            if received is not None and received > now:
-                problems["来电时间"] = gettext("The call's time is later than now")
-            if row.get("limit_days") and values is not None:
-                start = received or now
-                values["due_at"] = calendar.add(start, row["limit_days"], LimitUnit.WORKING_DAYS)
-            if values is not None:
-                grid = values.pop("where")
-                if not allowed(actor, Case, "add", path=grid.path):
-                    problems.setdefault("网格编码", gettext(OUT_OF_REACH) % {"grid": grid.name})
-                plan.paths.add(grid.path)
-            if problems:
-                errors += [
-                    RowError(number, column, message) for column, message in problems.items()
-                ]
-                continue
-            plan.creates.append(values)
-        return errors, plan
 
-    def _check_row(self, row, categories, taken, grids, point, buildings, problems):
+    def check_row(self, number, row, found, problems):
+        values = self._check_values(row, found, found.located.get(number), problems)
         order = row.get("external_id", "")
-        if order in taken:
+        earlier = found.seen.earlier(order, number)
+        if earlier is not None:
+            problems["工单编号"] = gettext("The same work order number as row %(row)s") % {
+                "row": earlier
+            }
+        received = row.get("received_at")
+        if received is not None and received > found.now:
+            problems["来电时间"] = gettext("The call's time is later than now")
+        if values is None:
+            return None
+        if row.get("limit_days"):
+            start = received or found.now
+            values["due_at"] = found.calendar.add(start, row["limit_days"], LimitUnit.WORKING_DAYS)
+        grid = values.pop("where")
+        if not allowed(found.actor, Case, "add", path=grid.path):
+            problems.setdefault("网格编码", gettext(OUT_OF_REACH) % {"grid": grid.name})
+        return None, values, grid.path
+
+    def _check_values(self, row, found, point, problems):
+        order = row.get("external_id", "")
+        if order in found.taken:
             problems["工单编号"] = gettext(
                 "Work order %(number)s is imported already: it cannot be imported twice"
             ) % {"number": order}
@@ -242,29 +233,27 @@ class HotlineImporter(Importer):
         description = row.get("description", "")
         category = None
         wanted = row.get("category", "")
-        found = categories.get(wanted) if wanted else "missing"
-        if found == "missing":
+        named = found.categories.get(wanted) if wanted else "missing"
+        if named == "missing":
             pass  # the cell's own error says so
-        elif found is None:
+        elif named is None:
             problems["诉求分类"] = gettext(
                 "Unknown category “%(name)s” (write the category's name or code)"
             ) % {"name": wanted}
-        elif found == "ambiguous":
+        elif named == "ambiguous":
             problems["诉求分类"] = gettext(
                 "Several categories are called “%(name)s”: write the category's code"
             ) % {"name": wanted}
         else:
-            category = found
+            category = named
         answers = {}
         if category is not None:
             answers = self._answers(category, row.get("answers") or [], problems)
         grid = None
         if row.get("grid_code"):
-            grid = grids.get(row["grid_code"])
+            grid = found.grids.get(row["grid_code"])
             if grid is None:
-                problems["网格编码"] = gettext("There is no grid %(code)s") % {
-                    "code": row["grid_code"]
-                }
+                problems["网格编码"] = gettext(NO_GRID) % {"code": row["grid_code"]}
                 return None
         if (row.get("lng") is None) != (row.get("lat") is None):
             problems["经度" if row.get("lng") is None else "纬度"] = gettext(
@@ -274,7 +263,7 @@ class HotlineImporter(Importer):
         place: dict = {}
         building = None
         if row.get("building"):
-            matches = buildings.get(row["building"], [])
+            matches = found.buildings.get(row["building"], [])
             if grid is not None:
                 matches = [b for b in matches if b.grid.path.startswith(grid.path)]
             if not matches:
@@ -369,28 +358,6 @@ class HotlineImporter(Importer):
             problems["补充信息"] = "；".join(errors.values())
         return clean
 
-    def _locate(self, rows) -> dict:
-        """Row number → (lng, lat, grid or None) for every row with coordinates, in a batch."""
-        points = []
-        for number, row in rows:
-            if row.get("lng") is None or row.get("lat") is None:
-                continue
-            lng, lat = row["lng"], row["lat"]
-            if not (-180 <= lng <= 180 and -90 <= lat <= 90):
-                points.append((number, lng, lat, False))
-                continue
-            lng, lat = geo.to_wgs84(lng, lat, row.get("crs") or CRS.WGS84)
-            points.append((number, float(lng), float(lat), True))
-        if not points:
-            return {}
-        inside = [p for p in points if p[3]]
-        hits = get_index().locate_many([p[1] for p in inside], [p[2] for p in inside])
-        nodes = Node.objects.in_bulk({int(hit) for hit in hits if hit >= 0})
-        located = {p[0]: (p[1], p[2], None) for p in points}
-        for (number, lng, lat, _ok), hit in zip(inside, hits, strict=True):
-            located[number] = (lng, lat, nodes.get(int(hit)))
-        return located
-
     def _buildings(self, rows) -> dict[str, list[Building]]:
         """Buildings by what a row may call them: "小区+楼栋" or the building's name."""
         wanted = {row["building"] for _n, row in rows if row.get("building")}
@@ -416,7 +383,6 @@ class HotlineImporter(Importer):
                 result.created += 1
                 if progress and result.created % 50 == 0:
                     progress(result.created)
-        result.node_id = common_ancestor_id(plan.paths)
         return result
 
     # --- Export ---------------------------------------------------------------------------

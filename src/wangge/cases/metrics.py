@@ -38,7 +38,8 @@ from wangge.cases.choices import Rating, State
 from wangge.cases.models import Case, CaseRollup, Category, ChannelRollup, GridRollup
 from wangge.core.errors import ValidationError
 from wangge.core.memo import kept
-from wangge.core.scope import get_scope
+from wangge.core.scope import get_scope, subtree_q
+from wangge.territory.models import Node
 
 COUNTS = [
     "received",
@@ -326,6 +327,15 @@ def top_nodes(user, inside):
     if scope.unrestricted:
         return inside.filter(parent__isnull=True)
     return inside.filter(path__in=scope.paths("cases.view_case"))
+
+
+def within(rows, places):
+    """``rows`` (roll-up rows or cases, by their ``grid_id``) in the subtrees of ``places``.
+    Who may see what is ``restrict``'s to say; this only narrows to the places asked about."""
+    if not places:
+        return rows.none()
+    grids = Node.objects.filter(subtree_q([place.path for place in places]))
+    return rows.filter(grid_id__in=grids.values("pk"))
 
 
 def by_node(rows, nodes, inside) -> list[dict]:

@@ -681,6 +681,12 @@ class RollupCounts(models.Model):
     reworked = models.IntegerField(default=0)
     handling_seconds = models.BigIntegerField(default=0)
 
+    # Figures of cases, read through ``restrict`` like them: in the grids of the caller's
+    # places, under the cases' permissions.
+    objects = ScopedQuerySet.as_manager()
+    scope_field = "grid_id"
+    scope_permissions_of = Case
+
     class Meta:
         abstract = True
 
@@ -736,6 +742,10 @@ class ChannelRollup(models.Model):
     grid_id = models.BigIntegerField()
     channel = models.CharField(max_length=16)
     received = models.IntegerField(default=0)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_field = "grid_id"
+    scope_permissions_of = Case
 
     class Meta:
         constraints = [

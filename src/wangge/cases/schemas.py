@@ -8,8 +8,8 @@ from ninja import Field, Schema
 from wangge.cases.choices import Channel, Kind, LimitUnit, Rating
 from wangge.cases.models import Case, CaseEvent, Task
 from wangge.core import inputs
+from wangge.core.schemas import NodeBrief
 from wangge.territory.choices import CRS
-from wangge.territory.schemas import NodeBrief
 
 
 class CategoryOut(Schema):

@@ -20,9 +20,7 @@ class AuditedAdmin(admin.ModelAdmin):
         return f"{obj._meta.app_label}.{obj._meta.model_name}"
 
     def _node(self, obj):
-        from wangge.territory.models import Node
-
-        if isinstance(obj, Node):
+        if getattr(obj, "scope_field", None) == "":  # a node of the territory tree itself
             return obj
         return getattr(obj, "node", None) or getattr(obj, "grid", None)
 

@@ -1,5 +1,5 @@
-"""What every API router shares (errors, authentication, pagination) and the core routes:
-audit events, jobs, imports and exports."""
+"""What every API router shares (errors, pagination) and the core routes: audit events, jobs,
+imports and exports. Who is calling is accounts' to say (``accounts.api.AUTH``)."""
 
 import datetime
 import json
@@ -17,12 +17,11 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.files import UploadedFile
 from ninja.pagination import LimitOffsetPagination, paginate
 from ninja.parser import Parser
-from ninja.security import HttpBearer, SessionAuth
 
-from wangge.core import exports, inputs
+from wangge.core import exports, inputs, services
 from wangge.core.filters import AuditFilter, query_schema
 from wangge.core.imports import REGISTRY, ExportFilterError, save_upload, start_import
-from wangge.core.models import AuditEvent, Job
+from wangge.core.models import AuditEvent, Job, Notification
 from wangge.core.scope import get_scope
 
 PROBLEM = "application/problem+json"
@@ -275,30 +274,6 @@ def document_problems(schema: dict) -> dict:
     return schema
 
 
-# --- Authentication ------------------------------------------------------------------------------
-
-
-class BearerAuth(HttpBearer):
-    def authenticate(self, request, token):
-        from wangge.accounts.services import user_for_token
-
-        user = user_for_token(token)
-        if user is not None:
-            request.user = user
-        return user
-
-
-class ActiveSessionAuth(SessionAuth):
-    """The signed-in browser session (with CSRF on writes), as the pages use."""
-
-    def authenticate(self, request, key):
-        user = super().authenticate(request, key)
-        return user if user is not None and user.is_active else None
-
-
-AUTH = [BearerAuth(), ActiveSessionAuth()]
-
-
 # --- Pagination ----------------------------------------------------------------------------------
 
 
@@ -399,23 +374,14 @@ class NotificationOut(Schema):
 @paginate(Page)
 def list_notifications(request, unread: bool = False):
     """The caller's own notifications (late cases, escalations), newest first."""
-    from wangge.core.models import Notification
-
     notes = Notification.objects.filter(user=request.user)
     return notes.filter(read_at__isnull=True) if unread else notes
 
 
 @router.post("/notifications/{notification_id}/read", response=NotificationOut)
 def read_notification(request, notification_id: int):
-    from django.utils import timezone
-
-    from wangge.core.models import Notification
-
-    note = get_object_or_404(Notification, pk=notification_id, user=request.user)
-    if note.read_at is None:
-        note.read_at = timezone.now()
-        note.save(update_fields=["read_at"])
-    return note
+    note = get_object_or_404(Notification.objects.filter(user=request.user), pk=notification_id)
+    return services.read_notification(actor=request.user, notification=note)
 
 
 # --- Jobs, imports and exports ----------------------------------------------------------------

@@ -105,3 +105,12 @@ CASE_CHANGED = declare(
     step="the CaseEvent just written (its action, from_state, to_state, reply, public)",
     tell_followers="whether the people following the case are to hear of this step",
 )
+
+BUILDINGS_MOVED = declare(
+    "territory.buildings.moved",
+    "Buildings were put in another grid — a building given a new point, or grid boundaries "
+    "redrawn — in the transaction that moved them; what lives in them is to follow.",
+    actor="who moved them (None: the system)",
+    moves="{building id: the grid (Node) it lies in now}",
+    reason="why, as the buildings' own audit events say",
+)

@@ -39,8 +39,7 @@ def _csv_stream(spec, rows):
 
 def record_export(importer, queryset, actor, fmt: str) -> None:
     """Exports of the register are personal data leaving the system: each is audited."""
-    from wangge.core.scope import get_scope, permission_name
-    from wangge.territory.models import common_ancestor_id
+    from wangge.core.scope import common_ancestor_id, get_scope, permission_name
 
     count = queryset.count()
     paths = get_scope(actor).paths(permission_name(importer.model, "view"))

@@ -98,6 +98,15 @@ def node_by_code_or_id(nodes, value: str):
     return next((node for node in found if node.code == value), found[0] if found else None)
 
 
+def _related_model(model, lookup: str):
+    """The model at the end of ``lookup`` (``building__grid`` → the node model) from
+    ``model``; ``model`` itself for an empty lookup. Territory's nodes are found through the
+    filtered model's own fields, since territory lies above core."""
+    for name in filter(None, lookup.split("__")):
+        model = model._meta.get_field(name).related_model
+    return model
+
+
 class NodeSubtreeFilter(django_filters.CharFilter):
     """``?grid=410102010003001`` (a division's or grid's code) or an id: everything in that
     node's subtree (a grid and its micro-grids, a community and its grids). A node the user
@@ -112,13 +121,12 @@ class NodeSubtreeFilter(django_filters.CharFilter):
         super().__init__(*args, **kwargs)
 
     def filter_subtree(self, queryset, name, value):
-        from wangge.territory.models import Node
-
         if value in (None, ""):
             return queryset
         request = getattr(self.parent, "request", None)
         user = getattr(request, "user", None)
-        node = node_by_code_or_id(Node.objects.restrict(user, "view"), value)
+        nodes = _related_model(queryset.model, self.node_field).objects
+        node = node_by_code_or_id(nodes.restrict(user, "view"), value)
         if node is None:
             return queryset.none()
         lookup = f"{self.node_field}__path__startswith" if self.node_field else "path__startswith"

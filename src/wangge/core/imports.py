@@ -21,7 +21,7 @@ from django.db import transaction
 from django.utils.translation import gettext
 
 from wangge.core import audit
-from wangge.core.scope import get_scope, permission_name
+from wangge.core.scope import common_ancestor_id, get_scope, permission_name
 from wangge.core.services import BulkResult
 from wangge.core.tabular import ParsedTable, RowError, TableSpec, parse_table
 
@@ -79,6 +79,17 @@ class Plan:
     unchanged: int = 0
     paths: set[str] = field(default_factory=set)
 
+    def take(self, existing, values: dict, path: str) -> None:
+        """A checked row: a new record from ``values`` when ``existing`` is ``None``, else an
+        update of what differs from it (nothing, when nothing does)."""
+        self.paths.add(path)
+        if existing is None:
+            self.creates.append(values)
+        elif changes := changed_values(existing, values):
+            self.updates.append((existing, changes))
+        else:
+            self.unchanged += 1
+
 
 def changed_values(obj, values: dict) -> dict:
     """The entries of ``values`` that differ from what ``obj`` holds (related objects by key)."""
@@ -88,6 +99,32 @@ def changed_values(obj, values: dict) -> dict:
         if getattr(current, "pk", current) != getattr(value, "pk", value):
             changed[key] = value
     return changed
+
+
+def in_chunks(values: list, size: int = 5000):
+    """``values`` a few thousand at a time: a lookup of a hundred thousand keys in one query
+    is more than SQLite takes."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def by_id(queryset, parsed: ParsedTable, key: str = "id") -> dict:
+    """The records the rows name by their ``key`` column (the ``ID`` of an export), found in
+    ``queryset`` — the actor's, through ``restrict``: one named outside it is not there."""
+    ids = [row[key] for _n, row in parsed.rows if row.get(key)]
+    found = {}
+    for chunk in in_chunks(ids):
+        found.update({obj.pk: obj for obj in queryset.filter(pk__in=chunk)})
+    return found
+
+
+class FirstRows(dict):
+    """Where each key (an ID number, a work order) first comes in the file."""
+
+    def earlier(self, key, number: int) -> int | None:
+        """The row that had ``key`` before row ``number``, or ``None`` if this is the first."""
+        first = self.setdefault(key, number)
+        return None if first == number else first
 
 
 class Importer:
@@ -102,8 +139,41 @@ class Importer:
     filterset_class = None
 
     def check(self, parsed: ParsedTable, actor) -> tuple[list[RowError], Plan]:
-        """Check the parsed rows against the database and scope; return errors and a plan."""
+        """Check the parsed rows against each other, the database and scope; return errors
+        and a plan. What the rows need from the database is fetched first, in a few batched
+        queries (``look_up``); then each row is checked (``check_row``): every problem it has
+        is an error, and a row without any goes into the plan (``plan_row``)."""
+        found = self.look_up(parsed, actor)
+        errors: list[RowError] = []
+        plan = Plan()
+        for number, row in parsed.rows:
+            # Every problem of the row, by column; a check that needs what an earlier one
+            # found wrong is left out (its column has its error already).
+            problems: dict[str, str] = {}
+            outcome = self.check_row(number, row, found, problems)
+            if problems or outcome is None:  # None: a cell it needs could not be read
+                errors += [
+                    RowError(number, self.spec.header_of(column), message)
+                    for column, message in problems.items()
+                ]
+                continue
+            self.plan_row(plan, outcome)
+        return errors, plan
+
+    def look_up(self, parsed: ParsedTable, actor):
+        """What checking the rows needs from the database, for the whole file at once."""
         raise NotImplementedError
+
+    def check_row(self, number: int, row: dict, found, problems: dict[str, str]):
+        """Check one row, writing its problems into ``problems`` by column (its header or its
+        key); return what ``plan_row`` takes, or ``None`` when the row cannot go in."""
+        raise NotImplementedError
+
+    def plan_row(self, plan: Plan, outcome) -> None:
+        """Put a row without problems into the plan; ``outcome`` is ``(the record it updates
+        or None, its values, the path of its node)``."""
+        existing, values, path = outcome
+        plan.take(existing, values, path)
 
     def apply(self, plan: Plan, actor, progress: Callable[[int], None] | None) -> BulkResult:
         """Write the plan through the services."""
@@ -238,7 +308,7 @@ def _run_import(actor, kind, path, filename, dry_run, progress) -> ImportReport:
         audit.record(
             actor=actor,
             action="core.import.completed",
-            node_id=result.node_id,
+            node_id=common_ancestor_id(plan.paths),
             target_repr=f"{kind}: {report.filename}",
             after={
                 "kind": kind,

@@ -11,6 +11,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
+from wangge.core.models import AuditEvent
+
 ACTION_LABELS = {
     "territory.node.created": _("Territory node added"),
     "territory.node.updated": _("Territory node changed"),
@@ -19,8 +21,10 @@ ACTION_LABELS = {
     "territory.building.moved": _("Building moved to another grid"),
     "people.household.created": _("Household registered"),
     "people.household.updated": _("Household changed"),
+    "people.household.moved": _("Household moved to its building's new grid"),
     "people.person.created": _("Person registered"),
     "people.person.updated": _("Person changed"),
+    "people.person.moved": _("Person moved to their building's new grid"),
     "people.person.care_tags_set": _("Care tags set"),
     "people.person.revealed": _("Full number viewed"),
     "people.visit.created": _("Visit recorded"),
@@ -34,6 +38,7 @@ ACTION_LABELS = {
     "core.export.downloaded": _("Spreadsheet exported"),
     "core.view.saved": _("List view saved"),
     "core.view.deleted": _("List view deleted"),
+    "core.notification.read": _("Notification read"),
 }
 REASON_LABELS = {"demo": _("demo data"), "import": _("import"), "admin": _("administration")}
 MAX_CHANGES = 8
@@ -148,8 +153,7 @@ def target_label(event) -> str:
 
 def places(events, user) -> dict[int, str]:
     """``community / grid`` for each event's node, in one query."""
-    from wangge.territory.models import Node
-
+    Node = AuditEvent._meta.get_field("node").related_model  # territory's, above core
     ids = set()
     for event in events:
         if event.node is not None:

@@ -9,6 +9,7 @@ inside the subtrees of the nodes where one of the user's memberships grants
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import reduce
 from operator import or_
@@ -24,6 +25,36 @@ def subtree_q(paths: list[str], field: str = "path") -> Q:
     return reduce(or_, (Q(**{f"{field}__startswith": path}) for path in paths))
 
 
+# Whether a role grants a permission (``accounts.permissions.role_allows``): roles are
+# accounts', which lies above core, so accounts hands the rule in when it is ready.
+_role_allows: Callable[[str, str], bool] | None = None
+
+
+def use_roles(role_allows: Callable[[str, str], bool]) -> None:
+    """Read memberships' roles with ``role_allows(role, permission)`` (set by accounts)."""
+    global _role_allows
+    _role_allows = role_allows
+
+
+def common_ancestor_id(paths) -> int | None:
+    """The deepest node whose subtree holds every path given (``None`` if they share none)."""
+    common: list[str] | None = None
+    for path in paths:
+        parts = path.strip("/").split("/")
+        if common is None:
+            common = parts
+            continue
+        size = 0
+        for mine, theirs in zip(common, parts, strict=False):
+            if mine != theirs:
+                break
+            size += 1
+        common = common[:size]
+        if not common:
+            return None
+    return int(common[-1]) if common else None
+
+
 @dataclass(frozen=True)
 class Grant:
     node_id: int
@@ -35,9 +66,9 @@ class Scope:
     """The nodes a user acts on, with the role held on each."""
 
     def __init__(self, user):
-        from wangge.accounts.permissions import role_allows
-
-        self._role_allows = role_allows
+        if _role_allows is None:
+            raise RuntimeError("no roles: wangge.accounts is not installed or not ready")
+        self._role_allows = _role_allows
         self.user = user
         active = bool(user and user.is_authenticated and user.is_active)
         self.unrestricted = active and user.is_superuser
@@ -51,6 +82,7 @@ class Scope:
             )
             self.grants = [Grant(node_id, path, role) for node_id, path, role in rows]
         self._paths: dict[str, list[str]] = {}
+        self._roots: list[str] | None = None
 
     def has_perm(self, perm: str) -> bool:
         return self.unrestricted or bool(self.paths(perm))
@@ -86,9 +118,12 @@ class Scope:
         paths = self.paths(perm)
         if not paths:
             return False
-        Node = apps.get_model("territory", "Node")
-        roots = list(Node.objects.filter(parent__isnull=True).values_list("path", flat=True))
-        return bool(roots) and all(root in paths for root in roots)
+        if self._roots is None:  # looked up once: a page restricts several models
+            Node = apps.get_model("territory", "Node")
+            self._roots = list(
+                Node.objects.filter(parent__isnull=True).values_list("path", flat=True)
+            )
+        return bool(self._roots) and all(root in paths for root in self._roots)
 
     def node_ids(self) -> set[int]:
         """The ids of the nodes the memberships are on, and of their ancestors."""
@@ -115,7 +150,11 @@ def forget_scope(user) -> None:
 
 
 def permission_name(model, action: str) -> str:
-    return f"{model._meta.app_label}.{action}_{model._meta.model_name}"
+    """``<app>.<action>_<model>``. A model whose rows are figures of another's (the cases'
+    roll-ups) names that model as ``scope_permissions_of`` and is read under its permissions:
+    whoever sees a grid's cases sees their counts."""
+    meta = getattr(model, "scope_permissions_of", model)._meta
+    return f"{meta.app_label}.{action}_{meta.model_name}"
 
 
 M = TypeVar("M", bound=models.Model)

@@ -8,9 +8,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
 from django.db import IntegrityError, models, transaction
+from django.utils import timezone
 
+from wangge.core import audit
 from wangge.core.errors import ValidationError, not_found
-from wangge.core.models import Counter, IdempotencyKey
+from wangge.core.models import Counter, IdempotencyKey, Notification
 from wangge.core.scope import get_scope, permission_name
 
 if TYPE_CHECKING:
@@ -21,13 +23,12 @@ M = TypeVar("M", bound=models.Model)
 
 @dataclass
 class BulkResult:
-    """What a bulk write did; ``node_id`` is the deepest node holding all of it."""
+    """What a bulk write did."""
 
     created: int = 0
     updated: int = 0
     unchanged: int = 0
     ids: list[int] = field(default_factory=list)
-    node_id: int | None = None
 
 
 def allowed(
@@ -46,6 +47,25 @@ def check_scope(actor: User | None, obj: models.Model, action: str, *, path: str
     """
     if not allowed(actor, type(obj), action, path=path):
         raise not_found()
+
+
+@transaction.atomic
+def read_notification(*, actor: User | None, notification: Notification) -> Notification:
+    """Mark one of ``actor``'s own notifications read. Someone else's is not there for them
+    (a 404); one read already stays as it was, with nothing recorded again."""
+    if actor is None or notification.user_id != actor.pk:
+        raise not_found()
+    if notification.read_at is not None:
+        return notification
+    notification.read_at = timezone.now()
+    notification.save(update_fields=["read_at"])
+    audit.record(
+        actor=actor,
+        action="core.notification.read",
+        target=notification,
+        after={"read_at": notification.read_at},
+    )
+    return notification
 
 
 def bump_counter(name: str) -> None:

@@ -77,6 +77,10 @@ class TableSpec:
     def column(self, key: str) -> Column:
         return next(column for column in self.columns if column.key == key)
 
+    def header_of(self, name: str) -> str:
+        """The header of the column with key ``name``; ``name`` itself if it is a header."""
+        return next((column.header for column in self.columns if column.key == name), name)
+
 
 @dataclass
 class ParsedTable:

@@ -3,7 +3,6 @@ from django.urls import path
 from wangge.core import views
 
 urlpatterns = [
-    path("audit/", views.audit_list, name="audit-list"),
     path("import/", views.import_page, name="import"),
     path("import/<slug:kind>/template.csv", views.import_template, name="import-template"),
     path("jobs/<int:pk>/", views.job_detail, name="job-detail"),

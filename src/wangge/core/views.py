@@ -1,8 +1,5 @@
-from django import forms
-from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -12,11 +9,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from wangge.core import exports, saved
 from wangge.core.errors import ValidationError
-from wangge.core.filters import AuditFilter
 from wangge.core.forms import ImportForm
 from wangge.core.imports import REGISTRY, ExportFilterError, save_upload, start_import
-from wangge.core.models import AuditEvent, Job, SavedView
-from wangge.core.presenters import ACTION_LABELS, present
+from wangge.core.models import Job, SavedView
 from wangge.core.scope import get_scope, permission_name
 
 
@@ -31,70 +26,6 @@ def healthz(request):
     except Exception as exc:
         return JsonResponse({"status": "error", "database": str(exc)[:200]}, status=503)
     return JsonResponse({"status": "ok"})
-
-
-@login_required
-def audit_list(request):
-    events = AuditEvent.objects.restrict(request.user, "view")
-    if not get_scope(request.user).has_perm("core.view_auditevent"):
-        return render(request, "core/forbidden.html", status=404)
-    filterset = audit_filterset(request, events)
-    status = 200
-    if filterset.is_bound and not filterset.is_valid():
-        status, shown = 400, events.none()
-    else:
-        shown = filterset.qs
-    page = Paginator(shown.select_related("node"), 25).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(
-        request,
-        "core/audit_list.html",
-        {
-            "filterset": filterset,
-            "page": page,
-            "query": query.urlencode(),
-            "rows": present(list(page), request.user),
-            "filtered": any(request.GET.get(key) for key in filterset.filters),
-        },
-        status=status,
-    )
-
-
-# What the audit log's "kind of object" offers: the things the services change.
-AUDITED_ELSEWHERE = ["accounts.user", "accounts.membership", "accounts.apitoken", "core.savedview"]
-
-
-def audited_kinds() -> list[tuple[str, str]]:
-    """``(target_type, name)`` of every kind of object the audit log holds events of."""
-    kinds = {
-        model._meta.label_lower: str(model._meta.verbose_name)
-        for model in apps.get_models()
-        if model.__module__.startswith("wangge.") and hasattr(model, "scope_field")
-    }
-    for label in AUDITED_ELSEWHERE:
-        kinds[label] = str(apps.get_model(label)._meta.verbose_name)
-    kinds.pop("core.auditevent", None)
-    return sorted(kinds.items(), key=lambda item: item[1])
-
-
-def audit_filterset(request, events) -> AuditFilter:
-    """The audit log's filters as the page shows them: the action and the kind of object by
-    name, the place from the caller's places, the days from a date picker. Who did it is
-    found by name; the API's ``actor`` and ``target_id`` ride along hidden."""
-    from wangge.territory.pickers import place_picker
-
-    filterset = AuditFilter(request.GET or None, events, request=request)
-    fields = filterset.form.fields
-    actions = sorted(ACTION_LABELS.items(), key=lambda item: str(item[1]))
-    fields["action"].widget = forms.Select(choices=[("", _("Any")), *actions])
-    fields["target_type"].widget = forms.Select(choices=[("", _("Any")), *audited_kinds()])
-    fields["node"].widget = place_picker(request.user)
-    for name in ("actor", "target_id"):
-        fields[name].widget = forms.HiddenInput()
-    for name in ("who", "target"):
-        fields[name].widget = forms.TextInput(attrs={"type": "search"})
-    return filterset
 
 
 def importable_kinds(user):

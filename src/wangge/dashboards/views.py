@@ -2,8 +2,8 @@
 
 The rates come from the maintained roll-ups (``GridRollup`` for the totals, the months and
 the places below, ``CaseRollup`` for the categories, ``ChannelRollup`` for the channels),
-restricted to the caller's places exactly as ``/api/v1/metrics`` restricts them, so the page
-and the API always agree. The late cases are read from the cases through ``restrict`` (the
+read through ``restrict`` exactly as ``/api/v1/metrics`` reads them, so the page and the API
+always agree. The late cases are read from the cases through ``restrict`` (the
 open ones: a few in a hundred, found through an index). The number of queries does not grow
 with the places, the months or the cases.
 """
@@ -92,15 +92,20 @@ def dashboard(request):
 
     last = timezone.localdate().replace(day=1)
     first = _shift(last, -(months - 1))
-    grids = inside.filter(path__startswith=place.path) if place else inside
-    period = {"grid_id__in": grids.values("pk"), "month__gte": first, "month__lte": last}
-    grid_rows = GridRollup.objects.filter(**period)
-    cases = Case.objects.restrict(user, "view").filter(grid_id__in=grids.values("pk"))
+    shown = [place] if place else tops
+
+    def rollup(model):
+        rows = model.objects.restrict(user, "view").filter(month__gte=first, month__lte=last)
+        return metrics.within(rows, shown) if place else rows
+
+    grid_rows = rollup(GridRollup)
+    # Cases given to the caller outside their places are theirs to see, not these places'.
+    cases = metrics.within(Case.objects.restrict(user, "view"), shown)
 
     month_rows, total = _by_month(grid_rows, first, last)
-    categories = _categories(CaseRollup.objects.filter(**period), total)
+    categories = _categories(rollup(CaseRollup), total)
     places = _ranking(grid_rows, _places_below(inside, tops, place), inside)
-    channels = _channels(ChannelRollup.objects.filter(**period))
+    channels = _channels(rollup(ChannelRollup))
     late = cases.filter(mark=Mark.RED, state__in=OPEN_STATES)
     late_cases = list(
         late.select_related("grid__parent__parent").order_by("stage_deadline", "pk")[:LATE_LISTED]

@@ -10,8 +10,8 @@ from django.shortcuts import get_object_or_404, redirect
 
 from wangge.core.scope import get_scope
 from wangge.people.models import Household
+from wangge.people.registry_views import household_heads
 from wangge.people.views import visit_form
-from wangge.territory.views import household_heads
 
 
 @login_required

@@ -3,9 +3,9 @@ import datetime
 from ninja import Field, Schema
 
 from wangge.core import inputs
+from wangge.core.schemas import NodeBrief
 from wangge.notices.models import Notice, NoticeFile, Robot
 from wangge.territory.models import Node
-from wangge.territory.schemas import NodeBrief
 
 
 class NoticeKindOut(Schema):

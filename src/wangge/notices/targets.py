@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 
-from wangge.core.scope import subtree_q
+from wangge.core.scope import common_ancestor_id, subtree_q
 from wangge.notices.models import Follow, Notice, Robot
 from wangge.territory.choices import GRID_KINDS, STREET_KINDS, NodeKind
-from wangge.territory.models import Node, common_ancestor_id
+from wangge.territory.models import Node
 
 # A notice whose places span more than one community is the street's (or the district's).
 ABOVE_COMMUNITY = {NodeKind.DISTRICT} | STREET_KINDS

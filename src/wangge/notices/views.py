@@ -5,7 +5,6 @@ Anyone: a published notice's public page, which the poster's QR code and the mes
 
 import uuid
 
-import segno
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,7 +13,6 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -474,14 +472,9 @@ def notice_poster(request, pk: int):
     its words, and a QR code to its page."""
     notice = _notice_for(request, pk)
     url = wording.absolute(reverse("notice-public", args=[notice.pk]), request)
-    # segno writes only path data from the URL's bits (no text of ours): safe to inline.
-    qr_svg = segno.make(url, error="m").svg_inline(
-        border=4, omitsize=True, svgclass="qr", lineclass="qr-line"
-    )
     context = {
         "notice": notice,
         "url": url,
-        "qr_svg": mark_safe(qr_svg),
         "images": notice.files.filter(is_image=True).order_by("pk"),
         "is_public": is_public(notice),
         "copy_text": f"【{notice.kind.name}】{notice.title}\n{notice.body}\n{url}",

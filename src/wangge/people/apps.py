@@ -8,4 +8,7 @@ class PeopleConfig(AppConfig):
     verbose_name = _("People")
 
     def ready(self):
-        from wangge.people import importers  # noqa: F401  (registers the import kinds)
+        from wangge.people import (
+            handlers,  # noqa: F401  (residents follow their building: core.events)
+            importers,  # noqa: F401  (registers the import kinds)
+        )

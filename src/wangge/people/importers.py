@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from functools import cached_property
+from types import SimpleNamespace
 
 from django.db.models import Prefetch
 from django.utils.translation import gettext, pgettext_lazy
 
 from wangge.core import crypto
-from wangge.core.imports import Importer, Plan, changed_values, register
+from wangge.core.imports import FirstRows, Importer, by_id, changed_values, in_chunks, register
 from wangge.core.inputs import limit_of
 from wangge.core.scope import get_scope
 from wangge.core.services import allowed
 from wangge.core.tabular import (
     ID_HEADER,
     Column,
-    RowError,
     TableSpec,
     choice,
     choice_labels,
@@ -36,8 +36,8 @@ from wangge.people.choices import (
 )
 from wangge.people.filters import HouseholdFilter, PersonFilter
 from wangge.people.models import CareTag, Household, Person, PersonTag
-from wangge.territory.importers import OUT_OF_REACH
-from wangge.territory.models import Building, Dwelling, Node, common_ancestor_id
+from wangge.territory.importers import NO_GRID, OUT_OF_REACH, grids_by_code
+from wangge.territory.models import Building, Dwelling, Node
 
 NO_TAGS_WORDS = ["无"]  # a care tags cell saying "none"
 RELATION_SYNONYMS = {
@@ -96,15 +96,6 @@ def record_id(value) -> int | None:
     return integer(value, minimum=1)
 
 
-def _grids_by_code(codes) -> dict[str, Node]:
-    return {node.code: node for node in Node.objects.grids().filter(code__in=set(codes))}
-
-
-def _in_chunks(values: list, size: int = 5000):
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
 # --- Households --------------------------------------------------------------------------------
 
 
@@ -136,108 +127,63 @@ class HouseholdImporter(Importer):
             ],
         )
 
-    def check(self, parsed, actor):
-        errors: list[RowError] = []
-        plan = Plan()
+    def look_up(self, parsed, actor):
         rows = parsed.rows
-        ids = [row["id"] for _n, row in rows if row.get("id")]
-        existing = {
-            h.pk: h
-            for h in Household.objects.restrict(actor, "change")
-            .filter(pk__in=ids)
-            .select_related("grid")
-        }
-        grids = _grids_by_code(row.get("grid_code") for _n, row in rows if row.get("grid_code"))
+        grids = grids_by_code(parsed)
         numbers = [row["number"] for _n, row in rows if row.get("number")]
-        taken = dict(Household.objects.filter(number__in=numbers).values_list("number", "pk"))
         buildings = self._buildings(rows, grids)
-        dwellings = self._dwellings(buildings.values())
-        seen_numbers: dict[str, int] = {}
-        for number, row in rows:
-            # Every problem of the row, by column; a check that needs what an earlier one
-            # found wrong is left out (its column has its error already).
-            problems: dict[str, str] = {}
-            outcome = self._check_row(
-                row,
-                number,
-                existing,
-                grids,
-                taken,
-                seen_numbers,
-                buildings,
-                dwellings,
-                actor,
-                problems,
-            )
-            if problems or outcome is None:
-                errors += [
-                    RowError(number, column, message) for column, message in problems.items()
-                ]
-                continue
-            household, grid, values = outcome
-            plan.paths.add(grid.path)
-            if household is None:
-                plan.creates.append(values)
-            elif changes := changed_values(household, values):
-                plan.updates.append((household, changes))
-            else:
-                plan.unchanged += 1
-        return errors, plan
+        return SimpleNamespace(
+            actor=actor,
+            existing=by_id(
+                Household.objects.restrict(actor, "change").select_related("grid"), parsed
+            ),
+            grids=grids,
+            taken=dict(Household.objects.filter(number__in=numbers).values_list("number", "pk")),
+            numbers=FirstRows(),
+            buildings=buildings,
+            dwellings=self._dwellings(buildings.values()),
+        )
 
-    def _check_row(
-        self,
-        row,
-        number,
-        existing,
-        grids,
-        taken,
-        seen_numbers,
-        buildings,
-        dwellings,
-        actor,
-        problems,
-    ):
+    def check_row(self, number, row, found, problems):
         household = None
         if row.get("id"):
-            household = existing.get(row["id"])
+            household = found.existing.get(row["id"])
             if household is None:
                 problems[ID_HEADER] = gettext(
                     "No household with ID %(id)s in the places you work on"
                 ) % {"id": row["id"]}
         if row.get("number"):
-            owner = taken.get(row["number"])
+            owner = found.taken.get(row["number"])
             if owner is not None and (household is None or owner != household.pk):
                 problems["户编号"] = gettext(
                     "Household number %(number)s is another household's"
                 ) % {"number": row["number"]}
-            if row["number"] in seen_numbers:
+            earlier = found.numbers.earlier(row["number"], number)
+            if earlier is not None:
                 problems["户编号"] = gettext("The same household number as row %(row)s") % {
-                    "row": seen_numbers[row["number"]]
+                    "row": earlier
                 }
-            seen_numbers.setdefault(row["number"], number)
         if ID_HEADER in problems:
             return None
         grid = household.grid if household is not None else None
         if row.get("grid_code"):
-            grid = grids.get(row["grid_code"])
+            grid = found.grids.get(row["grid_code"])
             if grid is None:
-                problems["网格编码"] = gettext("There is no grid %(code)s") % {
-                    "code": row["grid_code"]
-                }
+                problems["网格编码"] = gettext(NO_GRID) % {"code": row["grid_code"]}
                 return None
         if grid is None:
             problems["网格编码"] = gettext("A new household needs its grid code")
             return None
         dwelling = None
         if row.get("building"):
-            building = buildings.get((grid.pk, row.get("compound", ""), row["building"]))
+            building = found.buildings.get((grid.pk, row.get("compound", ""), row["building"]))
             if building is None:
                 problems["楼栋"] = gettext("Grid “%(grid)s” has no building “%(building)s”") % {
                     "grid": grid.name,
                     "building": f"{row.get('compound', '')}{row['building']}",
                 }
                 return None
-            dwelling = dwellings.get((building.pk, row.get("unit"), row.get("room", "")))
+            dwelling = found.dwellings.get((building.pk, row.get("unit"), row.get("room", "")))
             if dwelling is None:
                 problems["房号"] = gettext("Building “%(building)s” has no home %(home)s") % {
                     "building": building,
@@ -251,7 +197,7 @@ class HouseholdImporter(Importer):
             )
             return None
         action = "change" if household is not None else "add"
-        if not allowed(actor, Household, action, path=grid.path):
+        if not allowed(found.actor, Household, action, path=grid.path):
             problems["网格编码"] = gettext(OUT_OF_REACH) % {"grid": grid.name}
         # In an update, a blank cell keeps what is stored.
         values = {"grid": grid}
@@ -262,7 +208,7 @@ class HouseholdImporter(Importer):
                 values[key] = row[key]
         if household is None:
             values.setdefault("residence_type", ResidenceType.REGISTERED)
-        return household, grid, values
+        return household, values, grid.path
 
     def _buildings(self, rows, grids):
         wanted = {
@@ -292,11 +238,9 @@ class HouseholdImporter(Importer):
         }
 
     def apply(self, plan, actor, progress):
-        result = services.bulk_write_households(
+        return services.bulk_write_households(
             actor=actor, creates=plan.creates, updates=plan.updates, reason="import"
         )
-        result.node_id = common_ancestor_id(plan.paths)
-        return result
 
     def export_queryset(self, actor):
         return (
@@ -371,40 +315,26 @@ class PersonImporter(Importer):
             ],
         )
 
-    def check(self, parsed, actor):
+    def look_up(self, parsed, actor):
+        return _PersonContext(parsed, actor)
+
+    def plan_row(self, plan, outcome):
+        person, values, tags = outcome
+        plan.paths.add(values["grid"].path)
+        if person is None:
+            grid = values.pop("grid")
+            plan.creates.append(({**values, "grid_id": grid.pk}, tags or []))
+            return
+        changes = changed_values(person, values)
+        if changes or tags is not None:
+            plan.updates.append((person, changes, tags))
+        else:
+            plan.unchanged += 1
+
+    def check_row(self, number, row, context, problems):
         """Rows with an ID, or with an ID number already registered, update that person;
         others add one. In an update a blank cell keeps the stored value (``无`` clears the
         care tags); a masked value from an export is accepted if it still matches."""
-        context = _PersonContext(parsed, actor)
-        errors: list[RowError] = []
-        plan = Plan()
-        for number, row in parsed.rows:
-            problems: dict[str, str] = {}
-            outcome = self._check_row(number, row, context, problems)
-            if problems:
-                errors += [
-                    RowError(number, _header(self.spec, key), message)
-                    for key, message in problems.items()
-                ]
-                continue
-            person, values, tags = outcome
-            plan.paths.add(values["grid"].path)
-            if person is None:
-                grid = values.pop("grid")
-                plan.creates.append(({**values, "grid_id": grid.pk}, tags or []))
-                continue
-            changes = changed_values(person, values)
-            if tags is not None and sorted(services.tag_label(t) for t in tags) == sorted(
-                context.tag_labels.get(person.pk, [])
-            ):
-                tags = None
-            if changes or tags is not None:
-                plan.updates.append((person, changes, tags))
-            else:
-                plan.unchanged += 1
-        return errors, plan
-
-    def _check_row(self, number, row, context, problems):
         person = None
         if row.get("id"):
             person = context.by_id.get(row["id"])
@@ -422,8 +352,8 @@ class PersonImporter(Importer):
             values["id_number"] = raw_id
             digest = context.digest(raw_id)
             values["id_number_hash"] = digest
-            earlier = context.first_row.setdefault(digest, number)
-            if earlier != number:
+            earlier = context.first_rows.earlier(digest, number)
+            if earlier is not None:
                 problems["id_number"] = gettext("The same ID number as row %(row)s") % {
                     "row": earlier
                 }
@@ -469,9 +399,7 @@ class PersonImporter(Importer):
         if grid is None and row.get("grid_code"):
             grid = context.grids.get(row["grid_code"])
             if grid is None:
-                problems["grid_code"] = gettext("There is no grid %(code)s") % {
-                    "code": row["grid_code"]
-                }
+                problems["grid_code"] = gettext(NO_GRID) % {"code": row["grid_code"]}
         if person is not None and household is None and person.household_id:
             if grid is not None and grid.pk != person.grid_id:
                 problems["grid_code"] = gettext(
@@ -509,18 +437,20 @@ class PersonImporter(Importer):
                 problems["care_tags"] = gettext("You may not set care tags")
         if person is None:
             values.setdefault("status", PersonStatus.ACTIVE)
+        elif tags is not None and sorted(services.tag_label(t) for t in tags) == sorted(
+            context.tag_labels.get(person.pk, [])
+        ):
+            tags = None  # the same care tags as stored: nothing to write
         return person, values, tags
 
     def apply(self, plan, actor, progress):
-        result = services.bulk_write_persons(
+        return services.bulk_write_persons(
             actor=actor,
             creates=plan.creates,
             updates=plan.updates,
             reason="import",
             progress=progress,
         )
-        result.node_id = common_ancestor_id(plan.paths)
-        return result
 
     def export_queryset(self, actor):
         return (
@@ -564,29 +494,19 @@ class _PersonContext:
     def __init__(self, parsed, actor):
         rows = parsed.rows
         self.scope = get_scope(actor) if actor is not None else None
-        self.first_row: dict[str, int] = {}
-        ids = [row["id"] for _n, row in rows if row.get("id")]
-        self.by_id = {}
-        for chunk in _in_chunks(ids):
-            self.by_id.update(
-                {
-                    person.pk: person
-                    for person in Person.objects.restrict(actor, "change")
-                    .filter(pk__in=chunk)
-                    .select_related("grid", "household")
-                }
-            )
+        self.first_rows = FirstRows()
+        self.by_id = by_id(
+            Person.objects.restrict(actor, "change").select_related("grid", "household"), parsed
+        )
         # Households by number, as (id, grid): a file of 100,000 persons names tens of
         # thousands of households, so no model instances here.
         numbers = list({row["household"] for _n, row in rows if row.get("household")})
         found = []
-        for chunk in _in_chunks(numbers):
+        for chunk in in_chunks(numbers):
             found += Household.objects.filter(number__in=chunk).values_list("number", "pk", "grid")
         grids = Node.objects.in_bulk({grid_id for _number, _pk, grid_id in found})
         self.households = {number: (pk, grids[grid_id]) for number, pk, grid_id in found}
-        self.grids = _grids_by_code(
-            row.get("grid_code") for _n, row in rows if row.get("grid_code")
-        )
+        self.grids = grids_by_code(parsed)
         self.tags = {}
         for tag in CareTag.objects.filter(is_active=True):
             self.tags[tag.name] = tag
@@ -600,13 +520,13 @@ class _PersonContext:
             self.digests[number] = services.id_hash(number)
         digests = list(self.digests.values())
         self.owners: dict[str, int] = {}
-        for chunk in _in_chunks(digests):
+        for chunk in in_chunks(digests):
             self.owners.update(
                 Person.objects.filter(id_number_hash__in=chunk).values_list("id_number_hash", "pk")
             )
         known = {person.pk: person for person in self.by_id.values()}
         missing = [pk for pk in self.owners.values() if pk not in known]
-        for chunk in _in_chunks(missing):
+        for chunk in in_chunks(missing):
             known.update(
                 {
                     p.pk: p
@@ -616,7 +536,7 @@ class _PersonContext:
         self.people = known
         self.tag_labels: dict[int, list[str]] = {}
         if "care_tags" in parsed.present:
-            for chunk in _in_chunks(list(known)):
+            for chunk in in_chunks(list(known)):
                 links = PersonTag.objects.filter(person_id__in=chunk).select_related("tag")
                 for link in links:
                     self.tag_labels.setdefault(link.person_id, []).append(services.tag_label(link))
@@ -630,10 +550,3 @@ class _PersonContext:
 
     def may(self, perm: str, path: str) -> bool:
         return self.scope is None or self.scope.allows(perm, path)
-
-
-def _header(spec: TableSpec, key: str) -> str:
-    try:
-        return spec.column(key).header
-    except StopIteration:
-        return ""

@@ -3,9 +3,9 @@ import datetime
 from ninja import Field, Schema
 
 from wangge.core import inputs
+from wangge.core.schemas import NodeBrief
 from wangge.people.choices import VisitKind
 from wangge.people.models import Visit
-from wangge.territory.schemas import NodeBrief
 
 
 class CareTagOut(Schema):

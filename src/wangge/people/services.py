@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from wangge.core import audit, bulk, crypto, inputs
-from wangge.core.errors import ValidationError
+from wangge.core.errors import ValidationError, not_found
 from wangge.core.services import BulkResult, allowed, check_scope, idempotent
 from wangge.people import idnumber, phone
 from wangge.people.choices import PersonStatus, Relation, ResidenceType, Sex, VisitKind
@@ -274,6 +274,53 @@ def update_household(
 
 
 @transaction.atomic
+def move_residents(*, actor: User | None, moves: dict[int, Node], reason: str = "") -> int:
+    """Households and their members follow their building into the grid it now lies in
+    (``moves``: building id → grid), after territory moved the buildings. Each household and
+    person whose grid changes is recorded as moved; returns how many households moved."""
+    households = list(
+        Household.objects.filter(dwelling__building_id__in=list(moves)).values_list(
+            "pk", "number", "grid_id", "dwelling__building_id"
+        )
+    )
+    grid_of = {pk: moves[building_id] for pk, _number, _grid, building_id in households}
+    for grid in set(grid_of.values()):
+        if not allowed(actor, Household, "change", path=grid.path):
+            raise not_found()
+    members = Person.objects.filter(household_id__in=list(grid_of)).values_list(
+        "pk", "name", "grid_id", "household_id"
+    )
+    rows = [
+        *(("people.household", pk, number, grid_id, pk) for pk, number, grid_id, _b in households),
+        *(
+            ("people.person", pk, name, grid_id, household)
+            for pk, name, grid_id, household in members
+        ),
+    ]
+    recorded = [
+        audit.event(
+            actor=actor,
+            action=f"{kind}.moved",
+            target_ref=(kind, pk, text),
+            node=grid_of[household],
+            before={"grid_id": grid_id},
+            after={"grid_id": grid_of[household].pk},
+            reason=reason,
+        )
+        for kind, pk, text, grid_id, household in rows
+        if grid_id != grid_of[household].pk
+    ]
+    by_grid: dict[Node, list[int]] = {}
+    for household, grid in grid_of.items():
+        by_grid.setdefault(grid, []).append(household)
+    for grid, ids in by_grid.items():
+        Person.objects.filter(household_id__in=ids).update(grid=grid)
+        Household.objects.filter(pk__in=ids).update(grid=grid)
+    audit.record_many(recorded)
+    return sum(1 for event in recorded if event.target_type == "people.household")
+
+
+@transaction.atomic
 def create_person(
     *,
     actor: User | None,
@@ -446,13 +493,10 @@ def set_care_tags(
     return person
 
 
-@transaction.atomic
-def reveal(*, actor: User | None, person: Person, field: str, purpose: str) -> str:
-    """Show an ID or phone number unmasked. The purpose is required and audited."""
-    check_scope(actor, person, "view", path=person.grid.path)
-    check_scope(actor, person, "reveal", path=person.grid.path)
-    if field not in REVEALABLE:
-        raise ValidationError({"field": gettext("Only the ID number or the phone can be shown")})
+def check_purpose(purpose: str) -> str:
+    """The stated purpose of looking at a full number, trimmed: at least 4 characters and at
+    most ``inputs.PURPOSE``, or refused naming ``purpose``. Every full number shown (a
+    person's here, a case's reporter's in cases) is asked for the same way."""
     purpose = (purpose or "").strip()
     if len(purpose) < 4:
         raise ValidationError({"purpose": gettext("Say why you look (at least 4 characters)")})
@@ -460,6 +504,17 @@ def reveal(*, actor: User | None, person: Person, field: str, purpose: str) -> s
     inputs.check_length(errors, "purpose", purpose, inputs.PURPOSE)
     if errors:
         raise ValidationError(errors)
+    return purpose
+
+
+@transaction.atomic
+def reveal(*, actor: User | None, person: Person, field: str, purpose: str) -> str:
+    """Show an ID or phone number unmasked. The purpose is required and audited."""
+    check_scope(actor, person, "view", path=person.grid.path)
+    check_scope(actor, person, "reveal", path=person.grid.path)
+    if field not in REVEALABLE:
+        raise ValidationError({"field": gettext("Only the ID number or the phone can be shown")})
+    purpose = check_purpose(purpose)
     audit.record(
         actor=actor,
         action="people.person.revealed",

@@ -1,8 +1,12 @@
 from django.urls import path
 
-from wangge.people import views
+from wangge.people import registry_views, views
 
 urlpatterns = [
+    path("", registry_views.registry, name="registry"),
+    path("nodes/<str:code>/", registry_views.node_detail, name="registry-node"),
+    path("buildings/", registry_views.building_list, name="registry-buildings"),
+    path("buildings/<int:pk>/", registry_views.building_detail, name="registry-building"),
     path("households/", views.household_list, name="registry-households"),
     path("households/<int:pk>/", views.household_detail, name="registry-household"),
     path("households/<int:pk>/edit/", views.household_edit, name="registry-household-edit"),

@@ -31,8 +31,7 @@ from wangge.people.filters import HouseholdFilter, PersonFilter
 from wangge.people.forms import HouseholdForm, PersonForm, VisitForm
 from wangge.people.models import CareTag, Household, Person, PersonTag, Visit
 from wangge.people.presenters import household_address, person_data
-from wangge.territory.models import Building, Dwelling
-from wangge.territory.views import (
+from wangge.people.registry_views import (
     as_select,
     breadcrumbs,
     care_tag_choices,
@@ -42,6 +41,7 @@ from wangge.territory.views import (
     needs_registry,
     place_choices,
 )
+from wangge.territory.models import Building, Dwelling
 
 RECENT_VISITS = 10
 # What a reveal may show (the service keeps the same list).

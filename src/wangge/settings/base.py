@@ -80,7 +80,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, so "not found" under DEBUG is the friendly page, not Django's technical one.
-    "wangge.core.notfound.FriendlyNotFoundMiddleware",
+    "wangge.web.notfound.FriendlyNotFoundMiddleware",
 ]
 
 ROOT_URLCONF = "wangge.urls"

@@ -69,9 +69,10 @@ class DwellingFilter(django_filters.FilterSet):
         fields = []
 
     def filter_occupied(self, queryset, name, value):
-        from wangge.people.models import Household
-
         # A subquery, not a join: a join would multiply the household counts annotated on
-        # the same queryset.
-        occupied = Exists(Household.objects.filter(dwelling=OuterRef("pk")))
+        # the same queryset. Households are the register's; a dwelling knows them only as
+        # its ``households``.
+        occupied = Exists(
+            Dwelling.objects.filter(pk=OuterRef("pk"), households__isnull=False).order_by()
+        )
         return queryset.filter(occupied if value else ~occupied)

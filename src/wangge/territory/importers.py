@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from functools import cached_property
+from types import SimpleNamespace
 
 from django.db.models import Count
 from django.utils.translation import gettext, gettext_noop, pgettext_lazy
 
-from wangge.core.imports import Importer, Plan, changed_values, register
+from wangge.core.imports import FirstRows, Importer, by_id, changed_values, register
 from wangge.core.inputs import limit_of
 from wangge.core.services import BulkResult, allowed
 from wangge.core.tabular import (
     ID_HEADER,
     Column,
-    RowError,
     TableSpec,
     choice,
     decimal_number,
@@ -30,7 +30,6 @@ from wangge.territory.models import (
     Dwelling,
     Node,
     Unit,
-    common_ancestor_id,
 )
 
 # Row errors several importers give.
@@ -40,6 +39,7 @@ OUTSIDE_GRIDS = gettext_noop(
 )
 OTHER_GRID = gettext_noop("The coordinates are in grid “%(grid)s”, not in the grid of the code")
 OUT_OF_REACH = gettext_noop("Grid “%(grid)s” is outside the places you work on")
+NO_GRID = gettext_noop("There is no grid %(code)s")
 
 CRS_NAMES = {
     "WGS-84": CRS.WGS84,
@@ -58,6 +58,36 @@ CRS_NAMES = {
     "bd09": CRS.BD09,
     "百度": CRS.BD09,
 }
+
+
+def grids_by_code(parsed) -> dict[str, Node]:
+    """The grids the rows name in their ``grid_code`` column (网格编码), by code."""
+    codes = {row["grid_code"] for _n, row in parsed.rows if row.get("grid_code")}
+    return {node.code: node for node in Node.objects.grids().filter(code__in=codes)}
+
+
+def locate_rows(parsed) -> dict[int, tuple[float, float, Node | None]]:
+    """Row number → (longitude, latitude in WGS-84, the grid the point lies in or ``None``)
+    for every row with both coordinates, found in one batch (``lng``, ``lat``, ``crs``)."""
+    points = []
+    for number, row in parsed.rows:
+        if row.get("lng") is None or row.get("lat") is None:
+            continue
+        lng, lat = row["lng"], row["lat"]
+        if not (-180 <= lng <= 180 and -90 <= lat <= 90):
+            points.append((number, lng, lat, False))
+            continue
+        lng, lat = geo.to_wgs84(lng, lat, row.get("crs") or CRS.WGS84)
+        points.append((number, float(lng), float(lat), True))
+    if not points:
+        return {}
+    inside = [p for p in points if p[3]]
+    hits = get_index().locate_many([p[1] for p in inside], [p[2] for p in inside])
+    nodes = Node.objects.in_bulk({int(hit) for hit in hits if hit >= 0})
+    located = {p[0]: (p[1], p[2], None) for p in points}
+    for (number, lng, lat, _ok), hit in zip(inside, hits, strict=True):
+        located[number] = (lng, lat, nodes.get(int(hit)))
+    return located
 
 
 @register
@@ -98,100 +128,62 @@ class BuildingImporter(Importer):
             ],
         )
 
-    def check(self, parsed, actor):
-        errors: list[RowError] = []
-        rows = parsed.rows
-        plan = Plan()
-        ids = [row["id"] for _n, row in rows if row.get("id")]
-        existing = {
-            b.pk: b
-            for b in Building.objects.restrict(actor, "change")
-            .filter(pk__in=ids)
-            .select_related("grid")
-            .prefetch_related("tags")
-        }
-        grids = {
-            node.code: node
-            for node in Node.objects.grids().filter(
-                code__in={row["grid_code"] for _n, row in rows if row.get("grid_code")}
-            )
-        }
+    def look_up(self, parsed, actor):
         tags = {}
         for tag in BuildingTag.objects.all():
             tags[tag.name] = tag
             tags[tag.code] = tag
-        # Locate every row with coordinates in one batch.
-        points = [
-            (number, *geo.to_wgs84(row["lng"], row["lat"], row.get("crs") or CRS.WGS84))
-            for number, row in rows
-            if row.get("lng") is not None and row.get("lat") is not None
-        ]
-        located = {}
-        if points:
-            hits = get_index().locate_many([p[1] for p in points], [p[2] for p in points])
-            found = Node.objects.in_bulk({int(h) for h in hits if h >= 0})
-            for (number, lng, lat), hit in zip(points, hits, strict=True):
-                located[number] = (float(lng), float(lat), found.get(int(hit)))
-        seen = {}
-        for number, row in rows:
-            # Every problem of the row, by column; a check that needs what an earlier one
-            # found wrong is left out (its column has its error already).
-            problems: dict[str, str] = {}
-            outcome = self._check_row(
-                number, row, parsed, existing, grids, tags, located, seen, actor, problems
-            )
-            if problems or outcome is None:  # None: a cell it needs could not be read
-                errors += [
-                    RowError(number, column, message) for column, message in problems.items()
-                ]
-                continue
-            building, grid, values = outcome
-            plan.paths.add(grid.path)
-            if building is None:
-                values.update(
-                    grid=grid,
-                    units=row.get("units") or 0,
-                    rooms_per_floor=row.get("rooms_per_floor") or 0,
-                )
-                plan.creates.append(values)
-                continue
-            changes = changed_values(building, {k: v for k, v in values.items() if k != "tags"})
-            if "tags" in values and {t.pk for t in values["tags"]} != {
-                t.pk for t in building.tags.all()
-            }:
-                changes["tags"] = values["tags"]
-            if changes:
-                plan.updates.append((building, changes))
-            else:
-                plan.unchanged += 1
-        return errors, plan
+        existing = Building.objects.restrict(actor, "change").select_related("grid")
+        return SimpleNamespace(
+            actor=actor,
+            present=parsed.present,
+            existing=by_id(existing.prefetch_related("tags"), parsed),
+            grids=grids_by_code(parsed),
+            tags=tags,
+            located=locate_rows(parsed),
+            names=FirstRows(),
+        )
 
-    def _check_row(
-        self, number, row, parsed, existing, grids, tags, located, seen, actor, problems
-    ):
+    def plan_row(self, plan, outcome):
+        building, values, path = outcome
+        if building is None:
+            plan.take(None, values, path)
+            return
+        plan.paths.add(path)
+        changes = changed_values(building, {k: v for k, v in values.items() if k != "tags"})
+        if "tags" in values and {t.pk for t in values["tags"]} != {
+            t.pk for t in building.tags.all()
+        }:
+            changes["tags"] = values["tags"]
+        if changes:
+            plan.updates.append((building, changes))
+        else:
+            plan.unchanged += 1
+
+    def check_row(self, number, row, found, problems):
         building = None
         if row.get("id"):
-            building = existing.get(row["id"])
+            building = found.existing.get(row["id"])
             if building is None:
                 problems[ID_HEADER] = gettext(
                     "No building with ID %(id)s in the places you work on"
                 ) % {"id": row["id"]}
         row_tags = []
         for name in row.get("tags") or []:
-            if name not in tags:
+            if name not in found.tags:
                 problems["标签"] = gettext("Unknown building tag “%(name)s”") % {"name": name}
             else:
-                row_tags.append(tags[name])
+                row_tags.append(found.tags[name])
         if (row.get("lng") is None) != (row.get("lat") is None):
             problems["经度" if row.get("lng") is None else "纬度"] = gettext(
                 "Give both the longitude and the latitude"
             )
-        grid = grids.get(row.get("grid_code")) if row.get("grid_code") else None
+        grid = found.grids.get(row.get("grid_code")) if row.get("grid_code") else None
         if row.get("grid_code") and grid is None:
-            problems["网格编码"] = gettext("There is no grid %(code)s") % {"code": row["grid_code"]}
+            problems["网格编码"] = gettext(NO_GRID) % {"code": row["grid_code"]}
         lng = lat = None
-        if number in located:
-            lng, lat, point_grid = located[number]
+        if number in found.located:
+            lng, lat, point_grid = found.located[number]
             if point_grid is None:
                 problems["经度"] = gettext(OUTSIDE_GRIDS)
             elif grid is not None and not point_grid.path.startswith(grid.path):
@@ -206,17 +198,16 @@ class BuildingImporter(Importer):
             problems["网格编码"] = gettext("Give the grid code or the coordinates")
             return None
         action = "change" if building else "add"
-        if not allowed(actor, Building, action, path=grid.path):
+        if not allowed(found.actor, Building, action, path=grid.path):
             problems["网格编码"] = gettext(OUT_OF_REACH) % {"grid": grid.name}
         name = row.get("name")
         if not name:
             return None  # the name's own cell has its error
-        key = (grid.pk, row.get("compound", ""), name)
-        if key in seen:
+        earlier = found.names.earlier((grid.pk, row.get("compound", ""), name), number)
+        if earlier is not None:
             problems["楼栋名称"] = gettext(
                 "A building of the same name in the same grid as row %(row)s"
-            ) % {"row": seen[key]}
-        seen.setdefault(key, number)
+            ) % {"row": earlier}
         # In an update, a blank cell keeps what is stored.
         values = {"name": name}
         for field in ("compound", "address", "floors", "built_year"):
@@ -224,7 +215,7 @@ class BuildingImporter(Importer):
                 values[field] = row[field]
         if lng is not None:
             values.update(lng=lng, lat=lat)
-        if row_tags or (building is None and "tags" in parsed.present):
+        if row_tags or (building is None and "tags" in found.present):
             values["tags"] = row_tags
         compound = values.get("compound", building.compound if building else "")
         clash = Building.objects.filter(grid=grid, compound=compound, name=name)
@@ -234,7 +225,13 @@ class BuildingImporter(Importer):
             problems["楼栋名称"] = gettext("The grid has a building “%(name)s” already") % {
                 "name": f"{compound}{name}"
             }
-        return building, grid, values
+        if building is None:
+            values.update(
+                grid=grid,
+                units=row.get("units") or 0,
+                rooms_per_floor=row.get("rooms_per_floor") or 0,
+            )
+        return building, values, grid.path
 
     def apply(self, plan, actor, progress):
         result = BulkResult()
@@ -244,7 +241,6 @@ class BuildingImporter(Importer):
         for building, values in plan.updates:
             services.update_building(actor=actor, building=building, reason="import", **values)
             result.updated += 1
-        result.node_id = common_ancestor_id(plan.paths)
         return result
 
     def export_queryset(self, actor):

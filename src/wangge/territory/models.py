@@ -226,22 +226,3 @@ class Dwelling(models.Model):
     def label(self) -> str:
         """``2-301``: unit and room, as residents say it."""
         return f"{self.unit.number}-{self.number}" if self.unit_id else self.number
-
-
-def common_ancestor_id(paths) -> int | None:
-    """The deepest node whose subtree holds every path given (``None`` if they share none)."""
-    common: list[str] | None = None
-    for path in paths:
-        parts = path.strip("/").split("/")
-        if common is None:
-            common = parts
-            continue
-        size = 0
-        for mine, theirs in zip(common, parts, strict=False):
-            if mine != theirs:
-                break
-            size += 1
-        common = common[:size]
-        if not common:
-            return None
-    return int(common[-1]) if common else None

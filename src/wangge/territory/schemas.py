@@ -3,15 +3,9 @@ from typing import Any
 from django.utils import timezone
 from ninja import Field, Schema
 
+from wangge.core.schemas import NodeBrief
 from wangge.territory.choices import CRS
 from wangge.territory.models import Building, Dwelling, Node
-
-
-class NodeBrief(Schema):
-    id: int
-    kind: str
-    code: str
-    name: str
 
 
 class NodeOut(NodeBrief):

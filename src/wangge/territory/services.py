@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils.translation import gettext, pgettext
 from shapely.geometry.base import BaseGeometry
 
-from wangge.core import audit
+from wangge.core import audit, events
 from wangge.core.errors import ValidationError
 from wangge.core.services import allowed, bump_counter, check_scope
 from wangge.territory import geo, geometry
@@ -538,6 +538,9 @@ def import_grids(
 # --- Buildings -------------------------------------------------------------------------------
 
 
+MOVED_BY_BOUNDARIES = "grid boundaries changed"
+
+
 def building_snapshot(building: Building) -> dict:
     data = audit.snapshot(building)
     if building.pk:
@@ -670,8 +673,6 @@ def update_building(
     building.save()
     if tags is not None:
         building.tags.set(tags)
-    if building.grid_id != old_grid.pk:
-        _move_residents([building.pk], building.grid)
     audit.record(
         actor=actor,
         action="territory.building.updated",
@@ -681,20 +682,17 @@ def update_building(
         after=after,
         reason=reason,
     )
+    if building.grid_id != old_grid.pk:
+        events.emit(
+            events.BUILDINGS_MOVED, actor=actor, moves={building.pk: building.grid}, reason=reason
+        )
     return building
 
 
-def _move_residents(building_ids: list[int], grid: Node) -> None:
-    """Households (and their members) follow their building into its grid."""
-    from wangge.people.models import Household, Person
-
-    households = Household.objects.filter(dwelling__building_id__in=building_ids)
-    Person.objects.filter(household__in=households).update(grid=grid)
-    households.update(grid=grid)
-
-
+@transaction.atomic
 def reassign_buildings(*, actor: User | None, communities: Iterable[Node]) -> int:
-    """After grid boundaries change, put every building of ``communities`` in its grid again."""
+    """After grid boundaries change, put every building of ``communities`` in its grid again
+    (what lives in them follows: ``events.BUILDINGS_MOVED``)."""
     index = get_index()
     paths = [community.path for community in communities]
     if not paths:
@@ -710,13 +708,13 @@ def reassign_buildings(*, actor: User | None, communities: Iterable[Node]) -> in
         return 0
     located = index.locate_many([b.lng for b in buildings], [b.lat for b in buildings])
     grids = Node.objects.in_bulk({int(pk) for pk in located if pk >= 0})
-    moved = 0
-    events = []
+    moves = {}
+    recorded = []
     for building, grid_id in zip(buildings, located, strict=True):
         if grid_id < 0 or grid_id == building.grid_id:
             continue
         new_grid = grids[int(grid_id)]
-        events.append(
+        recorded.append(
             audit.event(
                 actor=actor,
                 action="territory.building.moved",
@@ -724,11 +722,12 @@ def reassign_buildings(*, actor: User | None, communities: Iterable[Node]) -> in
                 node=new_grid,
                 before={"grid_id": building.grid_id},
                 after={"grid_id": new_grid.pk},
-                reason="grid boundaries changed",
+                reason=MOVED_BY_BOUNDARIES,
             )
         )
         Building.objects.filter(pk=building.pk).update(grid=new_grid)
-        _move_residents([building.pk], new_grid)
-        moved += 1
-    audit.record_many(events)
-    return moved
+        moves[building.pk] = new_grid
+    audit.record_many(recorded)
+    if moves:
+        events.emit(events.BUILDINGS_MOVED, actor=actor, moves=moves, reason=MOVED_BY_BOUNDARIES)
+    return len(moves)

@@ -9,4 +9,5 @@ urlpatterns = [
     path("r/<str:grid_code>/poster/", residents.grid_poster, name="case-report-poster"),
     path("t/", residents.track, name="case-track-form"),
     path("t/<str:code>/", residents.track, name="case-track"),
+    path("audit/", views.audit_list, name="audit-list"),
 ]

@@ -1,16 +1,23 @@
+from django import forms
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext_lazy as _
 
+from wangge.core.filters import AuditFilter
 from wangge.core.imports import REGISTRY
+from wangge.core.models import AuditEvent
+from wangge.core.presenters import ACTION_LABELS, present
 from wangge.core.scope import get_scope, permission_name
 from wangge.core.views import importable_kinds
 from wangge.people.coverage import coverage
 from wangge.people.models import CareTag, Household, Person, PersonTag
 from wangge.territory.choices import COMMUNITY_KINDS, STREET_KINDS, NodeKind
 from wangge.territory.models import Building, Dwelling, Node
+from wangge.territory.pickers import place_picker
 
 # Above this many grids the coverage table shows communities, each opening its grids.
 GRID_ROWS_AT_MOST = 12
@@ -125,3 +132,71 @@ def _coverage_table(request, user, inside):
         if parent
         else None,
     }
+
+
+# --- The audit log ------------------------------------------------------------------------------
+
+
+@login_required
+def audit_list(request):
+    events = AuditEvent.objects.restrict(request.user, "view")
+    if not get_scope(request.user).has_perm("core.view_auditevent"):
+        return render(request, "core/forbidden.html", status=404)
+    filterset = audit_filterset(request, events)
+    status = 200
+    if filterset.is_bound and not filterset.is_valid():
+        status, shown = 400, events.none()
+    else:
+        shown = filterset.qs
+    page = Paginator(shown.select_related("node"), 25).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "web/audit_list.html",
+        {
+            "filterset": filterset,
+            "page": page,
+            "query": query.urlencode(),
+            "rows": present(list(page), request.user),
+            "filtered": any(request.GET.get(key) for key in filterset.filters),
+        },
+        status=status,
+    )
+
+
+# What the audit log's "kind of object" offers: the things the services change.
+AUDITED_ELSEWHERE = ["accounts.user", "accounts.membership", "accounts.apitoken", "core.savedview"]
+
+
+def audited_kinds() -> list[tuple[str, str]]:
+    """``(target_type, name)`` of every kind of object the audit log holds events of."""
+    kinds = {
+        model._meta.label_lower: str(model._meta.verbose_name)
+        for model in apps.get_models()
+        if model.__module__.startswith("wangge.")
+        and hasattr(model, "scope_field")
+        # Figures of another model (the cases' roll-ups) change with it, with no event.
+        and not hasattr(model, "scope_permissions_of")
+    }
+    for label in AUDITED_ELSEWHERE:
+        kinds[label] = str(apps.get_model(label)._meta.verbose_name)
+    kinds.pop("core.auditevent", None)
+    return sorted(kinds.items(), key=lambda item: item[1])
+
+
+def audit_filterset(request, events) -> AuditFilter:
+    """The audit log's filters as the page shows them: the action and the kind of object by
+    name, the place from the caller's places, the days from a date picker. Who did it is
+    found by name; the API's ``actor`` and ``target_id`` ride along hidden."""
+    filterset = AuditFilter(request.GET or None, events, request=request)
+    fields = filterset.form.fields
+    actions = sorted(ACTION_LABELS.items(), key=lambda item: str(item[1]))
+    fields["action"].widget = forms.Select(choices=[("", _("Any")), *actions])
+    fields["target_type"].widget = forms.Select(choices=[("", _("Any")), *audited_kinds()])
+    fields["node"].widget = place_picker(request.user)
+    for name in ("actor", "target_id"):
+        fields[name].widget = forms.HiddenInput()
+    for name in ("who", "target"):
+        fields[name].widget = forms.TextInput(attrs={"type": "search"})
+    return filterset

@@ -256,3 +256,29 @@ def test_import_api_bad_input(api_as, tmp_path):
     with path.open("rb") as handle:
         response = api_as("partymember_lvdu").post("/api/v1/imports/persons", {"file": handle})
     assert response.status_code == 404
+
+
+def test_every_importer_checks_its_rows_through_the_one_loop():
+    """The row handling every import shares (look up in batches, check each row, every
+    problem an error by column, plan the rest) is ``Importer.check``'s; kinds only say what
+    they look up and how a row is checked and planned."""
+    from wangge.core.imports import REGISTRY, Importer
+
+    importable = [importer for importer in REGISTRY.values() if importer.importable]
+    assert {importer.kind for importer in importable} >= {"persons", "households", "buildings"}
+    for importer in importable:
+        assert type(importer).check is Importer.check, importer.kind
+        assert type(importer).check_row is not Importer.check_row, importer.kind
+
+
+def test_the_import_is_recorded_on_the_place_holding_every_row(tmp_path):
+    from wangge.accounts.models import User
+    from wangge.territory.models import Node
+
+    actor = User.objects.get(username="community_lvdu")
+    rows = good_rows(2)
+    rows[1][HEADERS.index("网格编码")] = LVDU_GRID1[:-1] + "2"
+    report = run_import(actor=actor, kind="persons", path=xlsx(tmp_path / "p.xlsx", HEADERS, rows))
+    assert report.ok, report.errors
+    event = AuditEvent.objects.filter(action="core.import.completed", actor=actor).latest("id")
+    assert event.node == Node.objects.get(code=LVDU_GRID1[:-3])

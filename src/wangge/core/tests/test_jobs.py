@@ -6,6 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from wangge.accounts.jobs import purge_login_attempts
 from wangge.accounts.models import LoginAttempt
 from wangge.core import jobs
 from wangge.core.housekeeping import purge
@@ -76,8 +77,12 @@ def test_housekeeping_purges_old_rows_only():
     fresh = LoginAttempt.objects.create(username="someone", succeeded=False)
     key = IdempotencyKey.objects.create(key="k", operation="x", target_type="t", target_id="1")
     IdempotencyKey.objects.filter(pk=key.pk).update(created_at=old)
-    assert purge() == {"login_attempts": 1, "idempotency_keys": 1, "rate_limit_windows": 0}
+    assert purge() == {"idempotency_keys": 1, "rate_limit_windows": 0}
+    assert purge_login_attempts() == 1
     assert LoginAttempt.objects.filter(pk=fresh.pk).exists()
+    assert {"wangge.accounts.jobs.purge_login_attempts", "wangge.core.housekeeping.purge"} <= set(
+        jobs.PERIODIC
+    )
 
 
 def test_notifications_are_the_users_own(api_as, user_named):
@@ -92,3 +97,20 @@ def test_notifications_are_the_users_own(api_as, user_named):
     ids = [n["id"] for n in client.get("/api/v1/notifications", {"unread": True}).json()["items"]]
     assert mine.pk not in ids
     assert client.post(f"/api/v1/notifications/{other.pk}/read").status_code == 404
+
+
+def test_reading_a_notification_is_recorded_once(api_as, user_named):
+    from wangge.core.models import AuditEvent, Notification
+
+    note = Notification.objects.create(user=user_named("community_lvdu"), text="案件已超时")
+    client = api_as("community_lvdu")
+    first = client.post(f"/api/v1/notifications/{note.pk}/read").json()["read_at"]
+    assert client.post(f"/api/v1/notifications/{note.pk}/read").json()["read_at"] == first
+    events = AuditEvent.objects.filter(
+        action="core.notification.read", target_type="core.notification", target_id=str(note.pk)
+    )
+    assert [event.actor.username for event in events] == ["community_lvdu"]
+    assert (
+        api_as("gridworker_lvdu1").post(f"/api/v1/notifications/{note.pk}/read").status_code == 404
+    )
+    assert events.count() == 1

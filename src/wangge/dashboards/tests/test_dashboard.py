@@ -308,3 +308,37 @@ def test_page_loads_nothing_from_elsewhere(as_user):
     # No inline script but the data.
     scripts = re.findall(r"<script(?![^>]*\bsrc=)([^>]*)>", page)
     assert scripts == [' id="dashboard-data" type="application/json"']
+
+
+def test_the_roll_ups_are_read_through_restrict(user_named, node):
+    """The roll-ups are scoped like the cases they count: a grid worker's are their grid's."""
+    from wangge.cases.models import CaseRollup, ChannelRollup, GridRollup
+    from wangge.territory.models import Node
+
+    worker = user_named("gridworker_lvdu1")
+    grids = set(
+        Node.objects.filter(path__startswith=node(LVDU_GRID1).path).values_list("pk", flat=True)
+    )
+    for model in (CaseRollup, GridRollup, ChannelRollup):
+        mine = set(model.objects.restrict(worker, "view").values_list("grid_id", flat=True))
+        assert mine and mine <= grids, model.__name__
+        assert model.objects.restrict(user_named("partymember_lvdu"), "view").count() == 0
+
+
+def test_a_place_where_i_see_no_cases_adds_nothing_to_my_figures(as_user, api_as, node):
+    """Someone who works on grid 1 and only helps out in another street (a volunteer there)
+    sees grid 1's figures, on the page and in the API: the other street's cases are not
+    theirs to count."""
+    from wangge.accounts import services as accounts
+
+    helper = accounts.create_user(actor=None, username="helper_lvdu1", display_name="孙丽")
+    accounts.add_membership(actor=None, user=helper, node=node(LVDU_GRID1), role="grid_worker")
+    accounts.add_membership(actor=None, user=helper, node=node(GUANLAN), role="volunteer")
+    worker = api_as("gridworker_lvdu1").get("/api/v1/metrics").json()[0]
+    assert api_as("helper_lvdu1").get("/api/v1/metrics").json()[0] == worker
+    mine = as_user("gridworker_lvdu1").get("/dashboard/").context["total"]
+    assert as_user("helper_lvdu1").get("/dashboard/").context["total"] == mine
+    assert (
+        as_user("helper_lvdu1").get("/dashboard/", {"node": GUANLAN}).context["total"]["received"]
+        == 0
+    )

@@ -2,6 +2,8 @@ import json
 
 from django.core.management.base import BaseCommand
 
+from wangge.api import api
+
 
 class Command(BaseCommand):
     help = (
@@ -9,7 +11,5 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        from wangge.api import api
-
         schema = api.get_openapi_schema(path_prefix="/api/v1")
         self.stdout.write(json.dumps(schema, indent=2, ensure_ascii=False, sort_keys=True))

@@ -14,6 +14,9 @@ from django.http import Http404
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from wangge.cases.forms import TrackForm
+from wangge.core.api import problem
+
 # Public pages by their path; each says what went wrong and what to do about it.
 _TRACK = re.compile(r"^/t/")
 _GRID = re.compile(r"^/r/")
@@ -79,13 +82,9 @@ def advice(path: str) -> dict:
 def page_not_found(request, exception=None):
     """``handler404``: the friendly page (problem+json under ``/api/``)."""
     if request.path.startswith("/api/"):
-        from wangge.core.api import problem
-
         return problem(404, "Not Found", _("Not found, or outside the places you work on"))
     context = advice(request.path)
     if context.get("track_form"):
-        from wangge.cases.forms import TrackForm
-
         context["form"] = TrackForm()
     return render(request, "404.html", context, status=404)
 
