@@ -50,11 +50,12 @@ test-dates: install
 			|| exit 1; \
 	done
 
-## lint: ruff (lint and format), then the type checker
+## lint: ruff (lint and format), the type checker, then the layers (import-linter)
 lint: install
 	$(BIN)/ruff check src tests bench conftest.py
 	$(BIN)/ruff format --check src tests bench conftest.py
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 ## typecheck: mypy with the django-stubs plugin over the services, the API's schemas and the
 ## domain events (what and how strictly: [tool.mypy] in pyproject.toml)

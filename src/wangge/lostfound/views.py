@@ -5,14 +5,12 @@ hand-over they allow now. Anyone: the printable poster's public notice, which it
 
 import uuid
 
-import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -77,15 +75,10 @@ def poster(request, pk: int):
         FoundItem.objects.restrict(request.user, "view").select_related("grid", "case"), pk=pk
     )
     notice = _public(item, request)
-    # segno writes only path data from the URL's bits (no text of ours): safe to inline.
-    qr_svg = segno.make(notice["url"], error="m").svg_inline(
-        border=4, omitsize=True, svgclass="qr", lineclass="qr-line"
-    )
     context = {
         "item": item,
         "notice": notice,
         "notice_text": public.notice_text(item, url=notice["url"]),
-        "qr_svg": mark_safe(qr_svg),
     }
     return render(request, "lostfound/poster.html", context)
 

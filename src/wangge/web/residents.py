@@ -5,7 +5,6 @@ newest notices, following a grid or a case by SMS), so they live here, above bot
 import re
 import uuid
 
-import segno
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,7 +12,6 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -237,9 +235,5 @@ def grid_poster(request, grid_code):
             node=grid, role=Role.GRID_WORKER, is_active=True, user__is_active=True
         ).select_related("user")
     ]
-    # segno writes only path data from the URL's bits (no text of ours): safe to inline.
-    qr_svg = segno.make(url, error="m").svg_inline(
-        border=4, omitsize=True, svgclass="qr", lineclass="qr-line"
-    )
-    context = {"grid": grid, "url": url, "workers": workers, "qr_svg": mark_safe(qr_svg)}
+    context = {"grid": grid, "url": url, "workers": workers}
     return render(request, "web/grid_poster.html", context)

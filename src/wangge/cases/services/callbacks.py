@@ -11,11 +11,10 @@ from wangge.cases.models import Case
 from wangge.core import audit
 from wangge.core.errors import ValidationError
 from wangge.core.services import allowed, check_scope
+from wangge.people.services import check_purpose
 
 if TYPE_CHECKING:
     from wangge.accounts.models import User
-
-MAX_PURPOSE = 500
 
 
 def may_reveal_reporter(user: User | None, case: Case) -> bool:
@@ -30,11 +29,7 @@ def reveal_reporter(*, actor: User | None, case: Case, purpose: str) -> str:
     audited; who may not make the case's callbacks gets a 404, as for a case out of reach."""
     check_scope(actor, case, "view", path=case.grid.path)
     check_scope(actor, case, "close", path=case.grid.path)
-    purpose = (purpose or "").strip()
-    if len(purpose) < 4:
-        raise ValidationError({"purpose": gettext("Say why you look (at least 4 characters)")})
-    if len(purpose) > MAX_PURPOSE:
-        raise ValidationError({"purpose": gettext("at most %(n)s characters") % {"n": MAX_PURPOSE}})
+    purpose = check_purpose(purpose)
     if not case.reporter_phone:
         raise ValidationError({"reporter_phone": gettext("The reporter left no phone number")})
     audit.record(

@@ -7,10 +7,6 @@ from django.template import Context, Template
 
 import wangge
 
-# Views that still draw a QR code of their own for a template that no longer shows it; each
-# is to drop its ``segno`` lines and its ``qr_svg``.
-WAITING = {"cases/public.py", "cases/lostfound_views.py"}
-
 
 def test_only_the_tag_draws_qr_codes():
     root = Path(wangge.__file__).parent
@@ -19,7 +15,7 @@ def test_only_the_tag_draws_qr_codes():
         for path in root.rglob("*.py")
         if "tests" not in path.parts and "import segno" in path.read_text(encoding="utf-8")
     }
-    assert drawing - WAITING == {"core/templatetags/qr.py"}
+    assert drawing == {"core/templatetags/qr.py"}
 
 
 def test_the_row_shows_the_code_its_caption_and_its_address():
