@@ -17,7 +17,7 @@ urlpatterns = [
     path("", include("wangge.cases.urls")),
     path("", include("wangge.lostfound.urls")),
     path("", include("wangge.notices.urls")),
-    path("m/", include("wangge.field.urls")),
+    path("m/", include("wangge.phone.urls")),
     path("map/", include("wangge.maps.urls")),
     path("dashboard/", include("wangge.dashboards.urls")),
     path("registry/", include("wangge.people.urls")),

@@ -61,7 +61,7 @@ INSTALLED_APPS = [
     "wangge.notices",
     "wangge.lostfound",
     "wangge.open311",
-    "wangge.field",
+    "wangge.phone",
     "wangge.maps",
     "wangge.dashboards",
     "wangge.web",

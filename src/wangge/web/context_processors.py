@@ -28,7 +28,7 @@ def navigation(request):
     if scope.has_perm("cases.view_case"):
         items.append(("dashboard", reverse("dashboard"), _("Dashboard")))
     if scope.has_perm("cases.add_case"):
-        items.append(("field-tasks", reverse("field-tasks"), _("Phone pages")))
+        items.append(("phone-tasks", reverse("phone-tasks"), _("Phone pages")))
     if importable_kinds(user):
         items.append(("import", reverse("import"), _("Import")))
     if scope.has_perm("core.view_auditevent"):

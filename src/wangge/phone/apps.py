@@ -2,7 +2,7 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 
-class FieldConfig(AppConfig):
-    name = "wangge.field"
-    label = "field"
+class PhoneConfig(AppConfig):
+    name = "wangge.phone"
+    label = "phone"
     verbose_name = _("Grid worker's phone")

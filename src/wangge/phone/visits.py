@@ -30,7 +30,7 @@ def visit(request, pk: int):
     return visit_form(
         request,
         household,
-        template="field/visit.html",
-        done=lambda _visit: redirect("field-grid"),
+        template="phone/visit.html",
+        done=lambda _visit: redirect("phone-grid"),
         context={"head": head},
     )

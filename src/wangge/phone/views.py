@@ -2,7 +2,7 @@
 
 Made for a phone in a stairwell: small pages, large controls, no library. A report is sent
 with an idempotency key; the page's script keeps it in an outbox on the phone while there is
-no network and sends it when the network returns, once (``static/js/field.js``). Without
+no network and sends it when the network returns, once (``static/js/phone.js``). Without
 script the report form posts as a plain form.
 """
 
@@ -97,7 +97,7 @@ def tasks(request):
     now = timezone.now()
     return render(
         request,
-        "field/tasks.html",
+        "phone/tasks.html",
         {
             "tasks": mine,
             "reported": reported,
@@ -169,9 +169,9 @@ def _page(
                 "label": move.label,
                 "note": move.needs_note,
                 "note_label": NOTE_LABELS.get(action, ""),
-                "url": reverse("field-task-act", args=[task.pk, action])
+                "url": reverse("phone-task-act", args=[task.pk, action])
                 if task is not None
-                else reverse("field-case-act", args=[case.pk, action]),
+                else reverse("phone-case-act", args=[case.pk, action]),
                 "photo": action in PHOTO_ACTIONS,
                 "given": given if here else {},
                 "errors": errors if here else {},
@@ -205,7 +205,7 @@ def _page(
         "reporter_phone": case._meta.get_field("reporter_phone").mask(case.reporter_phone),
         "max_reply": public_text.MAX_REPLY,
     }
-    return render(request, "field/task.html", context, status=status)
+    return render(request, "phone/task.html", context, status=status)
 
 
 def _photo_note(problem: str | None) -> str:
@@ -302,10 +302,10 @@ def _act(request, case: Case, task: Task | None, action: str):
         )
     messages.success(request, _("%(action)s: done.") % {"action": move.label})
     if action in LEAVING:
-        return redirect("field-tasks")
+        return redirect("phone-tasks")
     if task is not None:
-        return redirect("field-task", pk=task.pk)
-    return redirect("field-case", pk=case.pk)
+        return redirect("phone-task", pk=task.pk)
+    return redirect("phone-case", pk=case.pk)
 
 
 @never_cache
@@ -384,7 +384,7 @@ def report(request):
             within=None,
             query="",
             errors=errors,
-            target="field-report",
+            target="phone-report",
             key="place",
         )
     place = None
@@ -397,7 +397,7 @@ def report(request):
     if request.method == "GET" and many:
         query = (request.GET.get("q") or "").strip()[:SEARCH_MAX]
         return _choose_grid(
-            request, places, mine, within=place, query=query, target="field-report", key="place"
+            request, places, mine, within=place, query=query, target="phone-report", key="place"
         )
     leaves, suggested = _categories(user)
     errors: dict[str, list[str]] = {}
@@ -459,7 +459,7 @@ def report(request):
                 else:
                     text = _("Case %(number)s is in.")
                 messages.success(request, text % {"number": case.number})
-                return redirect("field-tasks")
+                return redirect("phone-tasks")
         if wants_json:
             return JsonResponse({"errors": errors}, status=400)
     photo_note = ""
@@ -496,7 +496,7 @@ def report(request):
         "photo_max": photos.max_bytes(),
         "photo_max_text": photos.size_text(photos.max_bytes()),
     }
-    return render(request, "field/report.html", context, status=400 if errors else 200)
+    return render(request, "phone/report.html", context, status=400 if errors else 200)
 
 
 # Fields of the report form that show their own errors.
@@ -552,7 +552,7 @@ def grid(request):
 
 
 def _choose_grid(
-    request, places, grids, *, within, query, errors=None, target="field-grid", key="grid"
+    request, places, grids, *, within, query, errors=None, target="phone-grid", key="grid"
 ):
     """Which grid: the grids found by name, or those of one place, or (when there are many)
     the communities to narrow down to; each leads to ``target`` with ``?<key>=<code>`` (the
@@ -597,9 +597,9 @@ def _choose_grid(
         "search_max": SEARCH_MAX,
         "target": reverse(target),
         "key": key,
-        "for_report": target == "field-report",
+        "for_report": target == "phone-report",
     }
-    return render(request, "field/grid_choose.html", context, status=400 if errors else 200)
+    return render(request, "phone/grid_choose.html", context, status=400 if errors else 200)
 
 
 def _one_grid(request, grid, *, several: bool):
@@ -641,7 +641,7 @@ def _one_grid(request, grid, *, several: bool):
         "cared": cared,
         "days": days,
     }
-    return render(request, "field/grid.html", context)
+    return render(request, "phone/grid.html", context)
 
 
 def manifest(request):
@@ -650,8 +650,8 @@ def manifest(request):
         "name": _("Wangge · grid worker"),
         "short_name": _("Wangge"),
         "lang": "zh-CN",
-        "start_url": reverse("field-tasks"),
-        "scope": reverse("field-tasks"),
+        "start_url": reverse("phone-tasks"),
+        "scope": reverse("phone-tasks"),
         "display": "standalone",
         "background_color": "#ffffff",
         "theme_color": "#b3261e",
@@ -667,16 +667,16 @@ def manifest(request):
 
 def service_worker(request):
     """The service worker, served under /m/ so that it may control the phone pages."""
-    path = finders.find("js/field-sw.js")
+    path = finders.find("js/phone-sw.js")
     with open(path, encoding="utf-8") as handle:
         body = handle.read()
     shell = [
-        reverse("field-tasks"),
-        reverse("field-report"),
+        reverse("phone-tasks"),
+        reverse("phone-report"),
         static("css/wangge.css"),
-        static("css/field.css"),
+        static("css/phone.css"),
         static("js/wangge.js"),
-        static("js/field.js"),
+        static("js/phone.js"),
         static("img/logo.svg"),
     ]
     body = body.replace("__SHELL__", json.dumps(shell))

@@ -1,0 +1,17 @@
+from django.urls import path
+
+from wangge.phone import views, visits
+
+urlpatterns = [
+    path("", views.tasks, name="phone-tasks"),
+    path("report/", views.report, name="phone-report"),
+    path("grid/", views.grid, name="phone-grid"),
+    path("households/<int:pk>/visit/", visits.visit, name="phone-visit"),
+    path("tasks/<int:pk>/", views.task, name="phone-task"),
+    path("tasks/<int:pk>/<str:action>/", views.task_act, name="phone-task-act"),
+    path("cases/<int:pk>/", views.case, name="phone-case"),
+    path("cases/<int:pk>/reveal/", views.case_reveal, name="phone-case-reveal"),
+    path("cases/<int:pk>/<str:action>/", views.case_act, name="phone-case-act"),
+    path("manifest.webmanifest", views.manifest, name="phone-manifest"),
+    path("sw.js", views.service_worker, name="phone-sw"),
+]
