@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from openpyxl import load_workbook
 from PIL import Image
 
@@ -261,7 +262,7 @@ def _found_item(code):
         actor=_admin(),
         what="钥匙一串",
         where="楼下花坛",
-        found_at=datetime.datetime(2026, 1, 5, 1, 30, tzinfo=datetime.UTC),
+        found_at=timezone.now() - datetime.timedelta(days=3),
         grid=_grid(code),
         kept_at="社区居委会",
     )

@@ -11,6 +11,7 @@ reason.
 
 from __future__ import annotations
 
+import datetime
 import functools
 import io
 import re
@@ -20,6 +21,7 @@ from urllib.parse import urlsplit
 import pytest
 from openpyxl import Workbook
 
+from tests import pinned
 from tests.browser.server import DESKTOP, LOCALE, PHONE
 from tests.browser.test_pages import PERSONAS, UNLABELLED_CONTROLS
 from wangge.demo import district as demo
@@ -283,7 +285,8 @@ class Demo:
                 data={
                     "what": "钥匙一串",
                     "where": "绿都城1号楼楼下",
-                    "found_at": "2026-01-05T09:30:00+08:00",
+                    # a morning a few days before the tests' pinned day
+                    "found_at": f"{pinned.today() - datetime.timedelta(days=3)}T09:30:00+08:00",
                     "grid_id": grid_id,
                     "kept_at": "绿都社区居委会",
                 },
