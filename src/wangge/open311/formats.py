@@ -5,6 +5,9 @@ The views build plain Python values (dicts, lists, strings, numbers, booleans, `
 its element with one child per item (``<services><service>…``), ``None`` an empty element,
 booleans ``true``/``false``. Text is UTF-8 with the XML declaration, and characters XML 1.0
 cannot carry (control characters a client may have sent) are dropped.
+
+A view (or what it calls) raises ``Open311Error`` to answer with the spec's error body;
+``about`` names the field a problem is with.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import re
 import xml.etree.ElementTree as ET
 
 from django.http import HttpResponse
+from django.utils.translation import gettext
 
 FORMATS = {
     "xml": "text/xml; charset=utf-8",
@@ -88,3 +92,17 @@ def errors(fmt: str, status: int, *descriptions: str, headers: dict | None = Non
     for name, value in (headers or {}).items():
         response[name] = value
     return response
+
+
+class Open311Error(Exception):
+    """An answer in the spec's error format: ``status`` and one description per problem."""
+
+    def __init__(self, status: int, *descriptions: str):
+        super().__init__(*descriptions)
+        self.status = status
+        self.descriptions = descriptions
+
+
+def about(name: str, message) -> str:
+    """A problem with one of the request's fields: ``name：message``."""
+    return gettext("%(where)s: %(message)s") % {"where": name, "message": message}

@@ -12,16 +12,12 @@ from __future__ import annotations
 
 import datetime
 import functools
-import json
-import math
 import re
-from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, Max, OuterRef, Prefetch, Q
-from django.http.multipartparser import MultiPartParserError
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
@@ -37,14 +33,18 @@ from wangge.core import memo, ratelimit
 from wangge.core.crypto import mask_phone
 from wangge.core.formspec import clean_answers, open311_attributes
 from wangge.core.models import AuditEvent, Question
-from wangge.open311.formats import DEFAULT_FORMAT, FORMATS, errors, render
-from wangge.open311.models import Open311Client
-from wangge.open311.services import open311_key_hash
+from wangge.open311.formats import DEFAULT_FORMAT, FORMATS, Open311Error, about, errors, render
+from wangge.open311.intake import (
+    MAX_IDEMPOTENCY_KEY,
+    MAX_NAME,
+    client_for,
+    describe,
+    full_name,
+    place_for,
+    read_body,
+)
 from wangge.people import phone as phones
-from wangge.territory import geo
-from wangge.territory.choices import CRS, NodeKind
-from wangge.territory.locate import get_index
-from wangge.territory.models import Building, Node
+from wangge.territory.choices import NodeKind
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 DEFAULT_CONTACT = gettext_noop("Ask the administrators of this platform")
@@ -52,11 +52,6 @@ DEFAULT_KEY_SERVICE = gettext_noop(
     "The platform's administrators issue an api_key with the command wangge open311-key"
 )
 
-MAX_BODY = 256 * 1024  # bytes; a report is a few kilobytes of text
-MAX_FIELDS = 200
-MAX_NAME = 64
-MAX_ADDRESS = 200
-MAX_IDEMPOTENCY_KEY = 100
 MAX_IDS = 1000
 MAX_PAGE_SIZE = 1000
 MAX_PAGE = 100_000
@@ -65,26 +60,10 @@ TOKEN_LIMIT_PER_MINUTE = 60
 # Audited edits of these change what ``services`` and their definitions say.
 SERVICE_TYPES = ["cases.category", "cases.categorytree", "core.form", "core.question"]
 
-_ATTRIBUTE = re.compile(r"^attribute\[([^\[\]]+)\](\[\])?$")
-_CJK = re.compile(r"[\u3400-\u9fff]")
 _MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)[ -]?(\d{4})[ -]?(\d{4})(?!\d)")
 _BAD_DATE = gettext_noop(
     "not a valid time (ISO 8601 with the time zone, like 2026-01-31T14:00:00+08:00)"
 )
-
-
-class Open311Error(Exception):
-    """An answer in the spec's error format: ``status`` and one description per problem."""
-
-    def __init__(self, status: int, *descriptions: str):
-        super().__init__(*descriptions)
-        self.status = status
-        self.descriptions = descriptions
-
-
-def _about(name: str, message) -> str:
-    """A problem with one of the request's fields: ``name：message``."""
-    return gettext("%(where)s: %(message)s") % {"where": name, "message": message}
 
 
 def _zone() -> ZoneInfo:
@@ -271,9 +250,9 @@ def _moment(query, name: str) -> datetime.datetime | None:
     except ValueError:
         moment = None
     if moment is None:
-        raise Open311Error(400, _about(name, gettext(_BAD_DATE)))
+        raise Open311Error(400, about(name, gettext(_BAD_DATE)))
     if timezone.is_naive(moment):
-        raise Open311Error(400, _about(name, gettext("give the time zone (like +08:00 or Z)")))
+        raise Open311Error(400, about(name, gettext("give the time zone (like +08:00 or Z)")))
     return moment
 
 
@@ -301,11 +280,9 @@ def _positive(query, name: str, default: int, maximum: int | None = None) -> int
     if not value:
         return default
     if not (value.isascii() and value.isdigit()) or int(value) < 1:
-        raise Open311Error(400, _about(name, gettext("should be a whole number above 0")))
+        raise Open311Error(400, about(name, gettext("should be a whole number above 0")))
     if maximum is not None and int(value) > maximum:
-        raise Open311Error(
-            400, _about(name, gettext("may not be more than %(n)s") % {"n": maximum})
-        )
+        raise Open311Error(400, about(name, gettext("may not be more than %(n)s") % {"n": maximum}))
     return int(value)
 
 
@@ -318,7 +295,7 @@ def _list(request, fmt):
         if len(ids) > MAX_IDS:
             raise Open311Error(
                 400,
-                _about("service_request_id", gettext("at most %(n)s at a time") % {"n": MAX_IDS}),
+                about("service_request_id", gettext("at most %(n)s at a time") % {"n": MAX_IDS}),
             )
         cases = cases.filter(number__in=ids)
     else:
@@ -334,7 +311,7 @@ def _list(request, fmt):
             got = pgettext("list separator", ", ").join(unknown)
             raise Open311Error(
                 400,
-                _about("status", gettext("only open or closed (not %(got)s)") % {"got": got}),
+                about("status", gettext("only open or closed (not %(got)s)") % {"got": got}),
             )
         if statuses == {"open"}:
             cases = cases.filter(state__in=OPEN_STATES)
@@ -481,284 +458,10 @@ def offered_by_code() -> dict[str, Category]:
     )
 
 
-def _read_body(request) -> tuple[dict[str, str], dict]:
-    """The POST's fields (last value wins) and its ``attribute[CODE]`` answers."""
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    too_big = Open311Error(
-        413,
-        gettext("The request is too large (at most %(n)s KB)") % {"n": MAX_BODY // 1024},
-    )
-    if length > MAX_BODY:
-        raise too_big
-    pairs: list[tuple[str, object]] = []
-    if request.content_type == "multipart/form-data":
-        try:
-            pairs = [(key, value) for key, values in request.POST.lists() for value in values]
-        except RequestDataTooBig as exc:
-            raise too_big from exc
-        except MultiPartParserError as exc:
-            raise Open311Error(400, gettext("The request cannot be read")) from exc
-    else:
-        try:
-            raw = request.body
-        except RequestDataTooBig as exc:
-            raise too_big from exc
-        if len(raw) > MAX_BODY:
-            raise too_big
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise Open311Error(400, gettext("The request must be in UTF-8")) from exc
-        if request.content_type == "application/json":
-            pairs = _json_pairs(text)
-        else:
-            try:
-                pairs = parse_qsl(
-                    text,
-                    keep_blank_values=True,
-                    encoding="utf-8",
-                    errors="strict",
-                    max_num_fields=MAX_FIELDS,
-                )
-            except UnicodeDecodeError as exc:
-                raise Open311Error(400, gettext("The request must be in UTF-8")) from exc
-            except ValueError as exc:
-                raise Open311Error(400, _too_many_fields()) from exc
-    params: dict[str, str] = {}
-    answers: dict[str, list] = {}
-    many: set[str] = set()
-    for key, value in pairs:
-        if any(isinstance(item, str) and "\x00" in item for item in _items(value)):
-            raise Open311Error(400, _about(key, gettext("has characters that are not valid")))
-        match = _ATTRIBUTE.match(key)
-        if match:
-            code, brackets = match.groups()
-            answers.setdefault(code, [])
-            if isinstance(value, list):
-                answers[code].extend(value)
-                many.add(code)
-            else:
-                answers[code].append(value)
-            if brackets:
-                many.add(code)
-        elif value is not None:
-            params[key] = value if isinstance(value, str) else _scalar(key, value)
-    attributes = {
-        code: values if code in many or len(values) > 1 else values[0]
-        for code, values in answers.items()
-    }
-    if "api_key" not in params and request.GET.get("api_key"):
-        params["api_key"] = request.GET["api_key"]
-    return params, attributes
-
-
-def _too_many_fields() -> str:
-    return gettext("Too many fields (at most %(n)s)") % {"n": MAX_FIELDS}
-
-
-def _items(value) -> list:
-    return list(value) if isinstance(value, list) else [value]
-
-
-def _scalar(key: str, value) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict | list):
-        raise Open311Error(400, _about(key, gettext("should be text or a number")))
-    return str(value)
-
-
-def _json_pairs(text: str) -> list[tuple[str, object]]:
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise Open311Error(400, gettext("Not valid JSON")) from exc
-    if not isinstance(data, dict):
-        raise Open311Error(400, gettext("The JSON body should be an object"))
-    if len(data) > MAX_FIELDS:
-        raise Open311Error(400, _too_many_fields())
-    pairs = []
-    for key, value in data.items():
-        if key == "attribute" and isinstance(value, dict):
-            for code, answer in value.items():
-                pairs.append((f"attribute[{code}]", answer))
-        else:
-            pairs.append((key, value))
-    return pairs
-
-
-def _client(params: dict) -> Open311Client:
-    key = (params.get("api_key") or "").strip()
-    if not key:
-        raise Open311Error(403, gettext("No api_key"))
-    key_hash = open311_key_hash(key)
-    client = memo.kept(
-        ("open311.client", key_hash),
-        lambda: (
-            Open311Client.objects.filter(key_hash=key_hash, is_active=True)
-            .select_related("node")
-            .first()
-        ),
-    )
-    if client is None:
-        raise Open311Error(403, gettext("The api_key is not valid or switched off"))
-    return client
-
-
-def _full_name(first: str, last: str) -> str:
-    if not (first and last):
-        return first or last
-    if _CJK.search(first + last):
-        return f"{last}{first}"  # the family name first
-    return f"{first} {last}"
-
-
-def _coordinate(value: str) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
-
-def _located(lng: float, lat: float) -> Node | None:
-    found = int(get_index().locate_many([lng], [lat])[0])
-    return services.grid_by_id(found) if found >= 0 else None
-
-
-def _place(params: dict, client: Open311Client, problems: list[str]) -> dict:
-    """Where the request is, as ``report()`` keywords; the client's area checked (403)."""
-    lat_text = (params.get("lat") or "").strip()
-    lng_text = (params.get("long") or "").strip()
-    crs = (params.get("crs") or CRS.WGS84).strip().lower()
-    address = (params.get("address_string") or "").strip()
-    address_id = (params.get("address_id") or "").strip()
-    if crs not in CRS.values:
-        problems.append(
-            _about(
-                "crs",
-                gettext("unknown coordinate system “%(crs)s” (there are wgs84, gcj02, bd09)")
-                % {"crs": crs},
-            )
-        )
-    if len(address) > MAX_ADDRESS:
-        problems.append(
-            _about(
-                "address_string",
-                gettext("the address may have at most %(n)s characters") % {"n": MAX_ADDRESS},
-            )
-        )
-    building = None
-    if address_id:
-        if not address_id.isdigit():
-            problems.append(_about("address_id", gettext("should be a building's number")))
-        else:
-            building = Building.objects.filter(pk=int(address_id)).select_related("grid").first()
-            if building is None:
-                problems.append(
-                    _about(
-                        "address_id",
-                        gettext("no building numbered %(number)s") % {"number": address_id},
-                    )
-                )
-    lng = lat = None
-    if lat_text or lng_text:
-        lat, lng = _coordinate(lat_text), _coordinate(lng_text)
-        if not (lat_text and lng_text):
-            problems.append(
-                _about("lat/long", gettext("give both the latitude lat and the longitude long"))
-            )
-        elif lat is None or lng is None or not (-90 <= lat <= 90 and -180 <= lng <= 180):
-            problems.append(_about("lat/long", gettext("not a valid latitude and longitude")))
-    elif not address and not address_id:
-        problems.append(
-            gettext(
-                "Give the place: latitude lat and longitude long, or the address address_string,"
-                " or the building address_id"
-            )
-        )
-    if problems:
-        raise Open311Error(400, *problems)
-
-    place = {"address": address, "building": building, "crs": CRS.WGS84}
-    if lng is not None and lat is not None:
-        lng, lat = (float(value) for value in geo.to_wgs84(lng, lat, crs))
-        grid = _located(lng, lat)
-        if grid is None:
-            raise Open311Error(
-                400,
-                _about(
-                    "lat/long",
-                    gettext("the place is in none of this platform's grids: it cannot be taken"),
-                ),
-            )
-        place.update(lng=lng, lat=lat)
-    elif building is not None:
-        grid = building.grid
-        if building.lng is not None and building.lat is not None:
-            grid = _located(building.lng, building.lat) or building.grid
-            place["grid"] = grid
-    else:
-        matches = list(Building.objects.filter(address=address).select_related("grid")[:2])
-        if len(matches) == 1:
-            place["building"] = building = matches[0]
-            grid = building.grid
-            if building.lng is not None and building.lat is not None:
-                grid = _located(building.lng, building.lat) or building.grid
-            place["grid"] = grid
-        elif client.node is not None and client.node.is_grid:
-            grid = place["grid"] = client.node
-        else:
-            raise Open311Error(
-                400,
-                _about(
-                    "address_string",
-                    gettext(
-                        "the address alone does not tell the grid: give the latitude and"
-                        " longitude (lat/long) or the building (address_id) too"
-                    ),
-                ),
-            )
-    if client.node is not None and not grid.path.startswith(client.node.path):
-        raise Open311Error(
-            403,
-            gettext("The place is outside this client's area (%(place)s)")
-            % {"place": client.node.name},
-        )
-    return place
-
-
-_FIELD_NAMES = {
-    "lng": "lat/long",
-    "lat": "lat/long",
-    "grid": "address_string",
-    "building": "address_id",
-    "reporter_phone": "phone",
-    "reporter_name": "first_name/last_name",
-    "category": "service_code",
-}
-
-
-def _describe(exc: ValidationError) -> list[str]:
-    if not hasattr(exc, "error_dict"):
-        return list(exc.messages)
-    described = []
-    for field, messages in exc.message_dict.items():
-        if field.startswith("attributes."):
-            name = f"attribute[{field.removeprefix('attributes.')}]"
-        else:
-            name = _FIELD_NAMES.get(field, field)
-        described += [_about(name, message) for message in messages]
-    return described
-
-
 @memo.steady()
 def _create(request, fmt):
-    params, attributes = _read_body(request)
-    client = _client(params)
+    params, attributes = read_body(request)
+    client = client_for(params)
     if not ratelimit.hit(
         f"open311:post:{client.pk}", limit=settings.WANGGE_OPEN311_POSTS_PER_MINUTE
     ):
@@ -767,7 +470,7 @@ def _create(request, fmt):
     problems: list[str] = []
     if len(idempotency) > MAX_IDEMPOTENCY_KEY:
         problems.append(
-            _about(
+            about(
                 "Idempotency-Key",
                 gettext("at most %(n)s characters") % {"n": MAX_IDEMPOTENCY_KEY},
             )
@@ -775,27 +478,27 @@ def _create(request, fmt):
     code = (params.get("service_code") or "").strip()
     category = offered_by_code().get(code) if code else None
     if not code:
-        problems.append(_about("service_code", gettext("required")))
+        problems.append(about("service_code", gettext("required")))
     elif category is None:
-        problems.append(_about("service_code", gettext("no service “%(code)s”") % {"code": code}))
+        problems.append(about("service_code", gettext("no service “%(code)s”") % {"code": code}))
     else:
         _answers, answer_errors = clean_answers(category.form, attributes)
-        problems += [_about(f"attribute[{key}]", message) for key, message in answer_errors.items()]
+        problems += [about(f"attribute[{key}]", message) for key, message in answer_errors.items()]
     description = (params.get("description") or "").strip()
     if len(description) > services.MAX_DESCRIPTION:
         problems.append(
-            _about(
+            about(
                 "description",
                 gettext("at most %(n)s characters (it has %(has)s)")
                 % {"n": services.MAX_DESCRIPTION, "has": len(description)},
             )
         )
-    name = _full_name(
+    name = full_name(
         (params.get("first_name") or "").strip(), (params.get("last_name") or "").strip()
     )
     if len(name) > MAX_NAME:
         problems.append(
-            _about(
+            about(
                 "first_name/last_name",
                 gettext("the name may have at most %(n)s characters") % {"n": MAX_NAME},
             )
@@ -805,8 +508,8 @@ def _create(request, fmt):
         try:
             phone = phones.validate(phone)
         except phones.InvalidPhone as exc:
-            problems.append(_about("phone", exc))
-    place = _place(params, client, problems)  # raises with the problems found so far
+            problems.append(about("phone", exc))
+    place = place_for(params, client, problems)  # raises with the problems found so far
 
     try:
         case = services.report(
@@ -824,7 +527,7 @@ def _create(request, fmt):
             **place,
         )
     except ValidationError as exc:
-        raise Open311Error(400, *_describe(exc)) from exc
+        raise Open311Error(400, *describe(exc)) from exc
     track = request.build_absolute_uri(reverse("case-track", kwargs={"code": case.tracking_code}))
     said = {"code": case.tracking_code, "url": track}
     if case.respond_by:
