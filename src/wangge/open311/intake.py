@@ -19,11 +19,12 @@ from wangge.cases import services
 from wangge.core import memo
 from wangge.open311.formats import Open311Error, about
 from wangge.open311.models import Open311Client
+from wangge.open311.public import building_numbered, buildings_at
 from wangge.open311.services import open311_key_hash
 from wangge.territory import geo
 from wangge.territory.choices import CRS
 from wangge.territory.locate import get_index
-from wangge.territory.models import Building, Node
+from wangge.territory.models import Node
 
 MAX_BODY = 256 * 1024  # bytes; a report is a few kilobytes of text
 MAX_FIELDS = 200
@@ -210,7 +211,7 @@ def place_for(params: dict, client: Open311Client, problems: list[str]) -> dict:
         if not address_id.isdigit():
             problems.append(about("address_id", gettext("should be a building's number")))
         else:
-            building = Building.objects.filter(pk=int(address_id)).select_related("grid").first()
+            building = building_numbered(int(address_id))
             if building is None:
                 problems.append(
                     about(
@@ -256,7 +257,7 @@ def place_for(params: dict, client: Open311Client, problems: list[str]) -> dict:
             grid = _located(building.lng, building.lat) or building.grid
             place["grid"] = grid
     else:
-        matches = list(Building.objects.filter(address=address).select_related("grid")[:2])
+        matches = buildings_at(address)
         if len(matches) == 1:
             place["building"] = building = matches[0]
             grid = building.grid

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, Max, OuterRef, Prefetch, Q
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
@@ -27,12 +27,12 @@ from django.views.decorators.csrf import csrf_exempt
 from wangge.accounts.services import client_ip
 from wangge.cases import public_text, services
 from wangge.cases.choices import OPEN_STATES, Channel, State
-from wangge.cases.models import Case, CaseEvent, Category, CategoryTree
+from wangge.cases.models import Case, Category
 from wangge.cases.public import RESIDENT_STATE
 from wangge.core import memo, ratelimit
 from wangge.core.crypto import mask_phone
 from wangge.core.formspec import clean_answers, open311_attributes
-from wangge.core.models import AuditEvent, Question
+from wangge.core.models import Question
 from wangge.open311.formats import DEFAULT_FORMAT, FORMATS, Open311Error, about, errors, render
 from wangge.open311.intake import (
     MAX_IDEMPOTENCY_KEY,
@@ -43,6 +43,7 @@ from wangge.open311.intake import (
     place_for,
     read_body,
 )
+from wangge.open311.public import public_cases, public_steps, services_changed_at
 from wangge.people import phone as phones
 from wangge.territory.choices import NodeKind
 
@@ -58,7 +59,6 @@ MAX_PAGE = 100_000
 WINDOW = datetime.timedelta(days=90)
 TOKEN_LIMIT_PER_MINUTE = 60
 # Audited edits of these change what ``services`` and their definitions say.
-SERVICE_TYPES = ["cases.category", "cases.categorytree", "core.form", "core.question"]
 
 _MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)[ -]?(\d{4})[ -]?(\d{4})(?!\d)")
 _BAD_DATE = gettext_noop(
@@ -134,27 +134,9 @@ def offered_categories():
     )
 
 
-def public_cases():
-    """The door for Open311 reads: the cases marked public, to anyone.
-
-    Staff pages read through ``restrict``; this is the public feed, which shows a case's
-    place, category and progress and never its reporter (see ``_scrub``).
-    """
-    return Case.objects.filter(public=True)
-
-
-def _changeset() -> datetime.datetime | None:
-    """When the services or their definitions last changed: the current tree's publication,
-    or a later audited edit of a category, the tree, a form or a question."""
-    tree = CategoryTree.objects.filter(is_current=True).first()
-    edited = AuditEvent.objects.filter(target_type__in=SERVICE_TYPES).aggregate(last=Max("at"))
-    moments = [moment for moment in (tree and tree.created_at, edited["last"]) if moment]
-    return max(moments, default=None)
-
-
 @open311_view(*READ)
 def discovery(request, fmt):
-    changeset = _dt(_changeset())
+    changeset = _dt(services_changed_at())
     suffix = f"discovery.{fmt}"
     url = request.build_absolute_uri(request.path)
     url = url[: -len(suffix)].rstrip("/") if url.endswith(suffix) else url
@@ -325,7 +307,7 @@ def _list(request, fmt):
 
 def _for_output(cases):
     # Staff notes are not even read here.
-    public_events = CaseEvent.objects.filter(public=True).defer("note", "data").order_by("at", "id")
+    public_events = public_steps()
     return cases.select_related(
         "category", "grid__parent__parent", "level", "agency", "building", "merged_into"
     ).prefetch_related(Prefetch("events", queryset=public_events, to_attr="public_events"))

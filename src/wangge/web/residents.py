@@ -15,8 +15,6 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from wangge.accounts.choices import Role
-from wangge.accounts.models import Membership
 from wangge.accounts.services import client_ip
 from wangge.cases import public_text, services
 from wangge.cases.choices import FINAL_STATES, Channel, State
@@ -31,6 +29,7 @@ from wangge.notices.services import notices_for_grid
 from wangge.notices.wording import absolute
 from wangge.territory.choices import GRID_KINDS
 from wangge.territory.models import Node
+from wangge.web import public
 
 # Residents' reports, counted in windows of ten minutes. Only accepted reports count against
 # the device (a long-lived signed cookie) and the address (neighbours behind one network, an
@@ -51,7 +50,7 @@ NOTICES_SHOWN = 5
 
 
 def _public_grid(code: str) -> Node:
-    grid = Node.objects.filter(code=code, kind__in=GRID_KINDS, is_active=True).first()
+    grid = public.grid_by_code(code)
     if grid is None:
         raise Http404
     return grid
@@ -184,9 +183,7 @@ def track(request, code=None):
             {"form": TrackForm(), "throttled": True},
             status=429,
         )
-    case = get_object_or_404(
-        Case.objects.select_related("category", "merged_into"), tracking_code=code.upper()
-    )
+    case = get_object_or_404(public.cases_by_tracking_code(), tracking_code=code.upper())
     # Praise is thanked, not rated: it is no problem that was solved.
     can_rate = case.category.counts_as_problem and (
         case.state == State.VERIFIED or (case.state == State.CLOSED and not case.rating)
@@ -229,11 +226,6 @@ def grid_poster(request, grid_code):
         code=grid_code,
     )
     url = absolute(reverse("case-report", kwargs={"grid_code": grid.code}), request)
-    workers = [
-        membership.user.display_name or membership.user.username
-        for membership in Membership.objects.filter(
-            node=grid, role=Role.GRID_WORKER, is_active=True, user__is_active=True
-        ).select_related("user")
-    ]
+    workers = public.grid_workers(grid)
     context = {"grid": grid, "url": url, "workers": workers}
     return render(request, "web/grid_poster.html", context)
