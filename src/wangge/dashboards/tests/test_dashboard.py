@@ -195,12 +195,21 @@ def test_categories_and_places_are_those_of_the_metrics_api(as_user, api_as, nod
 
 def test_small_places_are_ranked_last(as_user, node):
     """Grids with fewer than 10 finished cases come after every grid with enough, unranked,
-    however good their rate. Over a year, 观澜's grids have both (over six months of the
-    quiet season, none has ten)."""
-    response = as_user("district").get("/dashboard/", {"node": node(GUANLAN).pk, "months": 12})
-    rows = response.context["places"]
-    few = [row["few"] for row in rows]
-    assert any(few) and not all(few), "the demo should give both kinds here"
+    however good their rate. Which window shows both kinds depends on the season the pinned
+    day falls in (six months of the quiet season give no grid ten), so the test looks at the
+    communities over a year, then shorter windows, and takes the first that has both."""
+    client = as_user("district")
+    for months in (12, 6, 3):
+        for code in (GUANLAN, LVDU):
+            response = client.get("/dashboard/", {"node": node(code).pk, "months": months})
+            rows = response.context["places"]
+            few = [row["few"] for row in rows]
+            if any(few) and not all(few):
+                break
+        else:
+            continue
+        break
+    assert any(few) and not all(few), "the demo should give both kinds in some window"
     assert few == sorted(few), "a place with few finished cases is ranked above one with enough"
     for row in rows:
         assert (row["rank"] is None) == (row["summary"]["done"] < 10)
