@@ -30,17 +30,6 @@ def pytest_configure(config):
         database["TEST"]["NAME"] = str(path.with_stem(f"{path.stem}-{pinned.today()}"))
 
 
-def pytest_collection_modifyitems(config, items):
-    # Run in parallel (``make test``: pytest-xdist's ``-n auto --dist loadgroup``), the browser
-    # tests stay on one worker with their one demo server and browser, and the crash tests,
-    # each a small cluster of processes, on one worker one after the other.
-    for item in items:
-        for marker in ("browser", "crash"):
-            if item.get_closest_marker(marker):
-                item.add_marker(pytest.mark.xdist_group(marker))
-                break
-
-
 def pytest_unconfigure(config):
     clock = getattr(config, "_wangge_clock", None)
     if clock is not None:

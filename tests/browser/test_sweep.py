@@ -14,6 +14,8 @@ from __future__ import annotations
 import datetime
 import functools
 import io
+import json
+import os
 import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -463,12 +465,8 @@ def candidates(route, samples) -> list[str]:
     return [route.fill(values) for values in SAMPLES[route.name](samples)]
 
 
-# Which routes each persona's sweep opened, for ``test_every_page_is_swept``.
-OPENED: dict[str | None, set[str]] = {}
-
-
 @pytest.mark.parametrize("username", [None, *PERSONAS], ids=["anonymous", *PERSONAS])
-def test_every_page_as(browser, signed_in, base_url, sweep_demo, username):
+def test_every_page_as(browser, signed_in, base_url, sweep_demo, tmp_path_factory, username):
     """One context for the persona; each page is opened once, at phone size, checked, then
     checked again at desktop size. A page the persona may not open (a 404, or the sign-in page
     instead) is passed over, and its candidates tried in turn."""
@@ -513,16 +511,18 @@ def test_every_page_as(browser, signed_in, base_url, sweep_demo, username):
                 break
     finally:
         context.close()
-    OPENED[username] = opened
     assert opened, f"{username or 'nobody'} may open no page at all"
     assert report == [], f"as {username or 'nobody'}:\n" + "\n".join(report)
-
-
-def test_every_page_is_swept():
-    """Each page is opened by someone: a route nobody may open is a POST, a file or a
-    fragment to exclude, or has samples that find nothing."""
-    if len(OPENED) < 1 + len(PERSONAS):
-        pytest.skip("needs the sweep of every persona first")
-    opened = set().union(*OPENED.values())
-    missed = sorted(route.name or route.path for route in pages() if route.name not in opened)
-    assert missed == [], f"routes no persona could open: {missed}"
+    # What each persona opened is written where every worker of the run can read it; the last
+    # persona swept, in whichever process, checks that each page was opened by someone — a
+    # route nobody may open is a POST, a file or a fragment to exclude, or has samples that
+    # find nothing.
+    base = tmp_path_factory.getbasetemp()  # a worker's own, inside the run's (pytest-xdist)
+    shared = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "sweep-opened"
+    shared.mkdir(exist_ok=True)
+    (shared / f"{username or 'anonymous'}.json").write_text(json.dumps(sorted(opened)))
+    swept = {path.stem: set(json.loads(path.read_text())) for path in shared.glob("*.json")}
+    if len(swept) == 1 + len(PERSONAS):
+        everyone = set().union(*swept.values())
+        missed = sorted(route.name or route.path for route in pages() if route.name not in everyone)
+        assert missed == [], f"routes no persona could open: {missed}"

@@ -77,6 +77,17 @@ def described(declared, api_help):
     return declared
 
 
+def day_filter(field_name: str, *, label, until: bool = False) -> django_filters.DateFilter:
+    """A calendar day in local time, picked with the browser's date picker: the rows from that
+    day on, or (``until``) up to that day included — a list's "from … until …"."""
+    return django_filters.DateFilter(
+        field_name=field_name,
+        lookup_expr="date__lte" if until else "date__gte",
+        label=label,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+
 def clean_ref(name: str, value, field=None):
     """``value`` of the parameter ``name`` cleaned by ``field`` (a code or an id), or a
     ``ValidationError`` naming the parameter (a 400 in the API)."""

@@ -1,10 +1,9 @@
 """Filter sets of lost and found, shared by its API route, its list page and its export."""
 
 import django_filters
-from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from wangge.core.filters import NodeSubtreeFilter
+from wangge.core.filters import NodeSubtreeFilter, day_filter
 from wangge.lostfound.models import FoundItem
 
 
@@ -15,18 +14,8 @@ class FoundItemFilter(django_filters.FilterSet):
     grid = NodeSubtreeFilter(label=_("Place"))
     q = django_filters.CharFilter(field_name="what", lookup_expr="icontains", label=_("What"))
     # Calendar days in local time, both ends included.
-    since = django_filters.DateFilter(
-        field_name="found_at",
-        lookup_expr="date__gte",
-        label=_("Found from"),
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
-    until = django_filters.DateFilter(
-        field_name="found_at",
-        lookup_expr="date__lte",
-        label=_("Found until"),
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
+    since = day_filter("found_at", label=_("Found from"))
+    until = day_filter("found_at", label=_("Found until"), until=True)
 
     class Meta:
         model = FoundItem

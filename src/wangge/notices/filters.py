@@ -1,11 +1,10 @@
 """Filter sets of notices, shared by the API's lists and the console's pages."""
 
 import django_filters
-from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from wangge.core.filters import NodeSubtreeFilter, YesNoFilter, described
+from wangge.core.filters import NodeSubtreeFilter, YesNoFilter, day_filter, described
 from wangge.notices.choices import NoticeState
 from wangge.notices.models import Notice, Robot
 
@@ -19,18 +18,8 @@ class NoticeFilter(django_filters.FilterSet):
     )
     node = NodeSubtreeFilter(node_field="node", label=_("Place (its whole subtree)"))
     q = django_filters.CharFilter(method="filter_words", label=_("Words (title or text)"))
-    since = django_filters.DateFilter(
-        field_name="created_at",
-        lookup_expr="date__gte",
-        label=_("Written from"),
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
-    until = django_filters.DateFilter(
-        field_name="created_at",
-        lookup_expr="date__lte",
-        label=_("Written until"),
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
+    since = day_filter("created_at", label=_("Written from"))
+    until = day_filter("created_at", label=_("Written until"), until=True)
 
     class Meta:
         model = Notice
