@@ -69,7 +69,8 @@ def test_from_the_district_down_to_a_resident(new_page, base_url, viewport):
     assert "/registry/buildings/" in page.url
     check(page, "6-building", viewport)
 
-    follow(page, main.locator("table.dwellings tbody a").first)
+    # A dwelling with its household (an empty one offers to register one instead).
+    follow(page, main.locator("table.dwellings tbody a[href*='/registry/households/']").first)
     assert "/registry/households/" in page.url
     members = main.locator("table.members tbody tr")
     assert members.count() >= 1
