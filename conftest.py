@@ -40,8 +40,21 @@ def pytest_report_header(config):
     return f"wangge: the clock is pinned to {pinned.moment().isoformat()} (WANGGE_TEST_TODAY)"
 
 
+def needs_database(item) -> bool:
+    """Whether pytest-django sets up the test database for ``item`` (as it decides)."""
+    return bool(
+        item.get_closest_marker("django_db")
+        or {"db", "transactional_db"} & set(getattr(item, "fixturenames", ()))
+    )
+
+
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
+def django_db_setup(request, django_db_setup, django_db_blocker):
+    # pytest-django sets up no test database for a run without a test that uses one (the
+    # browser tests alone); the demo server then builds its own.
+    if not any(needs_database(item) for item in request.session.items):
+        return
+    request.config.wangge_test_demo = True
     with django_db_blocker.unblock():
         from wangge.demo import build
 

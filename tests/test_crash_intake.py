@@ -9,8 +9,8 @@ on loopback, any message that arrived twice matching an attempt whose worker die
 recorded the answer. gunicorn and the workers run on a database of their own: a file SQLite
 database, or a throwaway PostgreSQL database when the suite runs on PostgreSQL.
 
-How many: ``WANGGE_CRASH_CREATES``, 1,000 by default (``make test``: the same ten kills of each
-kind, a kill every hundred creates or so); CI's PostgreSQL pass, the engine deployments run on,
+How many: ``WANGGE_CRASH_CREATES``, 400 by default (``make test``: the same ten kills of each
+kind, a kill every forty creates or so); CI's PostgreSQL pass, the engine deployments run on,
 posts 5,000.
 """
 
@@ -40,7 +40,7 @@ from wangge.notices.tests.fakes import FakeServer
 
 pytestmark = pytest.mark.crash
 
-CREATES = int(os.environ.get("WANGGE_CRASH_CREATES", "1000"))
+CREATES = int(os.environ.get("WANGGE_CRASH_CREATES", "400"))
 CLIENTS = 8
 SERVER_WORKERS = 3
 JOB_WORKERS = 2

@@ -1,10 +1,12 @@
 """Fixtures for the browser tests: one demo server and one Chromium for the whole session.
 
 The server is a subprocess with its own throwaway data (see ``server.py``), not pytest-django's
-``live_server``, whose teardown would flush the shared demo data.
+``live_server``, whose teardown would flush the shared demo data: on SQLite a copy of the test
+database as the demo left it (built once for the worker), elsewhere a demo of its own.
 """
 
 import re
+import sqlite3
 
 import pytest
 
@@ -12,11 +14,39 @@ from tests.browser import server as srv
 
 
 @pytest.fixture(scope="session")
-def base_url(tmp_path_factory):
+def base_url(request, tmp_path_factory, django_db_setup, django_db_blocker):
     if not srv.CHROMIUM.exists():
         pytest.skip(f"{srv.CHROMIUM} is absent: the browser tests need Debian's Chromium")
-    with srv.demo_server(tmp_path_factory.mktemp("wangge-browser")) as url:
+    var_dir = tmp_path_factory.mktemp("wangge-browser")
+    copy = None
+    if getattr(request.config, "wangge_test_demo", False):
+        copy = copy_test_database(var_dir / "demo-copy.sqlite3", django_db_blocker)
+    with srv.demo_server(var_dir, copy_of=copy, field_keys=keys()) as url:
         yield url
+
+
+def copy_test_database(target, django_db_blocker):
+    """The test database as it stands between tests — the demo, every test's changes rolled
+    back — copied to ``target`` (SQLite's online backup); None on another engine."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        return None
+    with django_db_blocker.unblock():
+        connection.ensure_connection()
+        assert not connection.in_atomic_block, "copied while a test's transaction is open"
+        copy = sqlite3.connect(target)
+        try:
+            connection.connection.backup(copy)
+        finally:
+            copy.close()
+    return target
+
+
+def keys() -> list[str]:
+    from django.conf import settings
+
+    return list(settings.WANGGE_FIELD_KEYS)
 
 
 @pytest.fixture(scope="session")

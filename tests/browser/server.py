@@ -1,9 +1,11 @@
 """A real Wangge server for the browser tests and the screenshots, with its own demo data.
 
 Each run gets a throwaway ``WANGGE_VAR_DIR`` (SQLite database, keys, uploads), so the shared
-demo data and the test database are never touched, then ``wangge migrate``, ``wangge demo``
-and ``wangge runserver`` on a free port — each with its clock pinned to the tests' moment
-(``tests/pinned.py``), so the pages show the same year of cases on any day.
+demo data and the test database are never touched. Its database is a copy of the test
+database as the demo left it (``copy_of``, with the test process's field keys and password
+hasher), or, where there is none to copy (the suite on PostgreSQL), built by ``wangge migrate``
+and ``wangge demo``; then ``wangge runserver`` on a free port — each with its clock pinned to
+the tests' moment (``tests/pinned.py``), so the pages show the same year of cases on any day.
 """
 
 import contextlib
@@ -62,11 +64,19 @@ def healthy(base_url: str) -> bool:
 
 
 @contextlib.contextmanager
-def demo_server(var_dir: Path, *, timeout: float = 60) -> Iterator[str]:
-    """Build the demo district in ``var_dir``, serve it, yield the base URL, then stop."""
+def demo_server(
+    var_dir: Path, *, copy_of: Path | None = None, field_keys: list[str] = (), timeout: float = 60
+) -> Iterator[str]:
+    """Serve the demo district from ``var_dir``, yield the base URL, then stop.
+
+    ``copy_of``: a SQLite file holding the demo, encrypted with ``field_keys`` and with the
+    tests' password hashes, served as it is; without it the demo is built in ``var_dir``."""
     env = pinned.environ({**os.environ, "WANGGE_VAR_DIR": str(var_dir), "WANGGE_DEBUG": "1"})
     env.pop("DATABASE_URL", None)  # always SQLite in var_dir, whatever the suite runs on
-    env.pop("DJANGO_SETTINGS_MODULE", None)
+    env["DJANGO_SETTINGS_MODULE"] = "tests.browser.server_settings"
+    if copy_of is not None:
+        os.replace(copy_of, var_dir / "wangge.sqlite3")
+        env["WANGGE_FIELD_KEY"] = ",".join(field_keys)
     log = var_dir / "server.log"
 
     def run(*args: str) -> None:
@@ -76,8 +86,9 @@ def demo_server(var_dir: Path, *, timeout: float = 60) -> Iterator[str]:
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     env["WANGGE_SITE_URL"] = base_url  # the links in notices and messages, as `make run`
-    run("migrate", "--noinput", "-v0")
-    run("demo")
+    if copy_of is None:
+        run("migrate", "--noinput", "-v0")
+        run("demo")
     with log.open("a") as out:
         server = subprocess.Popen(
             [*WANGGE, "runserver", "--noreload", f"127.0.0.1:{port}"],

@@ -84,7 +84,7 @@ def day_filter(field_name: str, *, label, until: bool = False) -> django_filters
         field_name=field_name,
         lookup_expr="date__lte" if until else "date__gte",
         label=label,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DayInput(),
     )
 
 

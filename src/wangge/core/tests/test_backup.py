@@ -156,7 +156,6 @@ def build(site: Site) -> None:
 
 
 def round_trip(site: Site, tmp_path: Path) -> None:
-    build(site)
     counts, sums = site.fingerprint()
     assert counts["people_person"] == 5 and counts["cases_category"] > 0
 
@@ -234,9 +233,24 @@ def refusals(site: Site, tmp_path: Path) -> None:
     assert site.fingerprint() == before
 
 
+def sqlite_at(root: Path) -> Site:
+    return Site(root, f"sqlite:///{root / 'wangge.sqlite3'}", "sqlite")
+
+
+@pytest.fixture(scope="session")
+def built_sqlite_site(tmp_path_factory):
+    """One SQLite installation migrated and seeded (``build``), copied for each test: migrating
+    from nothing in a subprocess takes seconds, the copy none."""
+    root = tmp_path_factory.mktemp("backup-site")
+    build(sqlite_at(root))
+    return root
+
+
 @pytest.fixture
-def sqlite_site(tmp_path):
-    return Site(tmp_path, f"sqlite:///{tmp_path / 'wangge.sqlite3'}", "sqlite")
+def sqlite_site(tmp_path, built_sqlite_site):
+    shutil.copy(built_sqlite_site / "wangge.sqlite3", tmp_path / "wangge.sqlite3")
+    shutil.copytree(built_sqlite_site / "var", tmp_path / "var")
+    return sqlite_at(tmp_path)
 
 
 def test_sqlite_round_trip(sqlite_site, tmp_path):
@@ -244,12 +258,10 @@ def test_sqlite_round_trip(sqlite_site, tmp_path):
 
 
 def test_sqlite_refuses_bad_archives(sqlite_site, tmp_path):
-    build(sqlite_site)
     refusals(sqlite_site, tmp_path)
 
 
 def test_default_path_names_engine_and_time(sqlite_site):
-    build(sqlite_site)
     result = sqlite_site.run("backup")
     written = sorted((sqlite_site.var / "backups").glob("wangge-sqlite-*.tar"))
     assert len(written) == 1 and str(written[0]) in result.stdout
@@ -278,6 +290,7 @@ def postgres_site(tmp_path):
 
 
 def test_postgresql_round_trip(postgres_site, tmp_path):
+    build(postgres_site)
     round_trip(postgres_site, tmp_path)
     refusals(postgres_site, tmp_path)
 
