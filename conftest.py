@@ -30,6 +30,20 @@ def pytest_configure(config):
         database["TEST"]["NAME"] = str(path.with_stem(f"{path.stem}-{pinned.today()}"))
 
 
+def _weight(item) -> int:
+    """The long tests first (real processes crashed under load): spread over the workers from
+    the start, they do not leave one worker running alone at the end. (The browser tests keep
+    their place: while Playwright's browser is open, its event loop stands in the worker's
+    thread and Django refuses database work there.)"""
+    if item.get_closest_marker("crash") or item.get_closest_marker("processes"):
+        return 0
+    return 1
+
+
+def pytest_collection_modifyitems(config, items):
+    items.sort(key=_weight)  # stable: the rest keep their order
+
+
 def pytest_unconfigure(config):
     clock = getattr(config, "_wangge_clock", None)
     if clock is not None:

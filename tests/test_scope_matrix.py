@@ -58,6 +58,8 @@ EXCLUDED = {
     "reveal_reporter": "a POST",
     "case-photos-add": "a POST (an upload)",
     "create_found_item": "a POST",
+    "set_visit_rule": "a POST (a place's own visit rule)",
+    "remove_visit_rule": "a DELETE (a place's own visit rule)",
     "create_claim": "a POST",
     "check_claim": "a POST",
     "hand_over": "a POST",
@@ -152,6 +154,7 @@ ITEMS = {
     "list_cases": ("cases.Case", "grid", "grid"),
     "list_tasks": ("cases.Task", "case__grid", None),
     "list_found_items": ("lostfound.FoundItem", "grid", "grid"),
+    "list_visit_plans": ("fieldwork.VisitPlan", "person__grid", "grid"),
     "list_notices": ("notices.Notice", "node", "node"),
     "list_robots": ("notices.Robot", "grid", "grid"),
     "list_audit_events": ("core.AuditEvent", "node", "node"),
@@ -307,6 +310,7 @@ _building = _model("territory.Building", "grid")
 _dwelling = _model("territory.Dwelling", "building__grid")
 _household = _model("people.Household", "grid")
 _person = _model("people.Person", "grid")
+_visit_plan = _model("fieldwork.VisitPlan", "person__grid")
 _task = _model("cases.Task", "case__grid")
 _membership = _model("accounts.Membership", "node")
 _event = _model("core.AuditEvent", "node")
@@ -347,6 +351,8 @@ SAMPLES = {
     "case-photo-image": lambda c: {"photo_id": _photo(c).pk},
     "case-photo-thumbnail": lambda c: {"photo_id": _photo(c).pk},
     "get_found_item": lambda c: {"item_id": _found_item(c).pk},
+    "get_visit_plan": lambda c: {"plan_id": _visit_plan(c).pk},
+    "list_visit_rules": lambda c: {"?": {"place": c}},
     "get_notice": lambda c: {"notice_id": _notice(c).pk},
     "delivery_report": lambda c: {"notice_id": _notice(c).pk},
     "get_audit_event": lambda c: {"event_id": _event(c).pk},

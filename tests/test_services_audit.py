@@ -28,6 +28,8 @@ from wangge.core import services as core
 from wangge.core.context import request_id_var
 from wangge.core.models import AuditEvent
 from wangge.demo.district import LVDU, LVDU_GRID1
+from wangge.fieldwork import services as fieldwork
+from wangge.fieldwork.models import VisitRule
 from wangge.lostfound import services as lostfound
 from wangge.notices import services as notices
 from wangge.notices.models import NoticeKind
@@ -43,6 +45,7 @@ pytestmark = pytest.mark.django_db
 NOT_WRITES = {
     "cases.photos": {"prepare_photo", "photo_snapshot", "max_bytes", "size_text"},
     "lostfound": set(),
+    "fieldwork": set(),
     "open311": {"open311_key_hash"},
     "cases": {
         "phone_hash",
@@ -397,6 +400,26 @@ def run_hand_over(actor):
     return "lostfound.claim.handed_over", claim
 
 
+def run_set_visit_rule(actor):
+    rule = fieldwork.set_visit_rule(
+        actor=actor,
+        node=Node.objects.get(code=LVDU),
+        tag=CareTag.objects.get(code="living_alone"),
+        every_days=14,
+        window_days=3,
+    )
+    return "fieldwork.visitrule.created", rule
+
+
+def run_remove_visit_rule(actor):
+    _action, rule = run_set_visit_rule(actor)
+    pk = rule.pk
+    fieldwork.remove_visit_rule(actor=actor, rule=rule)
+    assert not VisitRule.objects.filter(pk=pk).exists()
+    rule.pk = pk  # Django clears it on delete; the event names the rule as it was
+    return "fieldwork.visitrule.deleted", rule
+
+
 def run_notice_from_found_item(actor):
     notice = lostfound.notice_from_found_item(actor=actor, item=a_found_item(actor))
     return "notices.notice.published", notice
@@ -562,6 +585,10 @@ CASES = {
         "sweep": run_sweep,
     },
     "open311": {"create_open311_client": run_create_open311_client},
+    "fieldwork": {
+        "set_visit_rule": run_set_visit_rule,
+        "remove_visit_rule": run_remove_visit_rule,
+    },
     "territory": {
         "create_node": run_create_node,
         "update_node": run_update_node,
@@ -603,6 +630,7 @@ MODULES = {
     "cases": cases,
     "cases.photos": photos,
     "lostfound": lostfound,
+    "fieldwork": fieldwork,
     "open311": open311,
     "notices": notices,
 }

@@ -54,6 +54,11 @@ _NOTICES_WORKER = {
     "notices.add_follow",
 }
 
+# Field work. Offices and grid leaders keep it all (a place's own visit rules among it); grid
+# workers see whom they are to visit.
+_FIELDWORK_ALL = {"fieldwork.*"}
+_FIELDWORK_WORKER = {"fieldwork.view_visitplan", "fieldwork.view_visitrule"}
+
 # Street and community offices keep the register and the map of their area.
 _OFFICE = frozenset(
     _TERRITORY_READ
@@ -67,6 +72,7 @@ _OFFICE = frozenset(
     | _OPEN311_ALL
     | _LOSTFOUND_ALL
     | _NOTICES_ALL
+    | _FIELDWORK_ALL
 )
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -85,6 +91,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | _OPEN311_ALL
         | _LOSTFOUND_ALL
         | _NOTICES_ALL
+        | _FIELDWORK_ALL
     ),
     Role.GRID_WORKER: frozenset(
         _TERRITORY_READ
@@ -96,6 +103,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | _CASES_WORKER
         | _LOSTFOUND_WORKER
         | _NOTICES_WORKER
+        | _FIELDWORK_WORKER
     ),
     # Helpers see the households of their building, masked, without care tags.
     Role.BUILDING_HEAD: frozenset(

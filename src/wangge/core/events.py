@@ -114,3 +114,18 @@ BUILDINGS_MOVED = declare(
     moves="{building id: the grid (Node) it lies in now}",
     reason="why, as the buildings' own audit events say",
 )
+
+PERSONS_CHANGED = declare(
+    "people.persons.changed",
+    "Persons were registered, or their care tags, grid, household, birth date or status "
+    "changed, in the transaction that changed them; what is planned for them is to follow.",
+    actor="who changed them (None: the system or an import)",
+    person_ids="the ids of the persons",
+)
+
+VISITS_RECORDED = declare(
+    "people.visits.recorded",
+    "Visits to households were recorded, in the transaction that wrote them.",
+    actor="who recorded them (None: the system or an import)",
+    household_ids="the ids of the households visited",
+)

@@ -21,6 +21,7 @@ from wangge.core.models import SavedView
 LISTS: dict[str, str] = {
     "cases": "case-console-list",
     "found": "found-list",
+    "visits": "visit-plan-list",
     "notices": "notice-list",
     "buildings": "registry-buildings",
     "households": "registry-households",

@@ -6,6 +6,7 @@ urlpatterns = [
     path("", views.tasks, name="phone-tasks"),
     path("report/", views.report, name="phone-report"),
     path("grid/", views.grid, name="phone-grid"),
+    path("visits/", visits.due, name="phone-visits"),
     path("households/<int:pk>/visit/", visits.visit, name="phone-visit"),
     path("tasks/<int:pk>/", views.task, name="phone-task"),
     path("tasks/<int:pk>/<str:action>/", views.task_act, name="phone-task-act"),

@@ -36,6 +36,8 @@ from wangge.cases.models import Agency, Case, Category, Task
 from wangge.core.errors import ValidationError
 from wangge.core.filters import NodeRefField, node_by_code_or_id
 from wangge.core.scope import get_scope
+from wangge.fieldwork import plans
+from wangge.fieldwork.models import VisitPlan
 from wangge.people.models import Household, Person
 from wangge.territory.choices import COMMUNITY_KINDS, GRID_KINDS, NodeKind
 from wangge.territory.models import Node
@@ -104,8 +106,16 @@ def tasks(request):
             "now": now,
             "can_report": _may_report(user),
             "can_record_found": get_scope(user).has_perm("lostfound.add_founditem"),
+            "visits_due": _visits_due(user),
         },
     )
+
+
+def _visits_due(user) -> int | None:
+    """How many of my places' people are due a visit today (None: not mine to see)."""
+    if not get_scope(user).has_perm("fieldwork.view_visitplan"):
+        return None
+    return VisitPlan.objects.restrict(user, "view").filter(plans.due_q(plans.today())).count()
 
 
 def _may_report(user) -> bool:

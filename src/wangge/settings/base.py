@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "wangge.people",
     "wangge.cases",
     "wangge.notices",
+    "wangge.fieldwork",
     "wangge.lostfound",
     "wangge.open311",
     "wangge.phone",

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
-from wangge.core import audit, bulk
+from wangge.core import audit, bulk, events
 from wangge.core.services import BulkResult
 from wangge.people.choices import PersonStatus
 from wangge.people.models import Household, Person, PersonTag, Visit
@@ -114,6 +114,8 @@ def bulk_write_persons(
         _bulk_update_persons(actor, list(updates), reason, result, batch_size)
         if progress:
             progress(result.created + result.updated + result.unchanged)
+    if result.ids:
+        events.emit(events.PERSONS_CHANGED, actor=actor, person_ids=list(result.ids))
     return result
 
 
@@ -281,4 +283,6 @@ def bulk_write_visits(*, actor: User | None, visits: list[Visit], reason: str = 
         )
         for visit in visits
     )
+    households = sorted({visit.household_id for visit in visits})
+    events.emit(events.VISITS_RECORDED, actor=actor, household_ids=households)
     return BulkResult(created=len(visits), ids=[visit.pk for visit in visits])

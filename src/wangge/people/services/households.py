@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from django.utils.translation import gettext
 
-from wangge.core import audit, inputs
+from wangge.core import audit, events, inputs
 from wangge.core.errors import ValidationError
 from wangge.core.services import check_scope, idempotent
 from wangge.people.choices import ResidenceType
@@ -113,7 +113,8 @@ def update_household(
     if audit.snapshot(household) == before:
         return household  # nothing changes, nothing to record
     household.save()
-    household.members.exclude(grid=household.grid).update(grid=household.grid)
+    moved = list(household.members.exclude(grid=household.grid).values_list("pk", flat=True))
+    household.members.filter(pk__in=moved).update(grid=household.grid)
     audit.record(
         actor=actor,
         action="people.household.updated",
@@ -123,4 +124,6 @@ def update_household(
         after=audit.snapshot(household),
         reason=reason,
     )
+    if moved:
+        events.emit(events.PERSONS_CHANGED, actor=actor, person_ids=moved)
     return household

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 
-from wangge.core import audit
+from wangge.core import audit, events
 from wangge.core.errors import not_found
 from wangge.core.services import allowed
 from wangge.people.models import Household, Person
@@ -61,4 +61,11 @@ def move_residents(*, actor: User | None, moves: dict[int, Node], reason: str = 
         Person.objects.filter(household_id__in=ids).update(grid=grid)
         Household.objects.filter(pk__in=ids).update(grid=grid)
     audit.record_many(recorded)
+    moved = [
+        pk
+        for kind, pk, _t, grid_id, household in rows
+        if kind == "people.person" and grid_id != grid_of[household].pk
+    ]
+    if moved:
+        events.emit(events.PERSONS_CHANGED, actor=actor, person_ids=moved)
     return sum(1 for event in recorded if event.target_type == "people.household")

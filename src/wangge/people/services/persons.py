@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from django.utils.translation import gettext
 
-from wangge.core import audit
+from wangge.core import audit, events
 from wangge.core.errors import ValidationError
 from wangge.core.services import check_scope, idempotent
 from wangge.people.choices import PersonStatus, Relation
@@ -104,6 +104,7 @@ def create_person(
             after=person_snapshot(person, links),
             reason=reason,
         )
+        events.emit(events.PERSONS_CHANGED, actor=actor, person_ids=[person.pk])
         return person
 
     person, _created = idempotent(
@@ -178,6 +179,7 @@ def update_person(
         after=person_snapshot(person),
         reason=reason,
     )
+    events.emit(events.PERSONS_CHANGED, actor=actor, person_ids=[person.pk])
     return person
 
 
@@ -203,4 +205,5 @@ def set_care_tags(
         after=person_snapshot(person, links),
         reason=reason,
     )
+    events.emit(events.PERSONS_CHANGED, actor=actor, person_ids=[person.pk])
     return person

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from wangge.core import audit, inputs
+from wangge.core import audit, events, inputs
 from wangge.core.errors import ValidationError
 from wangge.core.services import allowed, check_scope, idempotent
 from wangge.people.choices import VisitKind
@@ -98,6 +98,7 @@ def record_visit(
             node=household.grid,
             after=audit.snapshot(visit),
         )
+        events.emit(events.VISITS_RECORDED, actor=actor, household_ids=[household.pk])
         return visit
 
     visit, _created = idempotent(
