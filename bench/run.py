@@ -2,12 +2,12 @@
 
     python bench/run.py [--quick] [--postgres] [--only GROUP ...] [--profile] [--strict]
 
-GROUP is ``locate``, ``import``, ``intake``, ``rates``, ``pages`` or ``reads``. Everything
-runs against a throwaway ``WANGGE_VAR_DIR`` (keys, SQLite databases, the generated workbook)
-in a temporary directory, removed at the end; each benchmark that writes gets a fresh
-database of its own. ``--postgres`` makes those throwaway PostgreSQL databases instead,
-dropped at the end. A full run writes ``bench/results.json`` and ``bench/REPORT.md``; a quick
-one only prints its figures.
+GROUP is ``locate``, ``import``, ``intake``, ``rates``, ``pages``, ``reads`` or
+``fieldwork``. Everything runs against a throwaway ``WANGGE_VAR_DIR`` (keys, SQLite
+databases, the generated workbook) in a temporary directory, removed at the end; each
+benchmark that writes gets a fresh database of its own. ``--postgres`` makes those throwaway
+PostgreSQL databases instead, dropped at the end. A full run writes ``bench/results.json``
+and ``bench/REPORT.md``; a quick one only prints its figures.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from pathlib import Path
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS = BENCH_DIR / "results.json"
 REPORT = BENCH_DIR / "REPORT.md"
-GROUPS = ("locate", "import", "intake", "rates", "pages", "reads")
+GROUPS = ("locate", "import", "intake", "rates", "pages", "reads", "fieldwork")
 POSTGRES_ADMIN_URL = os.environ.get(
     "WANGGE_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
@@ -110,6 +110,7 @@ def start_django(folder: Path, database_url: str | None) -> None:
 
 def measure(args, folder: Path, databases: Databases) -> tuple[list, dict, dict[str, str]]:
     """Run the chosen benchmarks; their figures, the machine, and each group's method."""
+    import fieldwork_bench
     import import_bench
     import intake_bench
     import locate_bench
@@ -141,6 +142,9 @@ def measure(args, folder: Path, databases: Databases) -> tuple[list, dict, dict[
     if "reads" in chosen:
         databases.fresh("reads")
         figures += reads_bench.run(quick=args.quick, log=log)
+    if "fieldwork" in chosen:
+        databases.fresh("fieldwork")
+        figures += fieldwork_bench.run(quick=args.quick, log=log)
     # Every group's method, whether this run measured it or not: the report shows them all.
     methods = {
         "locate": locate_bench.__doc__,
@@ -149,6 +153,7 @@ def measure(args, folder: Path, databases: Databases) -> tuple[list, dict, dict[
         "rates": rates_bench.__doc__,
         "pages": pages_bench.__doc__,
         "reads": reads_bench.__doc__,
+        "fieldwork": fieldwork_bench.__doc__,
     }
     return figures, machine, methods
 

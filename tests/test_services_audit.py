@@ -401,7 +401,7 @@ def run_hand_over(actor):
 
 
 def run_set_visit_rule(actor):
-    rule = fieldwork.set_visit_rule(
+    rule, _made = fieldwork.set_visit_rule(
         actor=actor,
         node=Node.objects.get(code=LVDU),
         tag=CareTag.objects.get(code="living_alone"),

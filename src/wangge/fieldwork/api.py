@@ -30,14 +30,16 @@ VisitPlanQuery = query_schema(VisitPlanFilter, "VisitPlanQuery")
 class VisitPlanOut(Schema):
     id: int
     person_id: int
-    person_name: str
-    grid_id: int
-    grid_code: str
-    grid_name: str
-    household_id: int | None
+    person_name: str = Field(alias="person.name")
+    grid_id: int = Field(alias="person.grid_id")
+    grid_code: str = Field(alias="person.grid.code")
+    grid_name: str = Field(alias="person.grid.name")
+    household_id: int | None = Field(alias="person.household_id")
     household_number: str
-    tag: str = Field(description="the code of the care tag whose rule set the plan")
-    tag_name: str
+    tag: str = Field(
+        alias="tag.code", description="the code of the care tag whose rule set the plan"
+    )
+    tag_name: str = Field(alias="tag.name")
     every_days: int
     window_days: int
     last_visit_at: datetime.datetime | None
@@ -47,36 +49,8 @@ class VisitPlanOut(Schema):
     state_label: str
 
     @staticmethod
-    def resolve_person_name(plan):
-        return plan.person.name
-
-    @staticmethod
-    def resolve_grid_id(plan):
-        return plan.person.grid_id
-
-    @staticmethod
-    def resolve_grid_code(plan):
-        return plan.person.grid.code
-
-    @staticmethod
-    def resolve_grid_name(plan):
-        return plan.person.grid.name
-
-    @staticmethod
-    def resolve_household_id(plan):
-        return plan.person.household_id
-
-    @staticmethod
     def resolve_household_number(plan):
         return plan.person.household.number if plan.person.household_id else ""
-
-    @staticmethod
-    def resolve_tag(plan):
-        return plan.tag.code
-
-    @staticmethod
-    def resolve_tag_name(plan):
-        return plan.tag.name
 
     @staticmethod
     def resolve_state(plan):
@@ -178,17 +152,7 @@ def set_visit_rule(request, payload: VisitRuleIn):
     tag = CareTag.objects.filter(code=payload.tag, is_active=True).first()
     if tag is None:
         raise ValidationError({"tag": gettext("No such care tag")})
-    existed = (
-        VisitRule.objects.restrict(request.user, "view")
-        .filter(
-            node=node,
-            tag=tag,
-            min_age=payload.min_age,
-            max_disability_grade=payload.max_disability_grade,
-        )
-        .exists()
-    )
-    rule = fieldwork.set_visit_rule(
+    rule, made = fieldwork.set_visit_rule(
         actor=request.user,
         node=node,
         tag=tag,
@@ -198,7 +162,7 @@ def set_visit_rule(request, payload: VisitRuleIn):
         max_disability_grade=payload.max_disability_grade,
         note=payload.note,
     )
-    return Status(200 if existed else 201, _rule_out(rule, True))
+    return Status(201 if made else 200, _rule_out(rule, True))
 
 
 @router.delete("/visit-rules/{rule_id}", response={204: None})

@@ -79,9 +79,10 @@ def set_visit_rule(
     max_disability_grade: object = None,
     note: str = "",
     reason: str = "",
-) -> VisitRule:
+) -> tuple[VisitRule, bool]:
     """The place's rule for ``tag`` under these conditions, made or changed (one per place, tag,
-    age and grade); the plans of the tagged persons living there are recomputed."""
+    age and grade), and whether it was made; the plans of the tagged persons living there are
+    recomputed."""
     values = _check(
         node=node,
         every_days=every_days,
@@ -108,7 +109,7 @@ def set_visit_rule(
         setattr(rule, key, value)
     rule.is_active = True
     if before is not None and audit.snapshot(rule) == before:
-        return rule  # nothing changes, nothing to record
+        return rule, False  # nothing changes, nothing to record
     rule.save()
     audit.record(
         actor=actor,
@@ -120,7 +121,7 @@ def set_visit_rule(
         reason=reason,
     )
     plans.recompute(plans.in_places([node.path]))
-    return rule
+    return rule, before is None
 
 
 @transaction.atomic
