@@ -91,15 +91,16 @@ openapi: install
 	$(WANGGE) export_openapi > tests/snapshots/openapi.json
 
 ## bench: the benchmark suite; writes bench/results.json and bench/REPORT.md
-## (locate, import, intake, pages on SQLite; import, intake, rates, reads on PostgreSQL if it answers)
+## (locate, import, intake, pages, fieldwork on SQLite; import, intake, rates, reads, fieldwork on
+## PostgreSQL if it answers)
 bench: install
-	$(BIN)/python bench/run.py --only locate import intake pages
+	$(BIN)/python bench/run.py --only locate import intake pages fieldwork
 	@if pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then \
-		$(BIN)/python bench/run.py --only import intake rates reads --postgres; \
+		$(BIN)/python bench/run.py --only import intake rates reads fieldwork --postgres; \
 	else echo "bench: no PostgreSQL on 127.0.0.1:5432; its figures were not measured"; fi
 
 bench-quick: install
-	$(BIN)/python bench/run.py --quick --only locate import intake rates pages
+	$(BIN)/python bench/run.py --quick --only locate import intake rates pages fieldwork
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .mypy_cache
