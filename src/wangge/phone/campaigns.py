@@ -88,15 +88,16 @@ def check(request, pk: int, building: int):
                 status = 400
             else:
                 numbers = [case.number for case in done.cases.all()]
+                name = f"{place.compound}{place.name}"
                 if numbers:
                     messages.warning(
                         request,
                         _("%(building)s checked: hazard reported, case %(numbers)s opened.")
-                        % {"building": place.name, "numbers": "、".join(numbers)},
+                        % {"building": name, "numbers": "、".join(numbers)},
                     )
                 else:
                     messages.success(
-                        request, _("%(building)s checked: no hazard.") % {"building": place.name}
+                        request, _("%(building)s checked: no hazard.") % {"building": name}
                     )
                 return redirect("phone-campaigns")
         else:

@@ -7,7 +7,7 @@ opened leaves no check behind."""
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from django.db import transaction
 from django.utils import timezone
@@ -48,7 +48,7 @@ MAX_WINDOW_DAYS = 366
 MAX_PHOTOS = 4
 
 
-def _day(errors: dict, name: str, value) -> datetime.date | None:
+def _day(errors: dict[str, str], name: str, value: object) -> datetime.date | None:
     if isinstance(value, datetime.date):
         return value
     try:
@@ -80,7 +80,7 @@ def _team_people(grid: Node) -> tuple[list[User], User | None]:
     return members, leader
 
 
-def campaign_snapshot(campaign: Campaign) -> dict:
+def campaign_snapshot(campaign: Campaign) -> dict[str, Any]:
     return audit.snapshot(campaign)
 
 
@@ -91,8 +91,8 @@ def create_campaign(
     title: str,
     checklist: Checklist,
     node: Node,
-    starts_on,
-    ends_on,
+    starts_on: object,
+    ends_on: object,
     kind: str = "",
     note: str = "",
     created_at: datetime.datetime | None = None,
@@ -129,6 +129,7 @@ def create_campaign(
     check_scope(actor, Campaign(), "add", path=node.path)
 
     def create() -> Campaign:
+        assert start is not None and end is not None
         campaign = Campaign.objects.create(
             title=title,
             kind=kind,
@@ -168,7 +169,8 @@ def create_campaign(
 
 
 def _locked(campaign: Campaign) -> Campaign:
-    return Campaign.objects.select_for_update().select_related("node").get(pk=campaign.pk)
+    found = Campaign.objects.select_for_update().select_related("node").get(pk=campaign.pk)
+    return cast(Campaign, found)
 
 
 @transaction.atomic
@@ -271,9 +273,9 @@ def _where(
     building: Building | None,
     dwelling: Dwelling | None,
     place_name: str,
-    lng,
-    lat,
-    errors: dict,
+    lng: object,
+    lat: object,
+    errors: dict[str, str],
 ) -> tuple[Node | None, Building | None, float | None, float | None]:
     """The grid, building and point of what was checked."""
     if dwelling is not None:
@@ -281,15 +283,14 @@ def _where(
             errors["dwelling"] = gettext("The dwelling is not in that building")
         building = dwelling.building
     if building is not None:
-        grid = building.grid
-        if not grid.path.startswith(campaign.node.path):
+        if not building.grid.path.startswith(campaign.node.path):
             errors["building"] = gettext("The building is not in the campaign's place")
-        return grid, building, building.lng, building.lat
+        return building.grid, building, building.lng, building.lat
     if not place_name:
         errors["building"] = gettext("Give the building, the dwelling or a public place")
         return None, None, None, None
     try:
-        lng_f, lat_f = float(lng), float(lat)
+        lng_f, lat_f = float(str(lng)), float(str(lat))
     except (TypeError, ValueError):
         errors["lng"] = gettext("Give the public place's position")
         return None, None, None, None
@@ -297,13 +298,13 @@ def _where(
         errors["lng"] = gettext("The coordinates are out of range")
         return None, None, None, None
     located = int(get_index().locate_many([lng_f], [lat_f])[0])
-    grid = Node.objects.filter(pk=located).first() if located >= 0 else None
+    grid: Node | None = Node.objects.filter(pk=located).first() if located >= 0 else None
     if grid is None or not grid.path.startswith(campaign.node.path):
         errors["lng"] = gettext("The place is not in the campaign's place")
     return grid, None, lng_f, lat_f
 
 
-def check_snapshot(check: Check) -> dict:
+def check_snapshot(check: Check) -> dict[str, Any]:
     return audit.snapshot(check)
 
 
@@ -311,14 +312,14 @@ def record_check(
     *,
     actor: User | None,
     campaign: Campaign,
-    answers: dict | None,
+    answers: dict[str, Any] | None,
     building: Building | None = None,
     dwelling: Dwelling | None = None,
     place_name: str = "",
     lng: float | None = None,
     lat: float | None = None,
     note: str = "",
-    photos: list | tuple = (),
+    photos: list[Any] | tuple[Any, ...] = (),
     checked_at: datetime.datetime | None = None,
     idempotency_key: str | None = None,
 ) -> Check:
@@ -461,7 +462,7 @@ def record_check(
     return check
 
 
-def _store_photo(check: Check, prepared, actor) -> list[str]:
+def _store_photo(check: Check, prepared: Any, actor: User | None) -> list[str]:
     """Write a prepared photo's files and its row; the files' names (to remove on failure)."""
     import secrets
 
