@@ -60,6 +60,13 @@ EXCLUDED = {
     "create_found_item": "a POST",
     "set_visit_rule": "a POST (a place's own visit rule)",
     "remove_visit_rule": "a DELETE (a place's own visit rule)",
+    "create_campaign": "a POST (an inspection campaign)",
+    "open_campaign": "a POST",
+    "close_campaign": "a POST",
+    "set_campaign_team": "a PUT (a campaign team's members)",
+    "create_check": "a POST (a campaign's check)",
+    "campaign-act": "a POST (open or close a campaign)",
+    "campaign-team": "a POST (a campaign team's members)",
     "create_claim": "a POST",
     "check_claim": "a POST",
     "hand_over": "a POST",
@@ -127,6 +134,7 @@ WITHOUT_PLACES = {
     "list_categories": "a standard (the category tree)",
     "list_agencies": "a standard (outside agencies)",
     "list_notice_kinds": "a standard",
+    "list_checklists": "a standard (the campaigns' checklist templates)",
     "list_notifications": "the caller's own notifications",
     "phone-manifest": "the phone pages' web app manifest",
     "phone-sw": "the phone pages' service worker",
@@ -155,6 +163,7 @@ ITEMS = {
     "list_tasks": ("cases.Task", "case__grid", None),
     "list_found_items": ("lostfound.FoundItem", "grid", "grid"),
     "list_visit_plans": ("fieldwork.VisitPlan", "person__grid", "grid"),
+    "list_campaigns": ("fieldwork.Campaign", "node", "node"),
     "list_notices": ("notices.Notice", "node", "node"),
     "list_robots": ("notices.Robot", "grid", "grid"),
     "list_audit_events": ("core.AuditEvent", "node", "node"),
@@ -327,6 +336,45 @@ def _robot(code):
         create_robot(actor=_admin(), grid=grid, name="居民群", key=str(uuid.uuid4()))
 
 
+def _campaign(code):
+    """An open campaign in the place, with a check and its photo (written as the district
+    would)."""
+    from wangge.fieldwork import services as fieldwork
+    from wangge.fieldwork.models import Campaign, Checklist
+    from wangge.territory.models import Node
+
+    node = Node.objects.get(code=code)
+    campaign = Campaign.objects.filter(node=node, title=f"{node.name}排查").first()
+    if campaign is not None:
+        return campaign
+    day = timezone.localdate()
+    campaign = fieldwork.create_campaign(
+        actor=_admin(),
+        title=f"{node.name}排查",
+        checklist=Checklist.objects.get(code="dispute-screening"),
+        node=node,
+        starts_on=day,
+        ends_on=day,
+    )
+    campaign = fieldwork.open_campaign(actor=_admin(), campaign=campaign)
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (40, 60, 200)).save(out, "JPEG")
+    fieldwork.record_check(
+        actor=_admin(),
+        campaign=campaign,
+        building=_building(code),
+        answers={"neighbours": False, "family": False, "property": False, "wages": False},
+        photos=[SimpleUploadedFile("IMG_0002.jpg", out.getvalue(), "image/jpeg")],
+    )
+    return campaign
+
+
+def _check_photo(code):
+    from wangge.fieldwork.models import CheckPhoto
+
+    return CheckPhoto.objects.filter(check_row__campaign=_campaign(code)).first()
+
+
 def _division(code):
     from wangge.territory.models import Node
 
@@ -383,17 +431,29 @@ SAMPLES = {
     "registry-visit-new": lambda c: {"household_pk": _household(c).pk},
     "phone-visit": lambda c: {"pk": _household(c).pk},
     "found-edit": lambda c: {"pk": _found_item(c).pk},
+    "get_campaign": lambda c: {"campaign_id": _campaign(c).pk},
+    "list_campaign_teams": lambda c: {"campaign_id": _campaign(c).pk},
+    "list_campaign_checks": lambda c: {"campaign_id": _campaign(c).pk},
+    "get_campaign_coverage": lambda c: {"campaign_id": _campaign(c).pk},
+    "campaign-detail": lambda c: {"pk": _campaign(c).pk},
+    "campaign-report": lambda c: {"pk": _campaign(c).pk},
+    "campaign-photo": lambda c: {"pk": _check_photo(c).pk},
+    "campaign-photo-thumbnail": lambda c: {"pk": _check_photo(c).pk},
+    "phone-campaign-check": lambda c: {"pk": _campaign(c).pk, "building": _building(c).pk},
 }
 
 # Lists of objects the demo has in no place (or in 绿都社区's only): one is made there first.
 SEEDS = {
     "list_found_items": _found_item,
     "found-list": _found_item,
-    "export": lambda code: (_found_item(code), _notice(code)),
+    "export": lambda code: (_found_item(code), _notice(code), _campaign(code)),
     "list_notices": _notice,
     "notice-list": _notice,
     "list_robots": _robot,
     "notice-robots": _robot,
+    "list_campaigns": _campaign,
+    "campaign-list": _campaign,
+    "phone-campaigns": _campaign,
 }
 
 # Routes whose parameters choose a list rather than an object: each value is read as a list.

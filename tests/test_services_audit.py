@@ -45,7 +45,7 @@ pytestmark = pytest.mark.django_db
 NOT_WRITES = {
     "cases.photos": {"prepare_photo", "photo_snapshot", "max_bytes", "size_text"},
     "lostfound": set(),
-    "fieldwork": set(),
+    "fieldwork": {"campaign_snapshot", "check_snapshot"},
     "open311": {"open311_key_hash"},
     "cases": {
         "phone_hash",
@@ -420,6 +420,53 @@ def run_remove_visit_rule(actor):
     return "fieldwork.visitrule.deleted", rule
 
 
+def a_campaign(actor):
+    from wangge.fieldwork.models import Checklist
+
+    return fieldwork.create_campaign(
+        actor=actor,
+        title="绿都社区矛盾纠纷排查",
+        checklist=Checklist.objects.get(code="dispute-screening"),
+        node=Node.objects.get(code=LVDU),
+        starts_on=timezone.localdate(),
+        ends_on=timezone.localdate(),
+    )
+
+
+def run_create_campaign(actor):
+    return "fieldwork.campaign.created", a_campaign(actor)
+
+
+def run_open_campaign(actor):
+    return "fieldwork.campaign.opened", fieldwork.open_campaign(
+        actor=actor, campaign=a_campaign(actor)
+    )
+
+
+def run_close_campaign(actor):
+    campaign = fieldwork.open_campaign(actor=actor, campaign=a_campaign(actor))
+    return "fieldwork.campaign.closed", fieldwork.close_campaign(actor=actor, campaign=campaign)
+
+
+def run_set_team(actor):
+    team = a_campaign(actor).teams.get(grid__code=LVDU_GRID1)
+    worker = User.objects.get(username="gridworker_lvdu1")
+    team = fieldwork.set_team(actor=actor, team=team, members=[worker], leader=worker)
+    return "fieldwork.campaignteam.updated", team
+
+
+def run_record_check(actor):
+    campaign = fieldwork.open_campaign(actor=actor, campaign=a_campaign(actor))
+    check = fieldwork.record_check(
+        actor=actor,
+        campaign=campaign,
+        building=Building.objects.filter(grid__code__startswith=LVDU_GRID1).first(),
+        answers={"neighbours": True, "family": False, "property": False, "wages": False},
+    )
+    assert check.cases.count() == 1
+    return "fieldwork.check.created", check
+
+
 def run_notice_from_found_item(actor):
     notice = lostfound.notice_from_found_item(actor=actor, item=a_found_item(actor))
     return "notices.notice.published", notice
@@ -588,6 +635,11 @@ CASES = {
     "fieldwork": {
         "set_visit_rule": run_set_visit_rule,
         "remove_visit_rule": run_remove_visit_rule,
+        "create_campaign": run_create_campaign,
+        "open_campaign": run_open_campaign,
+        "close_campaign": run_close_campaign,
+        "set_team": run_set_team,
+        "record_check": run_record_check,
     },
     "territory": {
         "create_node": run_create_node,

@@ -58,6 +58,15 @@ _NOTICES_WORKER = {
 # workers see whom they are to visit.
 _FIELDWORK_ALL = {"fieldwork.*"}
 _FIELDWORK_WORKER = {"fieldwork.view_visitplan", "fieldwork.view_visitrule"}
+# Inspection campaigns (排查): grid workers see the campaigns over their grids and record
+# checks in them (offices and grid leaders make, open and close them, and set the teams).
+_FIELDWORK_WORKER |= {
+    "fieldwork.view_campaign",
+    "fieldwork.view_campaignteam",
+    "fieldwork.view_check",
+    "fieldwork.add_check",
+    "fieldwork.view_checkphoto",
+}
 
 # Street and community offices keep the register and the map of their area.
 _OFFICE = frozenset(

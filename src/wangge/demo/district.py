@@ -94,6 +94,7 @@ ACCOUNTS = [
     ("gridworker_lvdu2", "绿都社区第2网格 周强", "grid_worker", "410102010003002"),
     ("gridworker_guanlan1", "观澜社区第1网格 吴敏", "grid_worker", "410102009004001"),
     ("partymember_lvdu", "绿都社区双报到党员 郑伟", "party_member", "410102010003"),
+    ("gridworker_yz1", "一中社区第1网格 陈静", "grid_worker", "410102002008001"),
 ]
 
 # Roads of the district, for addresses.
@@ -276,3 +277,10 @@ PENDING_NOTICES = [
         "wecom_format": "text",
     },
 ]
+
+# Inspection campaigns (排查). S6: 一中社区 checks every building before the blizzard, one
+# team per grid; a dispute screening drive (矛盾纠纷排查化解) runs in 观澜社区 (S8 belongs to it).
+YIZHONG = "410102002008"
+YIZHONG_GRID1 = "410102002008001"
+BLIZZARD_CAMPAIGN = "一中社区雪前安全隐患大排查"
+DISPUTE_CAMPAIGN = "观澜社区矛盾纠纷排查化解"

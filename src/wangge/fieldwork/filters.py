@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import django_filters
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from wangge.core.filters import NodeSubtreeFilter
+from wangge.core.filters import NodeSubtreeFilter, node_by_code_or_id
+from wangge.core.widgets import DayInput
 from wangge.fieldwork import plans
-from wangge.fieldwork.models import PlanState, VisitPlan
+from wangge.fieldwork.models import (
+    Campaign,
+    CampaignKind,
+    CampaignState,
+    Check,
+    CheckResult,
+    PlanState,
+    VisitPlan,
+)
 from wangge.people.models import CareTag
 
 
@@ -49,3 +59,60 @@ class VisitPlanFilter(django_filters.FilterSet):
     def filter_tag(self, queryset, name, value):
         # A person with the tag, whichever tag set their plan.
         return queryset.filter(person__tag_links__tag=value).distinct() if value else queryset
+
+
+# --- Campaigns ---
+
+
+class CampaignPlaceFilter(NodeSubtreeFilter):
+    """``?node=`` a place (code or id): the campaigns held in it or below it, and those over
+    it (a grid's campaign is its community's)."""
+
+    def filter_subtree(self, queryset, name, value):
+        from wangge.territory.models import Node
+
+        if value in (None, ""):
+            return queryset
+        request = getattr(self.parent, "request", None)
+        node = node_by_code_or_id(
+            Node.objects.restrict(getattr(request, "user", None), "view"), value
+        )
+        if node is None:
+            return queryset.none()
+        above = [int(part) for part in node.path.strip("/").split("/")]
+        return queryset.filter(Q(node__path__startswith=node.path) | Q(node_id__in=above))
+
+
+class CampaignFilter(django_filters.FilterSet):
+    state = django_filters.MultipleChoiceFilter(choices=CampaignState.choices, label=_("State"))
+    kind = django_filters.ChoiceFilter(choices=CampaignKind.choices, label=_("Kind"))
+    node = CampaignPlaceFilter(label=_("Place"))
+    q = django_filters.CharFilter(field_name="title", lookup_expr="icontains", label=_("Title"))
+    since = django_filters.DateFilter(
+        field_name="ends_on", lookup_expr="gte", label=_("Until on or after"), widget=DayInput
+    )
+
+    class Meta:
+        model = Campaign
+        fields: list[str] = []
+
+
+class CheckFilter(django_filters.FilterSet):
+    campaign = django_filters.NumberFilter(field_name="campaign_id", label=_("Campaign"))
+    grid = NodeSubtreeFilter(label=_("Place"), node_field="grid")
+    result = django_filters.ChoiceFilter(choices=CheckResult.choices, label=_("Result"))
+    q = django_filters.CharFilter(method="filter_q", label=_("Building or place"))
+
+    class Meta:
+        model = Check
+        fields: list[str] = []
+
+    def filter_q(self, queryset, name, value):
+        value = (value or "").strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(building__name__icontains=value)
+            | Q(building__compound__icontains=value)
+            | Q(place_name__icontains=value)
+        )

@@ -20,6 +20,7 @@ PLACES = {
     "gridworker_lvdu2": ("网格员", [f"{LVDU_CHAIN} / 第2网格"]),
     "gridworker_guanlan1": ("网格员", ["中原区 / 航海西路街道 / 观澜社区 / 第1网格"]),
     "partymember_lvdu": ("双报到党员", [LVDU_CHAIN]),
+    "gridworker_yz1": ("网格员", ["中原区 / 建设路街道 / 一中社区 / 第1网格"]),
 }
 
 
