@@ -22,6 +22,8 @@ LISTS: dict[str, str] = {
     "cases": "case-console-list",
     "found": "found-list",
     "visits": "visit-plan-list",
+    "errands": "errand-list",
+    "grid-team": "grid-team",
     "notices": "notice-list",
     "buildings": "registry-buildings",
     "households": "registry-households",
