@@ -17,7 +17,7 @@ from wangge.accounts import services as accounts
 from wangge.accounts.models import ApiToken, LoginAttempt, Membership, User
 from wangge.core.models import AuditEvent, Counter, IdempotencyKey, Job
 from wangge.demo import district as spec
-from wangge.demo import history
+from wangge.demo import errands, history
 from wangge.open311 import services as open311
 from wangge.people import idnumber
 from wangge.people import services as people
@@ -650,6 +650,7 @@ def build(*, seed: int = DEFAULT_SEED, today: datetime.date | None = None, log=N
         history.build_history(rng=builder.rng, today=builder.today, log=builder.log)
         builder.notices()
         builder.log("notices done")
+        errands.build(today=builder.today)  # S2: 绿都社区's grid team and its errands
     invalidate()
     return builder.stats
 
