@@ -13,6 +13,7 @@ from django.utils import timezone
 from wangge.accounts.models import Membership, User
 from wangge.demo import district as spec
 from wangge.fieldwork import services as fieldwork
+from wangge.fieldwork import team
 from wangge.fieldwork.models import ErrandKind, ErrandSource, RatingWay
 from wangge.people.models import Person
 from wangge.territory.choices import NodeKind
@@ -49,17 +50,17 @@ def _team(rng: random.Random) -> dict[str, User]:
         head = Membership.objects.filter(node=micro, role="building_head").first()
         if head is None:
             continue
-        buildings = list(Building.objects.filter(grid=micro.parent).order_by("lng", "id"))
-        half = len(buildings) // 2 or 1
-        mine = buildings[:half] if micro.code.endswith("001") else buildings[half:]
-        for building in mine:
+        buildings = Building.objects.filter(grid__path__startswith=micro.path).order_by("id")
+        for building in buildings[:3]:
             fieldwork.assign_building(actor=None, membership=head, building=building)
         fieldwork.set_team_contact(
             actor=None, membership=head, phone=f"139{rng.randint(10000000, 99999999)}"
         )
     # The property office looks after the first grid's compound.
     office = Membership.objects.get(user__username="property_lvdu")
-    for building in Building.objects.filter(grid__code=spec.LVDU_GRID1).order_by("id"):
+    for building in Building.objects.filter(grid__code__startswith=spec.LVDU_GRID1).order_by("id")[
+        :4
+    ]:
         fieldwork.assign_building(actor=None, membership=office, building=building)
     return {user.username: user for user in User.objects.filter(username__in=spec.ERRAND_HELPERS)}
 
@@ -73,7 +74,7 @@ def build(*, today: datetime.date) -> int:
     kinds = {kind.code: kind for kind in ErrandKind.objects.all()}
     alone = list(
         Person.objects.filter(
-            grid__code__in=[spec.LVDU_GRID1, spec.LVDU_GRID2],
+            grid__code__startswith=spec.LVDU,
             tag_links__tag__code="living_alone",
             household__isnull=False,
         )
@@ -85,10 +86,10 @@ def build(*, today: datetime.date) -> int:
     for number, item in enumerate(spec.LVDU_ERRANDS):
         if not alone:
             break
-        person = alone[number % len(alone)]
         helper = helpers.get(item.get("helper", ""))
-        if helper is not None and item["helper"] == "gridworker_lvdu1":
-            person = next((p for p in alone if p.grid.code == spec.LVDU_GRID1), person)
+        # the people this helper's team serves, a different one each time
+        served = [p for p in alone if helper is None or team.is_helper_of(helper, p.grid)]
+        person = served[(number * 7) % len(served)]
         days = item["days_ago"]
         errand = fieldwork.raise_errand(
             actor=staff,

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from functools import reduce
-from operator import or_
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
@@ -23,14 +21,18 @@ from django.utils import timezone
 
 from wangge.accounts.choices import Role
 from wangge.accounts.models import Membership
-from wangge.accounts.permissions import role_allows
-from wangge.core.scope import get_scope, permission_name, subtree_q
+from wangge.core.scope import get_scope, subtree_q
+from wangge.fieldwork.models import (
+    HELPER_ROLES as HELPER_ROLES,
+)
+from wangge.fieldwork.models import (
+    CareRequest,
+    TeamContact,
+    TeamDuty,
+)
 from wangge.territory.choices import GRID_KINDS, NodeKind
 from wangge.territory.models import Node
 
-HELPER_ROLES = frozenset(
-    {Role.BUILDING_HEAD, Role.PARTY_MEMBER, Role.POLICE, Role.PROPERTY, Role.VOLUNTEER}
-)
 TEAM_ROLES = HELPER_ROLES | {Role.GRID_WORKER, Role.GRID_LEADER}
 # The places a team member of a grid may hold their role on, above the grid itself.
 TEAM_PLACE_KINDS = frozenset({NodeKind.COMMUNITY, NodeKind.VILLAGE, *GRID_KINDS})
@@ -92,40 +94,6 @@ def is_helper_of(user, grid: Node) -> bool:
     return helpers_of(grid).filter(user=user).exists()
 
 
-def restrict_errands(queryset, user, action: str):
-    """``CareRequest.objects.restrict``: see the module's doc."""
-    from wangge.fieldwork.models import TeamDuty
-
-    scope = get_scope(user)
-    if scope.unrestricted:
-        return queryset.all()
-    perm = permission_name(queryset.model, action)
-    full = sorted(
-        {
-            grant.path
-            for grant in scope.grants
-            if grant.role not in HELPER_ROLES and role_allows(grant.role, perm)
-        }
-    )
-    helper = any(
-        grant.role in HELPER_ROLES and role_allows(grant.role, perm) for grant in scope.grants
-    )
-    conditions = []
-    if full:
-        conditions.append(Q(grid__in=Node.objects.filter(subtree_q(full)).values("pk")))
-    if helper:
-        mine = Q(assignee=user)
-        if action == "view":
-            looked_after = TeamDuty.objects.filter(
-                membership__user=user, membership__is_active=True
-            ).values("building_id")
-            mine |= Q(person__household__dwelling__building_id__in=looked_after)
-        conditions.append(mine)
-    if not conditions:
-        return queryset.none()
-    return queryset.filter(reduce(or_, conditions))
-
-
 def local_month(moment: datetime.datetime) -> str:
     return timezone.localtime(moment).strftime("%Y-%m")
 
@@ -173,8 +141,6 @@ def member_facts(user, members) -> dict[int, dict]:
     and the export show beside it, as ``user`` may see it: the contact number masked, the
     buildings looked after, the errands given and not yet done, and the service minutes by
     month (this one and the last twelve). A fixed number of queries."""
-    from wangge.fieldwork.models import CareRequest, TeamContact, TeamDuty
-
     ids = [membership.pk for membership in members]
     users = {membership.user_id for membership in members}
     phones = {

@@ -48,8 +48,8 @@ if TYPE_CHECKING:
 MAX_MINUTES = 24 * 60
 
 
-def _errand_snapshot(errand: CareRequest) -> dict:
-    assignee = errand.assignee.label if errand.assignee_id else ""
+def _errand_snapshot(errand: CareRequest) -> dict[str, object]:
+    assignee = errand.assignee.label if errand.assignee is not None else ""
     return audit.snapshot(errand, extra={"assignee": assignee, "photo": errand.photo.name or ""})
 
 
@@ -184,7 +184,12 @@ def add_team_member(
 # --- Errands ------------------------------------------------------------------------------------
 
 
-def _moment(value: datetime.datetime | None, name: str, *, not_before=None) -> datetime.datetime:
+def _moment(
+    value: datetime.datetime | None,
+    name: str,
+    *,
+    not_before: datetime.datetime | None = None,
+) -> datetime.datetime:
     now = timezone.now()
     if value is None:
         return now
@@ -206,7 +211,10 @@ def _visible(actor: User | None, errand: CareRequest, action: str) -> CareReques
     found = rows.filter(pk=errand.pk).first()
     if found is None:
         raise not_found()
-    return CareRequest.objects.select_related("grid", "person", "kind", "assignee").get(pk=found.pk)
+    fresh: CareRequest = CareRequest.objects.select_related(
+        "grid", "person", "kind", "assignee"
+    ).get(pk=found.pk)
+    return fresh
 
 
 def _staff(actor: User, errand: CareRequest) -> bool:
@@ -228,7 +236,13 @@ def _state(errand: CareRequest, allowed: set[str], action: str) -> None:
         )
 
 
-def _record(actor, action: str, errand: CareRequest, before: dict | None, reason: str = ""):
+def _record(
+    actor: User | None,
+    action: str,
+    errand: CareRequest,
+    before: dict[str, object] | None,
+    reason: str = "",
+) -> None:
     audit.record(
         actor=actor,
         action=f"fieldwork.carerequest.{action}",
@@ -240,7 +254,7 @@ def _record(actor, action: str, errand: CareRequest, before: dict | None, reason
     )
 
 
-def _whole(errors: dict, name: str, value: object, low: int, high: int) -> int | None:
+def _whole(errors: dict[str, str], name: str, value: object, low: int, high: int) -> int | None:
     if isinstance(value, bool):
         value = None
     try:
@@ -384,7 +398,7 @@ def record_errand_done(
     minutes: object,
     note: str,
     done_at: datetime.datetime | None = None,
-    photo=None,
+    photo: object = None,
     idempotency_key: str | None = None,
 ) -> CareRequest:
     """The errand done: what was done, when, how many minutes it took (the helper's service
@@ -423,7 +437,14 @@ def record_errand_done(
     return result
 
 
-def _done(actor, errand, minutes, note, done_at, photo_name) -> CareRequest:
+def _done(
+    actor: User | None,
+    errand: CareRequest,
+    minutes: int | None,
+    note: str,
+    done_at: datetime.datetime | None,
+    photo_name: str,
+) -> CareRequest:
     errand = _visible(actor, errand, "change")
     _state(errand, {ErrandState.ASSIGNED}, gettext("recorded as done"))
     when = _moment(done_at, "done_at", not_before=errand.raised_at)
