@@ -76,6 +76,18 @@ EXCLUDED = {
     "reject_notice": "a POST",
     "withdraw_notice": "a POST",
     "create_robot": "a POST",
+    "assign_building": "a POST (a building given to a team member)",
+    "unassign_building": "a DELETE (a building taken back)",
+    "create_care_request": "a POST",
+    "assign_care_request": "a POST",
+    "accept_care_request": "a POST",
+    "done_care_request": "a POST",
+    "rate_care_request": "a POST",
+    "cancel_care_request": "a POST",
+    "grid-team-add": "a POST (a helper joins a grid's team)",
+    "grid-team-building": "a POST (a building given or taken back)",
+    "errand-act": "a POST (a move of an errand)",
+    "phone-errand-act": "a POST (a move of an errand)",
     "read_notification": "a POST (marks one's own notification read)",
     "create_import": "a POST (an upload)",
     "set_language": "a POST",
@@ -144,6 +156,8 @@ WITHOUT_PLACES = {
     "map": "the page's frame: its layers are the GeoJSON routes",
     "list_teams": "the demo's teams are the district's and streets' only",
     "find_duplicates": "needs a category and a point (a 400 without them)",
+    "list_errand_kinds": "a standard",
+    "errand-new": "a form: its picker names the caller's people with a care tag, no places",
     "case-console-duplicates": "needs a category and a point (the new-case page's fragment)",
 }
 
@@ -164,6 +178,8 @@ ITEMS = {
     "list_found_items": ("lostfound.FoundItem", "grid", "grid"),
     "list_visit_plans": ("fieldwork.VisitPlan", "person__grid", "grid"),
     "list_campaigns": ("fieldwork.Campaign", "node", "node"),
+    "list_care_requests": ("fieldwork.CareRequest", "grid", "grid"),
+    "list_grid_team": ("accounts.Membership", "node", "grid"),
     "list_notices": ("notices.Notice", "node", "node"),
     "list_robots": ("notices.Robot", "grid", "grid"),
     "list_audit_events": ("core.AuditEvent", "node", "node"),
@@ -381,6 +397,33 @@ def _division(code):
     return Node.objects.get(code=code)
 
 
+def _errand(code, photo: bool = False):
+    """An errand of a person with a care tag there (done, with a receipt's photo: ``photo``)."""
+    from wangge.fieldwork import services as fieldwork
+    from wangge.fieldwork import team
+    from wangge.fieldwork.models import CareRequest, ErrandKind
+    from wangge.people.models import Person
+
+    found = CareRequest.objects.filter(grid__code__startswith=code)
+    found = found.exclude(photo="") if photo else found
+    if found.exists():
+        return found.order_by("pk").first()
+    person = _first(Person.objects.filter(grid__code__startswith=code, tag_links__isnull=False))
+    errand = fieldwork.raise_errand(
+        actor=_admin(), person=person, kind=ErrandKind.objects.first(), description="代购"
+    )
+    if photo:
+        helper = team.helpers_of(person.grid).first().user
+        fieldwork.assign_errand(actor=_admin(), errand=errand, helper=helper)
+        out = io.BytesIO()
+        Image.new("RGB", (32, 24), (20, 90, 160)).save(out, "JPEG")
+        upload = SimpleUploadedFile("receipt.jpg", out.getvalue(), "image/jpeg")
+        errand = fieldwork.record_errand_done(
+            actor=_admin(), errand=errand, minutes=30, note="已送到", photo=upload
+        )
+    return errand
+
+
 # Routes with parameters → the values that point outside ``code``.
 SAMPLES = {
     # API
@@ -440,6 +483,10 @@ SAMPLES = {
     "campaign-photo": lambda c: {"pk": _check_photo(c).pk},
     "campaign-photo-thumbnail": lambda c: {"pk": _check_photo(c).pk},
     "phone-campaign-check": lambda c: {"pk": _campaign(c).pk, "building": _building(c).pk},
+    "get_care_request": lambda c: {"errand_id": _errand(c).pk},
+    "care-request-photo": lambda c: {"errand_id": _errand(c, photo=True).pk},
+    "errand-detail": lambda c: {"pk": _errand(c).pk},
+    "phone-errand": lambda c: {"pk": _errand(c).pk},
 }
 
 # Lists of objects the demo has in no place (or in 绿都社区's only): one is made there first.
@@ -454,7 +501,11 @@ SEEDS = {
     "list_campaigns": _campaign,
     "campaign-list": _campaign,
     "phone-campaigns": _campaign,
+    "list_care_requests": _errand,
+    "errand-list": _errand,
+    "phone-errands": _errand,
 }
+SEEDS["export"] = (lambda seed: lambda code: (seed(code), _errand(code)))(SEEDS["export"])
 
 # Routes whose parameters choose a list rather than an object: each value is read as a list.
 # Every kind the export registry knows: a new export is read without anyone adding it here.

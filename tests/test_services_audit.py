@@ -467,6 +467,90 @@ def run_record_check(actor):
     return "fieldwork.check.created", check
 
 
+def _errand_for(actor, helper: str | None = None):
+    from wangge.fieldwork.models import ErrandKind
+
+    person = (
+        Person.objects.filter(grid__path__startswith=grid1().path, tag_links__isnull=False)
+        .order_by("pk")
+        .first()
+    )
+    errand = fieldwork.raise_errand(
+        actor=actor, person=person, kind=ErrandKind.objects.first(), description="代购"
+    )
+    if helper:
+        errand = fieldwork.assign_errand(
+            actor=actor, errand=errand, helper=User.objects.get(username=helper)
+        )
+    return errand
+
+
+def _team_member(username="partymember_lvdu"):
+    return Membership.objects.get(user__username=username, node__code=LVDU)
+
+
+def run_raise_errand(actor):
+    return "fieldwork.carerequest.created", _errand_for(actor)
+
+
+def run_assign_errand(actor):
+    return "fieldwork.carerequest.assigned", _errand_for(actor, "partymember_lvdu")
+
+
+def run_accept_errand(actor):
+    errand = _errand_for(actor, "partymember_lvdu")  # staff take the helper's word for it
+    return "fieldwork.carerequest.accepted", fieldwork.accept_errand(actor=actor, errand=errand)
+
+
+def run_record_errand_done(actor):
+    errand = _errand_for(actor, "partymember_lvdu")
+    errand = fieldwork.record_errand_done(actor=actor, errand=errand, minutes=30, note="已办")
+    return "fieldwork.carerequest.done", errand
+
+
+def run_rate_errand(actor):
+    _action, errand = run_record_errand_done(actor)
+    errand = fieldwork.rate_errand(actor=actor, errand=errand, rating=5, way="callback")
+    return "fieldwork.carerequest.rated", errand
+
+
+def run_cancel_errand(actor):
+    errand = fieldwork.cancel_errand(actor=actor, errand=_errand_for(actor), reason="不需要了")
+    return "fieldwork.carerequest.cancelled", errand
+
+
+def run_assign_building(actor):
+    building = Building.objects.filter(grid__path__startswith=grid1().path).order_by("-pk").first()
+    duty = fieldwork.assign_building(actor=actor, membership=_team_member(), building=building)
+    return "fieldwork.teamduty.created", duty
+
+
+def run_unassign_building(actor):
+    _action, duty = run_assign_building(actor)
+    pk = duty.pk
+    fieldwork.unassign_building(actor=actor, duty=duty)
+    duty.pk = pk
+    return "fieldwork.teamduty.deleted", duty
+
+
+def run_set_team_contact(actor):
+    contact = fieldwork.set_team_contact(
+        actor=actor, membership=_team_member(), phone="13912345678"
+    )
+    return "fieldwork.teamcontact.updated", contact
+
+
+def run_add_team_member(actor):
+    membership = fieldwork.add_team_member(
+        actor=actor,
+        node=Node.objects.get(code=LVDU),
+        role="volunteer",
+        username="audit_volunteer",
+        display_name="志愿者 审计",
+    )
+    return "accounts.membership.added", membership
+
+
 def run_notice_from_found_item(actor):
     notice = lostfound.notice_from_found_item(actor=actor, item=a_found_item(actor))
     return "notices.notice.published", notice
@@ -640,6 +724,16 @@ CASES = {
         "close_campaign": run_close_campaign,
         "set_team": run_set_team,
         "record_check": run_record_check,
+        "raise_errand": run_raise_errand,
+        "assign_errand": run_assign_errand,
+        "accept_errand": run_accept_errand,
+        "record_errand_done": run_record_errand_done,
+        "rate_errand": run_rate_errand,
+        "cancel_errand": run_cancel_errand,
+        "assign_building": run_assign_building,
+        "unassign_building": run_unassign_building,
+        "set_team_contact": run_set_team_contact,
+        "add_team_member": run_add_team_member,
     },
     "territory": {
         "create_node": run_create_node,

@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("wangge.lostfound.urls")),
     path("", include("wangge.fieldwork.urls")),
     path("", include("wangge.fieldwork.urls_campaigns")),
+    path("", include("wangge.fieldwork.urls_errands")),
     path("", include("wangge.notices.urls")),
     path("m/", include("wangge.phone.urls")),
     path("map/", include("wangge.maps.urls")),

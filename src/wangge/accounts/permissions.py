@@ -67,6 +67,19 @@ _FIELDWORK_WORKER |= {
     "fieldwork.add_check",
     "fieldwork.view_checkphoto",
 }
+# Errands (帮办代办) and the grid team: grid workers raise and give out their grids' errands
+# and see their team; helpers see and record only the errands given to them (the errands'
+# ``restrict`` adds that filter for helper roles: ``fieldwork.team.restrict_errands``).
+_FIELDWORK_WORKER |= {
+    "fieldwork.view_carerequest",
+    "fieldwork.add_carerequest",
+    "fieldwork.change_carerequest",
+    "fieldwork.assign_carerequest",
+    "fieldwork.cancel_carerequest",
+    "fieldwork.view_teamduty",
+    "fieldwork.view_teamcontact",
+}
+_ERRANDS_HELPER = {"fieldwork.view_carerequest", "fieldwork.change_carerequest"}
 
 # Street and community offices keep the register and the map of their area.
 _OFFICE = frozenset(
@@ -116,7 +129,10 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     ),
     # Helpers see the households of their building, masked, without care tags.
     Role.BUILDING_HEAD: frozenset(
-        _TERRITORY_READ | {"people.view_household", "people.view_person"} | _CASES_HELPER
+        _TERRITORY_READ
+        | {"people.view_household", "people.view_person"}
+        | _CASES_HELPER
+        | _ERRANDS_HELPER
     ),
     Role.POLICE: frozenset(
         _TERRITORY_READ
@@ -124,10 +140,15 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | _REVEAL
         | _CASES_HELPER
         | {"cases.handle_case"}
+        | _ERRANDS_HELPER
     ),
-    Role.PROPERTY: frozenset(_TERRITORY_READ | _CASES_HELPER | {"cases.handle_case"}),
-    Role.PARTY_MEMBER: frozenset({"territory.view_node", "cases.add_case", "cases.add_photo"}),
-    Role.VOLUNTEER: frozenset({"territory.view_node"}),
+    Role.PROPERTY: frozenset(
+        _TERRITORY_READ | _CASES_HELPER | {"cases.handle_case"} | _ERRANDS_HELPER
+    ),
+    Role.PARTY_MEMBER: frozenset(
+        {"territory.view_node", "cases.add_case", "cases.add_photo"} | _ERRANDS_HELPER
+    ),
+    Role.VOLUNTEER: frozenset({"territory.view_node"} | _ERRANDS_HELPER),
 }
 
 

@@ -23,6 +23,8 @@ LISTS: dict[str, str] = {
     "found": "found-list",
     "visits": "visit-plan-list",
     "campaigns": "campaign-list",
+    "errands": "errand-list",
+    "grid-team": "grid-team",
     "notices": "notice-list",
     "buildings": "registry-buildings",
     "households": "registry-households",

@@ -284,3 +284,118 @@ YIZHONG = "410102002008"
 YIZHONG_GRID1 = "410102002008001"
 BLIZZARD_CAMPAIGN = "一中社区雪前安全隐患大排查"
 DISPUTE_CAMPAIGN = "观澜社区矛盾纠纷排查化解"
+
+# S2: 绿都社区's grid team beyond the accounts above (no password: they sign in by other
+# means), and the errands (帮办代办) done for its elderly people living alone (``errands.py``).
+ERRANDS_PARTY_MEMBER = "partymember_lvdu"
+LVDU_TEAM = [
+    # user name, name, role, place, phone
+    ("volunteer_lvdu", "绿都社区志愿者 陈静", "volunteer", LVDU, "13607715531"),
+    ("police_lvdu", "绿都社区民警 马骏", "police", LVDU, "13937102110"),
+    ("property_lvdu", "绿都物业管家 刘建国", "property", LVDU_GRID1, "13838205472"),
+]
+ERRAND_HELPERS = [
+    "partymember_lvdu",
+    "volunteer_lvdu",
+    "gridworker_lvdu1",
+    "buildinghead_001001",
+]
+# days_ago: when it was asked for; after_days: how long it took; way: how the rating came.
+LVDU_ERRANDS = [
+    {
+        "kind": "shopping",
+        "days_ago": 34,
+        "helper": "partymember_lvdu",
+        "minutes": 50,
+        "text": "代购一袋米、一桶油和一周的蔬菜。",
+        "done": "超市代购米面油和蔬菜，送货上门并核对小票。",
+        "rating": 5,
+        "words": "东西买得齐，还帮我放好了。",
+    },
+    {
+        "kind": "paperwork",
+        "days_ago": 30,
+        "helper": "volunteer_lvdu",
+        "minutes": 120,
+        "after_days": 2,
+        "text": "代办养老金资格认证。",
+        "done": "陪同到社区服务中心完成养老资格认证。",
+        "rating": 5,
+        "words": "省了我跑好几趟。",
+        "way": "callback",
+    },
+    {
+        "kind": "accompany_doctor",
+        "days_ago": 26,
+        "helper": "partymember_lvdu",
+        "minutes": 180,
+        "text": "到市中心医院复查，需要人陪同挂号取药。",
+        "done": "陪同复查、挂号、取药，送回家中。",
+        "rating": 5,
+        "words": "小郑很耐心。",
+    },
+    {
+        "kind": "errand",
+        "days_ago": 21,
+        "helper": "gridworker_lvdu1",
+        "minutes": 30,
+        "text": "代缴本季度水费和燃气费。",
+        "done": "代缴水费、燃气费，回执交给老人。",
+        "rating": 4,
+        "words": "办得快。",
+        "source": "visit",
+    },
+    {
+        "kind": "home_repair",
+        "days_ago": 17,
+        "helper": "buildinghead_001001",
+        "minutes": 40,
+        "text": "卫生间灯泡坏了，老人够不着。",
+        "done": "更换卫生间灯泡，检查了家中插座。",
+        "rating": 5,
+        "words": "楼长随叫随到。",
+        "source": "family",
+    },
+    {
+        "kind": "shopping",
+        "days_ago": 12,
+        "helper": "volunteer_lvdu",
+        "minutes": 45,
+        "text": "代购降压药和日用品。",
+        "done": "药店代购降压药，超市买了纸巾和洗衣液。",
+        "rating": 4,
+        "words": "药买对了，谢谢。",
+        "way": "callback",
+    },
+    {
+        "kind": "paperwork",
+        "days_ago": 8,
+        "helper": "partymember_lvdu",
+        "minutes": 90,
+        "after_days": 1,
+        "text": "代办老年优待证。",
+        "done": "携带身份证复印件和照片到街道代办老年优待证，已领回。",
+        "rating": 5,
+        "words": "没想到这么快就办好了。",
+    },
+    {
+        "kind": "company",
+        "days_ago": 5,
+        "helper": "volunteer_lvdu",
+        "minutes": 60,
+        "text": "老人想有人陪着说说话。",
+        "done": "上门陪伴聊天一小时，读了报纸。",
+    },
+    {
+        "kind": "shopping",
+        "days_ago": 2,
+        "helper": "partymember_lvdu",
+        "text": "代购一箱牛奶和鸡蛋，周末前送到。",
+    },
+    {
+        "kind": "accompany_doctor",
+        "days_ago": 1,
+        "text": "下周二到社区卫生服务中心体检，需要人陪同。",
+        "source": "family",
+    },
+]

@@ -215,3 +215,135 @@ class CheckExporter(Importer):
                 "cases": "、".join(case.number for case in cases),
                 "case_states": "、".join(label_of(State, case.state) for case in cases),
             }
+
+
+# --- Team and errands ---------------------------------------------------------------------------
+
+from django.utils import timezone  # noqa: E402
+
+from wangge.fieldwork import team  # noqa: E402
+from wangge.fieldwork.filters import CareRequestFilter, TeamFilter  # noqa: E402
+from wangge.fieldwork.models import CareRequest, ErrandState, RatingWay, TeamDuty  # noqa: E402
+
+
+def _local(moment):
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+@register
+class CareRequestExporter(Importer):
+    """Errands (帮办代办) as a spreadsheet: the list with its filters, export only; the
+    person's name only (no number leaves with an errand)."""
+
+    kind = "care-requests"
+    model = CareRequest
+    importable = False
+    filterset_class = CareRequestFilter
+
+    @cached_property
+    def spec(self) -> TableSpec:
+        return TableSpec(
+            kind=self.kind,
+            title=pgettext_lazy("spreadsheet", "Errands"),
+            columns=[
+                Column("编号", "id"),
+                Column("服务对象", "person"),
+                Column("网格编码", "grid_code"),
+                Column("网格", "grid"),
+                Column("事项类别", "kind"),
+                Column("需求", "description"),
+                Column("状态", "state"),
+                Column("提出时间", "raised_at"),
+                Column("提出人", "raised_by"),
+                Column("帮办人", "helper"),
+                Column("完成时间", "done_at"),
+                Column("用时（分钟）", "minutes"),
+                Column("办理情况", "done_note"),
+                Column("评价（1-5）", "rating"),
+                Column("评价内容", "rating_words"),
+                Column("评价方式", "rating_way"),
+                Column("评价记录人", "rated_by"),
+                Column("取消原因", "cancel_reason"),
+            ],
+        )
+
+    def export_queryset(self, actor):
+        return (
+            CareRequest.objects.restrict(actor, "view")
+            .select_related("person", "grid", "kind", "raised_by", "assignee", "rated_by")
+            .order_by("-raised_at", "-id")
+        )
+
+    def export_rows(self, queryset, actor):
+        for errand in queryset.iterator(chunk_size=2000):
+            yield {
+                "id": errand.pk,
+                "person": errand.person.name,
+                "grid_code": errand.grid.code,
+                "grid": errand.grid.name,
+                "kind": errand.kind.name,
+                "description": errand.description,
+                "state": label_of(ErrandState, errand.state),
+                "raised_at": _local(errand.raised_at),
+                "raised_by": errand.raised_by.name if errand.raised_by_id else "",
+                "helper": errand.assignee.name if errand.assignee_id else "",
+                "done_at": _local(errand.done_at),
+                "minutes": errand.minutes,
+                "done_note": errand.done_note,
+                "rating": errand.rating,
+                "rating_words": errand.rating_words,
+                "rating_way": label_of(RatingWay, errand.rating_way) if errand.rating_way else "",
+                "rated_by": errand.rated_by.name if errand.rated_by_id else "",
+                "cancel_reason": errand.cancel_reason,
+            }
+
+
+@register
+class GridTeamExporter(Importer):
+    """The grid teams as a spreadsheet: members, roles, places, numbers masked, buildings
+    looked after, open errands and service hours (this month and the last twelve)."""
+
+    kind = "grid-team"
+    model = TeamDuty
+    importable = False
+    filterset_class = TeamFilter
+
+    @cached_property
+    def spec(self) -> TableSpec:
+        return TableSpec(
+            kind=self.kind,
+            title=pgettext_lazy("spreadsheet", "Grid team"),
+            columns=[
+                Column("姓名", "name"),
+                Column("角色", "role"),
+                Column("所在编码", "place_code"),
+                Column("所在网格/社区", "place"),
+                Column("联系电话", "phone"),
+                Column("联系楼栋", "buildings"),
+                Column("待办帮办", "open"),
+                Column("本月服务时长（小时）", "month_hours"),
+                Column("近12个月服务时长（小时）", "year_hours"),
+            ],
+        )
+
+    def export_queryset(self, actor):
+        return team.team_memberships(actor).order_by("node__path", "role", "user__display_name")
+
+    def export_rows(self, queryset, actor):
+        from wangge.accounts.choices import Role
+
+        members = list(queryset)
+        facts = team.member_facts(actor, members)
+        for membership in members:
+            fact = facts[membership.pk]
+            yield {
+                "name": membership.user.name,
+                "role": label_of(Role, membership.role),
+                "place_code": membership.node.code,
+                "place": membership.node.name,
+                "phone": fact["phone"],
+                "buildings": "、".join(fact["buildings"]),
+                "open": fact["open"],
+                "month_hours": team.hours(fact["month_minutes"]),
+                "year_hours": team.hours(fact["year_minutes"]),
+            }

@@ -116,3 +116,71 @@ class CheckFilter(django_filters.FilterSet):
             | Q(building__compound__icontains=value)
             | Q(place_name__icontains=value)
         )
+
+
+# --- Team and errands ---------------------------------------------------------------------------
+
+from wangge.accounts.choices import Role  # noqa: E402
+from wangge.accounts.models import Membership  # noqa: E402
+from wangge.core.filters import UserRefFilter  # noqa: E402
+from wangge.fieldwork import team  # noqa: E402
+from wangge.fieldwork.models import CareRequest, ErrandKind, ErrandState  # noqa: E402
+
+TEAM_ROLE_CHOICES = [(role.value, role.label) for role in Role if role in team.TEAM_ROLES]
+
+
+def _places_named(request, value: str):
+    """The places a user may see with this code or id, or else this name (第1网格 is in every
+    community: a community's staff find theirs by name)."""
+    from wangge.territory.models import Node
+
+    user = getattr(request, "user", None)
+    nodes = Node.objects.restrict(user, "view")
+    found = node_by_code_or_id(nodes, value)
+    if found is not None:
+        return [found]
+    return list(nodes.filter(name=value).defer("geometry")[:50])
+
+
+class CareRequestFilter(django_filters.FilterSet):
+    state = django_filters.MultipleChoiceFilter(choices=ErrandState.choices, label=_("State"))
+    grid = NodeSubtreeFilter(label=_("Place"), node_field="grid")
+    kind = django_filters.ModelChoiceFilter(
+        queryset=ErrandKind.objects.filter(is_active=True),
+        to_field_name="code",
+        label=_("Kind of errand"),
+    )
+    helper = UserRefFilter(field_name="assignee", label=_("Helper"))
+    q = django_filters.CharFilter(
+        field_name="person__name", lookup_expr="icontains", label=_("Person's name")
+    )
+
+    class Meta:
+        model = CareRequest
+        fields: list[str] = []
+
+
+class TeamFilter(django_filters.FilterSet):
+    """The members of grid teams: ``grid`` (a grid's code, id or name: its team, those on
+    the community above it included), ``role``, ``q`` (a name)."""
+
+    grid = django_filters.CharFilter(method="filter_grid", label=_("Grid"))
+    role = django_filters.ChoiceFilter(choices=TEAM_ROLE_CHOICES, label=_("Role"))
+    q = django_filters.CharFilter(
+        field_name="user__display_name", lookup_expr="icontains", label=_("Name")
+    )
+
+    class Meta:
+        model = Membership
+        fields: list[str] = []
+
+    def filter_grid(self, queryset, name, value):
+        if not value:
+            return queryset
+        places = _places_named(getattr(self, "request", None), value.strip()[:64])
+        if not places:
+            return queryset.none()
+        condition = team.team_q(places[0])
+        for place in places[1:]:
+            condition |= team.team_q(place)
+        return queryset.filter(condition)

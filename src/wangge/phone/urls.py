@@ -1,6 +1,6 @@
 from django.urls import path
 
-from wangge.phone import campaigns, views, visits
+from wangge.phone import campaigns, errands, views, visits
 
 urlpatterns = [
     path("", views.tasks, name="phone-tasks"),
@@ -15,6 +15,9 @@ urlpatterns = [
     path("cases/<int:pk>/", views.case, name="phone-case"),
     path("cases/<int:pk>/reveal/", views.case_reveal, name="phone-case-reveal"),
     path("cases/<int:pk>/<str:action>/", views.case_act, name="phone-case-act"),
+    path("errands/", errands.mine, name="phone-errands"),
+    path("errands/<int:pk>/", errands.detail, name="phone-errand"),
+    path("errands/<int:pk>/<str:action>/", errands.move, name="phone-errand-act"),
     path("manifest.webmanifest", views.manifest, name="phone-manifest"),
     path("sw.js", views.service_worker, name="phone-sw"),
 ]

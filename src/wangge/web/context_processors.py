@@ -26,6 +26,10 @@ def navigation(request):
         items.append(("visit-plan-list", reverse("visit-plan-list"), _("Visits")))
     if scope.has_perm("fieldwork.view_campaign"):
         items.append(("campaign-list", reverse("campaign-list"), _("Campaigns")))
+    if scope.has_perm("fieldwork.view_carerequest"):
+        items.append(("errand-list", reverse("errand-list"), _("Errands")))
+    if scope.has_perm("fieldwork.view_teamduty"):
+        items.append(("grid-team", reverse("grid-team"), _("Grid team")))
     if scope.has_perm("people.view_person") or scope.has_perm("territory.view_building"):
         items.append(("registry", reverse("registry"), _("Registry")))
     items.append(("map", reverse("map"), _("Map")))
