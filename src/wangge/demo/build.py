@@ -16,8 +16,8 @@ from django.utils import timezone
 from wangge.accounts import services as accounts
 from wangge.accounts.models import ApiToken, LoginAttempt, Membership, User
 from wangge.core.models import AuditEvent, Counter, IdempotencyKey, Job
+from wangge.demo import disputes, history
 from wangge.demo import district as spec
-from wangge.demo import history
 from wangge.open311 import services as open311
 from wangge.people import idnumber
 from wangge.people import services as people
@@ -650,6 +650,7 @@ def build(*, seed: int = DEFAULT_SEED, today: datetime.date | None = None, log=N
         history.build_history(rng=builder.rng, today=builder.today, log=builder.log)
         builder.notices()
         builder.log("notices done")
+        disputes.build_disputes(today=builder.today)
     invalidate()
     return builder.stats
 
@@ -675,6 +676,7 @@ def reset() -> None:
     from wangge.open311.models import Open311Client
 
     with transaction.atomic():
+        disputes.remove_disputes()
         for model in (Delivery, Notice, Follow, Robot):
             model.objects.all().delete()
         for model in (Claim, FoundItem, Photo, Follower, Extension, CaseEvent, Task):

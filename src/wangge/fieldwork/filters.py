@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import django_filters
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from wangge.core.filters import NodeSubtreeFilter
+from wangge.core.filters import NodeSubtreeFilter, day_filter
 from wangge.fieldwork import plans
-from wangge.fieldwork.models import PlanState, VisitPlan
+from wangge.fieldwork.models import (
+    Dispute,
+    DisputeKind,
+    DisputeSource,
+    DisputeState,
+    PlanState,
+    VisitPlan,
+)
 from wangge.people.models import CareTag
 
 
@@ -49,3 +57,37 @@ class VisitPlanFilter(django_filters.FilterSet):
     def filter_tag(self, queryset, name, value):
         # A person with the tag, whichever tag set their plan.
         return queryset.filter(person__tag_links__tag=value).distinct() if value else queryset
+
+
+# --- Disputes ---
+
+
+class DisputeFilter(django_filters.FilterSet):
+    state = django_filters.MultipleChoiceFilter(choices=DisputeState.choices, label=_("State"))
+    kind = django_filters.ModelChoiceFilter(
+        queryset=DisputeKind.objects.filter(is_active=True),
+        to_field_name="code",
+        label=_("Kind"),
+    )
+    grid = NodeSubtreeFilter(label=_("Place"), node_field="grid")
+    source = django_filters.ChoiceFilter(choices=DisputeSource.choices, label=_("Source"))
+    mediator = django_filters.CharFilter(method="filter_mediator", label=_("Mediator (name)"))
+    since = day_filter("received_at", label=_("Taken in from"))
+    until = day_filter("received_at", label=_("Taken in until"), until=True)
+    q = django_filters.CharFilter(field_name="title", lookup_expr="icontains", label=_("Title"))
+
+    class Meta:
+        model = Dispute
+        fields: list[str] = []
+
+    def filter_mediator(self, queryset, name, value):
+        value = (value or "").strip()
+        if not value:
+            return queryset
+        condition = (
+            Q(mediators__display_name__icontains=value)
+            | Q(mediators__first_name__icontains=value)
+            | Q(mediators__last_name__icontains=value)
+            | Q(mediators__username=value)
+        )
+        return queryset.filter(pk__in=Dispute.objects.filter(condition).values("pk"))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from wangge.phone import views, visits
+from wangge.phone import disputes, views, visits
 
 urlpatterns = [
     path("", views.tasks, name="phone-tasks"),
@@ -8,6 +8,8 @@ urlpatterns = [
     path("grid/", views.grid, name="phone-grid"),
     path("visits/", visits.due, name="phone-visits"),
     path("households/<int:pk>/visit/", visits.visit, name="phone-visit"),
+    path("disputes/", disputes.dispute_list, name="phone-disputes"),
+    path("disputes/<int:pk>/", disputes.dispute_detail, name="phone-dispute"),
     path("tasks/<int:pk>/", views.task, name="phone-task"),
     path("tasks/<int:pk>/<str:action>/", views.task_act, name="phone-task-act"),
     path("cases/<int:pk>/", views.case, name="phone-case"),

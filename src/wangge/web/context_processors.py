@@ -24,6 +24,8 @@ def navigation(request):
         items.append(("found-list", reverse("found-list"), _("Lost and found")))
     if scope.has_perm("fieldwork.view_visitplan"):
         items.append(("visit-plan-list", reverse("visit-plan-list"), _("Visits")))
+    if scope.has_perm("fieldwork.view_dispute"):
+        items.append(("dispute-list", reverse("dispute-list"), _("Mediation")))
     if scope.has_perm("people.view_person") or scope.has_perm("territory.view_building"):
         items.append(("registry", reverse("registry"), _("Registry")))
     items.append(("map", reverse("map"), _("Map")))
@@ -46,6 +48,8 @@ def navigation(request):
         current = "found-list"
     elif current and current.startswith("notice-"):
         current = "notice-list"
+    elif current and current.startswith("dispute-"):
+        current = "dispute-list"
     return {
         "navigation": [
             {"url": url, "label": label, "current": name == current} for name, url, label in items
