@@ -29,7 +29,7 @@ def visible(user) -> QuerySet[Dispute]:
     """The disputes ``user`` may see, with what their pages and answers show."""
     return (
         Dispute.objects.restrict(user, "view")
-        .select_related("grid", "kind", "case")
+        .select_related("grid__parent", "kind", "case")
         .prefetch_related(
             Prefetch(
                 "parties",
