@@ -273,7 +273,7 @@ def create_dispute(
             after=audit.snapshot(
                 dispute,
                 extra={
-                    "parties": _party_snapshots(made),
+                    "party_details": _party_snapshots(made),
                     "mediators": [user.pk for user in people],
                 },
             ),
@@ -472,7 +472,7 @@ def record_outcome(
             created_by=actor,
             created_at=moment,
         )
-        extra = {"agreement": audit.snapshot(made)}
+        extra = {"agreement_details": audit.snapshot(made)}
     audit.record(
         actor=actor,
         action="fieldwork.dispute.outcome",
