@@ -72,7 +72,7 @@ class DisputeForm(ServiceErrorsMixin, KeyMixin, forms.Form):
 class PartyForm(forms.Form):
     """A party: found in the register by name (where they live here), else typed in."""
 
-    role = forms.ChoiceField(label=_("Role"), choices=PartyRole.choices)
+    role = forms.ChoiceField(label=_("Party's role"), choices=PartyRole.choices)
     register = forms.CharField(
         label=_("Name in the register"),
         max_length=64,
@@ -101,7 +101,7 @@ class PartyForm(forms.Form):
 
 class SessionForm(ServiceErrorsMixin, KeyMixin, forms.Form):
     held_on = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs=_DAY))
-    place = forms.CharField(label=_("Place"), max_length=200, required=False)
+    place = forms.CharField(label=_("Place of the session"), max_length=200, required=False)
     present = forms.MultipleChoiceField(
         label=_("Who came"), required=False, widget=forms.CheckboxSelectMultiple
     )
