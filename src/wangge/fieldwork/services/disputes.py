@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from django.db import transaction
 from django.utils import timezone
@@ -56,12 +56,6 @@ OUTCOMES = {
 }
 
 
-class _Outcome:
-    """The outcomes ``check_choice`` accepts (a ``TextChoices``-like list)."""
-
-    values = [state.value for state in DisputeState if state in OUTCOMES]
-
-
 @dataclass
 class PartySpec:
     """A party as given: a person of the register, or name (and phone, ID number, address)
@@ -83,7 +77,7 @@ def _today() -> datetime.date:
     return timezone.localdate()
 
 
-def _check_day(errors: dict, field: str, day: object, *, required: bool = True) -> None:
+def _check_day(errors: dict[str, str], field: str, day: object, *, required: bool = True) -> None:
     if day is None:
         if required:
             errors.setdefault(field, gettext("Give the date"))
@@ -95,7 +89,11 @@ def _check_day(errors: dict, field: str, day: object, *, required: bool = True) 
 
 
 def _check_parties(
-    actor: User | None, parties: Sequence[PartySpec], errors: dict, *, prefix: str = "parties"
+    actor: User | None,
+    parties: Sequence[PartySpec],
+    errors: dict[str, str],
+    *,
+    prefix: str = "parties",
 ) -> list[PartySpec]:
     """The parties checked and cleaned (phone and ID number normalized); errors by
     ``parties.<n>.<field>``. A person of the register must be one the actor may see."""
@@ -158,7 +156,7 @@ def _check_parties(
     return cleaned
 
 
-def _check_mediators(errors: dict, mediators: Iterable[User], grid: Node) -> list[User]:
+def _check_mediators(errors: dict[str, str], mediators: Iterable[User], grid: Node) -> list[User]:
     """Mediators are people who work in the dispute's place (see its disputes there)."""
     mediators = list(dict.fromkeys(mediators))
     if len(mediators) > MAX_MEDIATORS:
@@ -172,7 +170,7 @@ def _check_mediators(errors: dict, mediators: Iterable[User], grid: Node) -> lis
     return mediators
 
 
-def _party_snapshots(parties: Iterable[DisputeParty]) -> list[dict]:
+def _party_snapshots(parties: Iterable[DisputeParty]) -> list[dict[str, object]]:
     return [audit.snapshot(party) for party in parties]
 
 
@@ -200,7 +198,7 @@ def create_dispute(
     if earlier is not None:
         return earlier
     check_scope(actor, Dispute(), "add", path=grid.path)
-    errors: dict = {}
+    errors: dict[str, str] = {}
     title = (title or "").strip()
     facts = (facts or "").strip()
     points = (points or "").strip()
@@ -325,7 +323,7 @@ def record_session(
     check_scope(actor, dispute, "view", path=dispute.grid.path)
     check_scope(actor, MediationSession(), "add", path=dispute.grid.path)
     _check_open(dispute)
-    errors: dict = {}
+    errors: dict[str, str] = {}
     record = (record or "").strip()
     place = (place or "").strip()
     _check_day(errors, "held_on", held_on)
@@ -343,7 +341,7 @@ def record_session(
     def create() -> MediationSession:
         session = MediationSession.objects.create(
             dispute=dispute,
-            held_on=held_on,
+            held_on=cast(datetime.date, held_on),
             place=place,
             record=record,
             recorded_by=actor,
@@ -411,8 +409,9 @@ def record_outcome(
     dispute = Dispute.objects.select_for_update().select_related("grid").get(pk=dispute.pk)
     check_scope(actor, dispute, "view", path=dispute.grid.path)
     check_scope(actor, dispute, "change", path=dispute.grid.path)
-    errors: dict = {}
-    inputs.check_choice(errors, "outcome", outcome, _Outcome)
+    errors: dict[str, str] = {}
+    if outcome not in OUTCOMES:
+        errors["outcome"] = inputs.unknown(outcome, sorted(OUTCOMES))
     if errors:
         raise ValidationError(errors)
     _check_open(dispute)
@@ -496,11 +495,15 @@ def sign_agreement(
     grid = agreement.dispute.grid
     check_scope(actor, agreement, "view", path=grid.path)
     check_scope(actor, agreement, "change", path=grid.path)
-    errors: dict = {}
+    errors: dict[str, str] = {}
     if agreement.oral:
         errors["agreement"] = gettext("An oral agreement is not signed")
     _check_day(errors, "signed_on", signed_on)
-    if not errors and signed_on < timezone.localdate(agreement.created_at):
+    if (
+        signed_on is not None
+        and not errors
+        and signed_on < timezone.localdate(agreement.created_at)
+    ):
         errors["signed_on"] = gettext("The agreement was signed after it was written")
     if errors:
         raise ValidationError(errors)
@@ -542,7 +545,7 @@ def record_follow_up(
     dispute = Dispute.objects.select_for_update().select_related("grid").get(pk=dispute.pk)
     check_scope(actor, dispute, "view", path=dispute.grid.path)
     check_scope(actor, FollowUp(), "add", path=dispute.grid.path)
-    errors: dict = {}
+    errors: dict[str, str] = {}
     if dispute.state not in OUTCOME_STATES and dispute.state != DisputeState.CLOSED:
         errors["state"] = gettext("A follow-up visit comes after the outcome of the mediation")
     note = (note or "").strip()
@@ -560,11 +563,11 @@ def record_follow_up(
     def create() -> FollowUp:
         follow_up = FollowUp.objects.create(
             dispute=dispute,
-            visited_on=visited_on,
+            visited_on=cast(datetime.date, visited_on),
             visitor=actor,
-            carried_out=carried_out,
-            satisfied=satisfied,
-            risk=risk,
+            carried_out=bool(carried_out),
+            satisfied=bool(satisfied),
+            risk=bool(risk),
             note=note,
             created_at=_now(at),
         )
@@ -596,7 +599,7 @@ def close_dispute(
     dispute = Dispute.objects.select_for_update().select_related("grid").get(pk=dispute.pk)
     check_scope(actor, dispute, "view", path=dispute.grid.path)
     check_scope(actor, dispute, "change", path=dispute.grid.path)
-    errors: dict = {}
+    errors: dict[str, str] = {}
     note = (note or "").strip()
     if dispute.state not in OUTCOME_STATES:
         errors["state"] = gettext("Record the outcome of the mediation first")
