@@ -264,14 +264,14 @@ def dispute_new(request):
 # --- a dispute's page ---------------------------------------------------------------------------
 
 
-def _party_choices(dispute) -> list[tuple[str, str]]:
+def party_choices(dispute) -> list[tuple[str, str]]:
     return [
         (str(party.pk), f"{party.get_role_display()} {disputes.party_data(party)['name']}")
         for party in dispute.parties.all()
     ]
 
 
-def _dispute_mediators(dispute) -> list[tuple[str, str]]:
+def dispute_mediators(dispute) -> list[tuple[str, str]]:
     return [(str(user.pk), user.name) for user in dispute.mediators.all()]
 
 
@@ -293,7 +293,7 @@ def detail_context(request, dispute, **forms_) -> dict:
         "agreement": agreement,
         "session_form": forms_.get("session_form")
         or (
-            SessionForm(parties=_party_choices(dispute), mediators=_dispute_mediators(dispute))
+            SessionForm(parties=party_choices(dispute), mediators=dispute_mediators(dispute))
             if may_session
             else None
         ),
@@ -335,7 +335,7 @@ def _refused(request, dispute, **forms_):
 def dispute_session(request, pk: int):
     dispute = _dispute_for(request, pk)
     form = SessionForm(
-        request.POST, parties=_party_choices(dispute), mediators=_dispute_mediators(dispute)
+        request.POST, parties=party_choices(dispute), mediators=dispute_mediators(dispute)
     )
     if form.is_valid():
         data = form.cleaned_data

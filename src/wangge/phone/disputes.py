@@ -16,8 +16,8 @@ from wangge.fieldwork import services as fieldwork
 from wangge.fieldwork.forms_disputes import FollowUpForm, SessionForm
 from wangge.fieldwork.models import OPEN_STATES, OUTCOME_STATES, DisputeState
 from wangge.fieldwork.views_disputes import (
-    _dispute_mediators,
-    _party_choices,
+    dispute_mediators,
+    party_choices,
     record_follow_up_from,
 )
 
@@ -51,7 +51,7 @@ def dispute_detail(request, pk: int):
     may_follow = (
         dispute.state in OUTCOME_STATES or dispute.state == DisputeState.CLOSED
     ) and scope.allows("fieldwork.add_followup", path)
-    parties, mediators = _party_choices(dispute), _dispute_mediators(dispute)
+    parties, mediators = party_choices(dispute), dispute_mediators(dispute)
     session_form = SessionForm(parties=parties, mediators=mediators) if may_session else None
     follow_up_form = FollowUpForm() if may_follow else None
     status = 200
