@@ -28,6 +28,16 @@ def _yes_no(label):
     )
 
 
+class OwnIds:
+    """Each form of a dispute's page has ids of its own (several have a ``note``)."""
+
+    ids = "dispute"
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", f"{self.ids}-%s")
+        super().__init__(*args, **kwargs)
+
+
 class KeyMixin(forms.Form):
     """An idempotency key, new each time the form is shown: a resent form makes nothing twice."""
 
@@ -99,8 +109,11 @@ class PartyForm(forms.Form):
         )
 
 
-class SessionForm(ServiceErrorsMixin, KeyMixin, forms.Form):
-    held_on = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs=_DAY))
+class SessionForm(OwnIds, ServiceErrorsMixin, KeyMixin, forms.Form):
+    ids = "session"
+    held_on = forms.DateField(
+        label=_("Date"), widget=forms.DateInput(attrs=_DAY, format="%Y-%m-%d")
+    )
     place = forms.CharField(label=_("Place of the session"), max_length=200, required=False)
     present = forms.MultipleChoiceField(
         label=_("Who came"), required=False, widget=forms.CheckboxSelectMultiple
@@ -128,7 +141,8 @@ OUTCOME_CHOICES = [
 ]
 
 
-class OutcomeForm(ServiceErrorsMixin, forms.Form):
+class OutcomeForm(OwnIds, ServiceErrorsMixin, forms.Form):
+    ids = "outcome"
     outcome = forms.ChoiceField(label=_("Outcome"), choices=OUTCOME_CHOICES)
     facts = forms.CharField(
         label=_("Main facts"), required=False, widget=LongText(attrs={"rows": 3})
@@ -143,12 +157,14 @@ class OutcomeForm(ServiceErrorsMixin, forms.Form):
     )
     performance = forms.CharField(label=_("Manner of performance"), max_length=200, required=False)
     deadline = forms.DateField(
-        label=_("Performed by"), required=False, widget=forms.DateInput(attrs=_DAY)
+        label=_("Performed by"),
+        required=False,
+        widget=forms.DateInput(attrs=_DAY, format="%Y-%m-%d"),
     )
     signed_on = forms.DateField(
         label=_("Signed on (if signed already)"),
         required=False,
-        widget=forms.DateInput(attrs=_DAY),
+        widget=forms.DateInput(attrs=_DAY, format="%Y-%m-%d"),
     )
     note = forms.CharField(
         label=_("Why no agreement / note"), required=False, widget=LongText(attrs={"rows": 2})
@@ -156,8 +172,11 @@ class OutcomeForm(ServiceErrorsMixin, forms.Form):
     referred_to = forms.CharField(label=_("Referred to"), max_length=200, required=False)
 
 
-class SignedForm(ServiceErrorsMixin, forms.Form):
-    signed_on = forms.DateField(label=_("Signed on"), widget=forms.DateInput(attrs=_DAY))
+class SignedForm(OwnIds, ServiceErrorsMixin, forms.Form):
+    ids = "signed"
+    signed_on = forms.DateField(
+        label=_("Signed on"), widget=forms.DateInput(attrs=_DAY, format="%Y-%m-%d")
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -165,8 +184,11 @@ class SignedForm(ServiceErrorsMixin, forms.Form):
             self.initial.setdefault("signed_on", timezone.localdate())
 
 
-class FollowUpForm(ServiceErrorsMixin, KeyMixin, forms.Form):
-    visited_on = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs=_DAY))
+class FollowUpForm(OwnIds, ServiceErrorsMixin, KeyMixin, forms.Form):
+    ids = "follow-up"
+    visited_on = forms.DateField(
+        label=_("Date"), widget=forms.DateInput(attrs=_DAY, format="%Y-%m-%d")
+    )
     carried_out = _yes_no(_("Is what was agreed carried out?"))
     satisfied = _yes_no(_("Are the parties satisfied?"))
     risk = _yes_no(_("Is there a risk it flares up again?"))
@@ -178,5 +200,6 @@ class FollowUpForm(ServiceErrorsMixin, KeyMixin, forms.Form):
             self.initial.setdefault("visited_on", timezone.localdate())
 
 
-class CloseForm(ServiceErrorsMixin, forms.Form):
+class CloseForm(OwnIds, ServiceErrorsMixin, forms.Form):
+    ids = "close"
     note = forms.CharField(label=_("Note"), required=False, widget=LongText(attrs={"rows": 2}))
