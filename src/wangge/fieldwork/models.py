@@ -127,10 +127,11 @@ class VisitPlan(models.Model):
 
 
 def mask_name(value: str | None) -> str:
-    """``李秀兰`` → ``李**``: the family name, the rest hidden."""
+    """``李秀兰`` → ``李**``: the first character (the family name), then two stars
+    whatever the length (the length would tell a name apart)."""
     if not value:
         return ""
-    return value[0] + "*" * max(len(value) - 1, 1)
+    return value[0] + "**"
 
 
 def mask_address(value: str | None) -> str:
