@@ -275,6 +275,8 @@ def test_outside_my_places_is_a_404(api_as, as_user):
         follow = {"visited_on": "2026-12-09", "carried_out": True, "satisfied": True, "risk": False}
         assert_problem(post(client, f"{url}/follow-ups", follow), 404)
         assert_problem(post(client, f"{url}/outcome", {"outcome": "failed", "note": "x"}), 404)
+        assert_problem(post(client, f"{url}/agreement/signed", {"signed_on": "2026-12-09"}), 404)
+        assert_problem(post(client, f"{url}/close", {}), 404)
         for path in ("/disputes/{}/", "/disputes/{}/agreement/", "/m/disputes/{}/"):
             assert page.get(path.format(dispute.pk)).status_code == 404
         items = client.get("/api/v1/disputes", {"limit": 500}).json()["items"]
@@ -407,3 +409,45 @@ def test_bad_list_filters_are_400(api_as):
     assert fields_named(problem) == ["state"]
     items = api_as(OFFICE).get("/api/v1/disputes", {"mediator": "", "kind": "property"}).json()
     assert items["count"] >= 1 and {i["kind"] for i in items["items"]} == {"property"}
+
+
+def test_signing_and_closing_refuse_what_does_not_fit(api_as):
+    office = api_as(OFFICE)
+    mediating = demo_dispute("物业费")
+    url = f"/api/v1/disputes/{mediating.pk}"
+    assert fields_named(assert_problem(post(office, f"{url}/close", {}), 400)) == ["state"]
+    signed = post(office, f"{url}/agreement/signed", {"signed_on": "2026-12-09"})
+    assert fields_named(assert_problem(signed, 400)) == ["agreement"]
+    made = new_dispute(office)
+    url = f"/api/v1/disputes/{made['id']}"
+    assert post(office, f"{url}/outcome", {"outcome": "agreed", "terms": "道歉"}).status_code == 200
+    future = post(office, f"{url}/agreement/signed", {"signed_on": "2099-01-01"})
+    assert fields_named(assert_problem(future, 400)) == ["signed_on"]
+    assert not Dispute.objects.get(pk=made["id"]).agreement.signed
+    closed = post(office, f"{url}/close", {"note": "已履行"})
+    assert closed.status_code == 200 and closed.json()["state"] == "closed"
+
+
+def test_a_refused_session_keeps_what_was_typed(as_user):
+    dispute = demo_dispute("物业费")
+    page = as_user(ME)
+    words = "双方再次到场，物业同意先修车库"
+    response = page.post(
+        f"/disputes/{dispute.pk}/session/",
+        {"held_on": "2099-01-01", "record": words, "key": uuid.uuid4().hex},
+    )
+    assert response.status_code == 400
+    text = response.content.decode()
+    assert words in text and "日期不能晚于今天" in text
+    assert dispute.sessions.count() == 1
+
+
+def test_the_list_filters_by_state_and_mediator(as_user):
+    page = as_user(OFFICE)
+    text = page.get("/disputes/", {"state": "referred"}).content.decode()
+    assert "装修工人追讨拖欠工资" in text and "业主拒交物业费" not in text
+    staff = demo_dispute("拖欠工资").mediators.get()
+    text = page.get("/disputes/", {"mediator": staff.display_name[-2:]}).content.decode()
+    assert "装修工人追讨拖欠工资" in text
+    text = page.get("/disputes/", {"mediator": "没有这个人"}).content.decode()
+    assert "装修工人追讨拖欠工资" not in text
