@@ -109,6 +109,17 @@ EXCLUDED = {
     "notice-follow-grid": "a POST (a resident follows a grid)",
     "notice-follow-case": "a POST (a resident follows a case)",
     "registry-person-reveal": "a POST",
+    "create_dispute": "a POST",
+    "create_session": "a POST (a mediation session)",
+    "record_outcome": "a POST (a mediation's outcome)",
+    "sign_agreement": "a POST (an agreement signed)",
+    "create_follow_up": "a POST (a follow-up visit)",
+    "close_dispute": "a POST",
+    "dispute-session": "a POST",
+    "dispute-outcome": "a POST",
+    "dispute-signed": "a POST",
+    "dispute-follow-up": "a POST",
+    "dispute-close": "a POST",
     "phone-task-act": "a POST",
     "phone-case-act": "a POST",
     "phone-case-reveal": "a POST (reveal the reporter's number for a callback)",
@@ -180,6 +191,8 @@ ITEMS = {
     "list_campaigns": ("fieldwork.Campaign", "node", "node"),
     "list_care_requests": ("fieldwork.CareRequest", "grid", "grid"),
     "list_grid_team": ("accounts.Membership", "node", "grid"),
+    "list_disputes": ("fieldwork.Dispute", "grid", "grid"),
+    "dispute-list": ("fieldwork.Dispute", "grid", "grid"),
     "list_notices": ("notices.Notice", "node", "node"),
     "list_robots": ("notices.Robot", "grid", "grid"),
     "list_audit_events": ("core.AuditEvent", "node", "node"),
@@ -336,6 +349,33 @@ _dwelling = _model("territory.Dwelling", "building__grid")
 _household = _model("people.Household", "grid")
 _person = _model("people.Person", "grid")
 _visit_plan = _model("fieldwork.VisitPlan", "person__grid")
+_dispute = _model("fieldwork.Dispute", "grid")
+
+
+def _agreed_dispute(code):
+    """A dispute with a written agreement (one is made if the place has none)."""
+    from wangge.fieldwork import services as fieldwork
+    from wangge.fieldwork.models import Dispute, DisputeKind
+
+    found = Dispute.objects.filter(grid__code__startswith=code, agreement__oral=False).first()
+    if found is not None:
+        return found
+    dispute = fieldwork.create_dispute(
+        actor=_admin(),
+        grid=_grid(code),
+        kind=DisputeKind.objects.get(code="neighbour"),
+        title="邻里纠纷",
+        facts="漏水",
+        parties=[
+            fieldwork.PartySpec(role="applicant", name="甲"),
+            fieldwork.PartySpec(role="respondent", name="乙"),
+        ],
+    )
+    return fieldwork.record_outcome(
+        actor=_admin(), dispute=dispute, outcome="agreed", terms="修好防水层"
+    )
+
+
 _task = _model("cases.Task", "case__grid")
 _membership = _model("accounts.Membership", "node")
 _event = _model("core.AuditEvent", "node")
@@ -443,6 +483,7 @@ SAMPLES = {
     "case-photo-thumbnail": lambda c: {"photo_id": _photo(c).pk},
     "get_found_item": lambda c: {"item_id": _found_item(c).pk},
     "get_visit_plan": lambda c: {"plan_id": _visit_plan(c).pk},
+    "get_dispute": lambda c: {"dispute_id": _dispute(c).pk},
     "list_visit_rules": lambda c: {"?": {"place": c}},
     "get_notice": lambda c: {"notice_id": _notice(c).pk},
     "delivery_report": lambda c: {"notice_id": _notice(c).pk},
@@ -473,6 +514,9 @@ SAMPLES = {
     "registry-person-edit": lambda c: {"pk": _person(c).pk},
     "registry-visit-new": lambda c: {"household_pk": _household(c).pk},
     "phone-visit": lambda c: {"pk": _household(c).pk},
+    "dispute-detail": lambda c: {"pk": _dispute(c).pk},
+    "dispute-agreement": lambda c: {"pk": _agreed_dispute(c).pk},
+    "phone-dispute": lambda c: {"pk": _dispute(c).pk},
     "found-edit": lambda c: {"pk": _found_item(c).pk},
     "get_campaign": lambda c: {"campaign_id": _campaign(c).pk},
     "list_campaign_teams": lambda c: {"campaign_id": _campaign(c).pk},

@@ -29,7 +29,7 @@ from wangge.core.context import request_id_var
 from wangge.core.models import AuditEvent
 from wangge.demo.district import LVDU, LVDU_GRID1
 from wangge.fieldwork import services as fieldwork
-from wangge.fieldwork.models import VisitRule
+from wangge.fieldwork.models import DisputeKind, VisitRule
 from wangge.lostfound import services as lostfound
 from wangge.notices import services as notices
 from wangge.notices.models import NoticeKind
@@ -400,6 +400,69 @@ def run_hand_over(actor):
     return "lostfound.claim.handed_over", claim
 
 
+def _dispute(actor):
+    return fieldwork.create_dispute(
+        actor=actor,
+        grid=grid1(),
+        kind=DisputeKind.objects.get(code="neighbour"),
+        title="噪音纠纷",
+        facts="楼上夜间噪音",
+        parties=[
+            fieldwork.PartySpec(role="applicant", person=a_person()),
+            fieldwork.PartySpec(role="respondent", name="不登记", phone="13700003333"),
+        ],
+    )
+
+
+def run_create_dispute(actor):
+    return "fieldwork.dispute.created", _dispute(actor)
+
+
+def run_record_session(actor):
+    dispute = _dispute(actor)
+    session = fieldwork.record_session(
+        actor=actor, dispute=dispute, held_on=timezone.localdate(), record="双方到场"
+    )
+    return "fieldwork.mediationsession.created", session
+
+
+def _agreed(actor):
+    return fieldwork.record_outcome(
+        actor=actor, dispute=_dispute(actor), outcome="agreed", terms="夜间不再装修"
+    )
+
+
+def run_record_outcome(actor):
+    return "fieldwork.dispute.outcome", _agreed(actor)
+
+
+def run_sign_agreement(actor):
+    agreement = _agreed(actor).agreement
+    fieldwork.sign_agreement(actor=actor, agreement=agreement, signed_on=timezone.localdate())
+    return "fieldwork.agreement.signed", agreement
+
+
+def run_print_agreement(actor):
+    agreement = fieldwork.print_agreement(actor=actor, dispute=_agreed(actor))
+    return "fieldwork.agreement.printed", agreement
+
+
+def run_record_follow_up(actor):
+    follow_up = fieldwork.record_follow_up(
+        actor=actor,
+        dispute=_agreed(actor),
+        visited_on=timezone.localdate(),
+        carried_out=True,
+        satisfied=True,
+        risk=False,
+    )
+    return "fieldwork.followup.created", follow_up
+
+
+def run_close_dispute(actor):
+    return "fieldwork.dispute.closed", fieldwork.close_dispute(actor=actor, dispute=_agreed(actor))
+
+
 def run_set_visit_rule(actor):
     rule, _made = fieldwork.set_visit_rule(
         actor=actor,
@@ -734,6 +797,13 @@ CASES = {
         "unassign_building": run_unassign_building,
         "set_team_contact": run_set_team_contact,
         "add_team_member": run_add_team_member,
+        "create_dispute": run_create_dispute,
+        "record_session": run_record_session,
+        "record_outcome": run_record_outcome,
+        "sign_agreement": run_sign_agreement,
+        "print_agreement": run_print_agreement,
+        "record_follow_up": run_record_follow_up,
+        "close_dispute": run_close_dispute,
     },
     "territory": {
         "create_node": run_create_node,

@@ -80,6 +80,20 @@ _FIELDWORK_WORKER |= {
     "fieldwork.view_teamcontact",
 }
 _ERRANDS_HELPER = {"fieldwork.view_carerequest", "fieldwork.change_carerequest"}
+# Disputes (人民调解): grid workers take disputes in and see them in their grids, record
+# mediation sessions and follow-up visits; outcomes, agreements and their printing (the
+# parties' details in full) are the offices' and grid leaders'.
+_FIELDWORK_WORKER |= {
+    "fieldwork.view_dispute",
+    "fieldwork.add_dispute",
+    "fieldwork.view_disputeparty",
+    "fieldwork.add_disputeparty",
+    "fieldwork.view_mediationsession",
+    "fieldwork.add_mediationsession",
+    "fieldwork.view_agreement",
+    "fieldwork.view_followup",
+    "fieldwork.add_followup",
+}
 
 # Street and community offices keep the register and the map of their area.
 _OFFICE = frozenset(

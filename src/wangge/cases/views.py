@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from wangge.accounts.choices import Role
 from wangge.accounts.models import Membership
-from wangge.cases import actions, duplicates, machine, public_text, services
+from wangge.cases import actions, duplicates, machine, public_text, related, services
 from wangge.cases.choices import OPEN_STATES, ExtensionState, Mark, Rating, State
 from wangge.cases.filters import CaseFilter, open_tasks_of
 from wangge.cases.forms import RevealForm, StaffCaseForm
@@ -288,6 +288,7 @@ def _detail_context(
         "can_reveal": services.may_reveal_reporter(user, case),
         "reveal_form": RevealForm(),
         "revealed": revealed,
+        "related": related.related(user, case),
     }
 
 

@@ -25,6 +25,7 @@ LISTS: dict[str, str] = {
     "campaigns": "campaign-list",
     "errands": "errand-list",
     "grid-team": "grid-team",
+    "disputes": "dispute-list",
     "notices": "notice-list",
     "buildings": "registry-buildings",
     "households": "registry-households",

@@ -16,7 +16,7 @@ from django.utils import timezone
 from wangge.accounts import services as accounts
 from wangge.accounts.models import ApiToken, LoginAttempt, Membership, User
 from wangge.core.models import AuditEvent, Counter, IdempotencyKey, Job
-from wangge.demo import campaigns, errands, history
+from wangge.demo import campaigns, disputes, errands, history
 from wangge.demo import district as spec
 from wangge.open311 import services as open311
 from wangge.people import idnumber
@@ -652,6 +652,7 @@ def build(*, seed: int = DEFAULT_SEED, today: datetime.date | None = None, log=N
         builder.log("notices done")
         campaigns.build_campaigns(today=builder.today, log=builder.log)
         errands.build(today=builder.today)  # S2: 绿都社区's grid team and its errands
+        disputes.build_disputes(today=builder.today)
     invalidate()
     return builder.stats
 
@@ -677,6 +678,7 @@ def reset() -> None:
     from wangge.open311.models import Open311Client
 
     with transaction.atomic():
+        disputes.remove_disputes()
         for model in (Delivery, Notice, Follow, Robot):
             model.objects.all().delete()
         for model in (Claim, FoundItem, Photo, Follower, Extension, CaseEvent, Task):

@@ -9,4 +9,9 @@ class FieldworkConfig(AppConfig):
 
     def ready(self):
         # Visit plans follow the register: its services emit, the handlers recompute.
+        # A case's page shows the dispute mediated from it (cases cannot import fieldwork).
+        from wangge.cases.related import register
         from wangge.fieldwork import exports, handlers, plans  # noqa: F401
+        from wangge.fieldwork.disputes import case_lines
+
+        register(case_lines)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from functools import cached_property
 
+from django.db.models import Count
 from django.utils.translation import pgettext_lazy
 
 from wangge.cases.choices import State
@@ -12,14 +13,18 @@ from wangge.core import formspec
 from wangge.core.imports import Importer, register
 from wangge.core.tabular import Column, TableSpec, label_of, person_name
 from wangge.fieldwork import campaigns as campaign_logic
-from wangge.fieldwork import plans
-from wangge.fieldwork.filters import CampaignFilter, CheckFilter, VisitPlanFilter
+from wangge.fieldwork import disputes, plans
+from wangge.fieldwork.filters import CampaignFilter, CheckFilter, DisputeFilter, VisitPlanFilter
 from wangge.fieldwork.models import (
     Campaign,
     CampaignKind,
     CampaignState,
     Check,
     CheckResult,
+    Dispute,
+    DisputeSource,
+    DisputeState,
+    PartyRole,
     PlanState,
     VisitPlan,
 )
@@ -346,4 +351,80 @@ class GridTeamExporter(Importer):
                 "open": fact["open"],
                 "month_hours": team.hours(fact["month_minutes"]),
                 "year_hours": team.hours(fact["year_minutes"]),
+            }
+
+
+# --- Disputes ---
+
+
+@register
+class DisputeExporter(Importer):
+    """The disputes list with its filters, export only; the parties masked."""
+
+    kind = "disputes"
+    model = Dispute
+    importable = False
+    filterset_class = DisputeFilter
+
+    @cached_property
+    def spec(self) -> TableSpec:
+        return TableSpec(
+            kind=self.kind,
+            title=pgettext_lazy("spreadsheet", "Disputes"),
+            columns=[
+                Column("编号", "number"),
+                Column("纠纷名称", "title"),
+                Column("纠纷类别", "kind"),
+                Column("网格编码", "grid_code"),
+                Column("网格", "grid"),
+                Column("来源", "source"),
+                Column("排查活动", "drive"),
+                Column("关联案件", "case"),
+                Column("申请人", "applicants"),
+                Column("被申请人", "respondents"),
+                Column("调解员", "mediators"),
+                Column("受理日期", "received_on"),
+                Column("调解次数", "sessions"),
+                Column("状态", "state"),
+                Column("移交单位", "referred_to"),
+                Column("结果日期", "outcome_on"),
+                Column("回访次数", "follow_ups"),
+            ],
+        )
+
+    def export_queryset(self, actor):
+        return (
+            disputes.visible(actor)
+            .annotate(
+                session_count=Count("sessions", distinct=True),
+                follow_up_count=Count("follow_ups", distinct=True),
+            )
+            .order_by("-received_at", "-id")
+        )
+
+    def export_rows(self, queryset, actor):
+        for dispute in queryset.iterator(chunk_size=500):
+            parties = [disputes.party_data(party) for party in dispute.parties.all()]
+            yield {
+                "number": dispute.number,
+                "title": dispute.title,
+                "kind": dispute.kind.name,
+                "grid_code": dispute.grid.code,
+                "grid": dispute.grid.name,
+                "source": label_of(DisputeSource, dispute.source),
+                "drive": dispute.drive,
+                "case": dispute.case.number if dispute.case_id else "",
+                "applicants": "、".join(
+                    p["name"] for p in parties if p["role"] == PartyRole.APPLICANT
+                ),
+                "respondents": "、".join(
+                    p["name"] for p in parties if p["role"] == PartyRole.RESPONDENT
+                ),
+                "mediators": "、".join(user.name for user in dispute.mediators.all()),
+                "received_on": disputes.local_day(dispute.received_at),
+                "sessions": dispute.session_count,
+                "state": label_of(DisputeState, dispute.state),
+                "referred_to": dispute.referred_to,
+                "outcome_on": disputes.local_day(dispute.outcome_at),
+                "follow_ups": dispute.follow_up_count,
             }

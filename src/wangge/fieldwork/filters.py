@@ -6,7 +6,7 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from wangge.core.filters import NodeSubtreeFilter, node_by_code_or_id
+from wangge.core.filters import NodeSubtreeFilter, day_filter, node_by_code_or_id
 from wangge.core.widgets import DayInput
 from wangge.fieldwork import plans
 from wangge.fieldwork.models import (
@@ -15,6 +15,10 @@ from wangge.fieldwork.models import (
     CampaignState,
     Check,
     CheckResult,
+    Dispute,
+    DisputeKind,
+    DisputeSource,
+    DisputeState,
     PlanState,
     VisitPlan,
 )
@@ -184,3 +188,37 @@ class TeamFilter(django_filters.FilterSet):
         for place in places[1:]:
             condition |= team.team_q(place)
         return queryset.filter(condition)
+
+
+# --- Disputes ---
+
+
+class DisputeFilter(django_filters.FilterSet):
+    state = django_filters.MultipleChoiceFilter(choices=DisputeState.choices, label=_("State"))
+    kind = django_filters.ModelChoiceFilter(
+        queryset=DisputeKind.objects.filter(is_active=True),
+        to_field_name="code",
+        label=_("Kind"),
+    )
+    grid = NodeSubtreeFilter(label=_("Place"), node_field="grid")
+    source = django_filters.ChoiceFilter(choices=DisputeSource.choices, label=_("Source"))
+    mediator = django_filters.CharFilter(method="filter_mediator", label=_("Mediator (name)"))
+    since = day_filter("received_at", label=_("Taken in from"))
+    until = day_filter("received_at", label=_("Taken in until"), until=True)
+    q = django_filters.CharFilter(field_name="title", lookup_expr="icontains", label=_("Title"))
+
+    class Meta:
+        model = Dispute
+        fields: list[str] = []
+
+    def filter_mediator(self, queryset, name, value):
+        value = (value or "").strip()
+        if not value:
+            return queryset
+        condition = (
+            Q(mediators__display_name__icontains=value)
+            | Q(mediators__first_name__icontains=value)
+            | Q(mediators__last_name__icontains=value)
+            | Q(mediators__username=value)
+        )
+        return queryset.filter(pk__in=Dispute.objects.filter(condition).values("pk"))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from wangge.phone import campaigns, errands, views, visits
+from wangge.phone import campaigns, disputes, errands, views, visits
 
 urlpatterns = [
     path("", views.tasks, name="phone-tasks"),
@@ -10,6 +10,8 @@ urlpatterns = [
     path("households/<int:pk>/visit/", visits.visit, name="phone-visit"),
     path("campaigns/", campaigns.campaigns, name="phone-campaigns"),
     path("campaigns/<int:pk>/check/<int:building>/", campaigns.check, name="phone-campaign-check"),
+    path("disputes/", disputes.dispute_list, name="phone-disputes"),
+    path("disputes/<int:pk>/", disputes.dispute_detail, name="phone-dispute"),
     path("tasks/<int:pk>/", views.task, name="phone-task"),
     path("tasks/<int:pk>/<str:action>/", views.task_act, name="phone-task-act"),
     path("cases/<int:pk>/", views.case, name="phone-case"),

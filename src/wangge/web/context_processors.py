@@ -30,6 +30,8 @@ def navigation(request):
         items.append(("errand-list", reverse("errand-list"), _("Errands")))
     if scope.has_perm("fieldwork.view_teamduty"):
         items.append(("grid-team", reverse("grid-team"), _("Grid team")))
+    if scope.has_perm("fieldwork.view_dispute"):
+        items.append(("dispute-list", reverse("dispute-list"), _("Mediation")))
     if scope.has_perm("people.view_person") or scope.has_perm("territory.view_building"):
         items.append(("registry", reverse("registry"), _("Registry")))
     items.append(("map", reverse("map"), _("Map")))
@@ -52,6 +54,8 @@ def navigation(request):
         current = "found-list"
     elif current and current.startswith("notice-"):
         current = "notice-list"
+    elif current and current.startswith("dispute-"):
+        current = "dispute-list"
     return {
         "navigation": [
             {"url": url, "label": label, "current": name == current} for name, url, label in items
