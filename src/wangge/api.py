@@ -10,6 +10,7 @@ from wangge.cases.photos_api import router as photos_router
 from wangge.core.api import JSONOnlyParser, document_problems, install_error_handlers
 from wangge.core.api import router as core_router
 from wangge.fieldwork.api import router as fieldwork_router
+from wangge.fieldwork.api_patrols import router as patrols_router
 from wangge.lostfound.api import router as lostfound_router
 from wangge.notices.api import router as notices_router
 from wangge.people.api import router as people_router
@@ -65,5 +66,6 @@ api.add_router("", cases_router)
 api.add_router("", photos_router)
 api.add_router("", lostfound_router)
 api.add_router("", fieldwork_router)
+api.add_router("", patrols_router)
 api.add_router("", notices_router)
 api.add_router("", core_router)
