@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("wangge.cases.urls")),
     path("", include("wangge.lostfound.urls")),
     path("", include("wangge.fieldwork.urls")),
+    path("", include("wangge.fieldwork.urls_patrols")),
     path("", include("wangge.notices.urls")),
     path("m/", include("wangge.phone.urls")),
     path("map/", include("wangge.maps.urls")),

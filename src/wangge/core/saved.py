@@ -22,6 +22,7 @@ LISTS: dict[str, str] = {
     "cases": "case-console-list",
     "found": "found-list",
     "visits": "visit-plan-list",
+    "patrols": "patrol-list",
     "notices": "notice-list",
     "buildings": "registry-buildings",
     "households": "registry-households",

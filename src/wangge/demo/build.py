@@ -18,6 +18,7 @@ from wangge.accounts.models import ApiToken, LoginAttempt, Membership, User
 from wangge.core.models import AuditEvent, Counter, IdempotencyKey, Job
 from wangge.demo import district as spec
 from wangge.demo import history
+from wangge.demo import patrols as demo_patrols
 from wangge.open311 import services as open311
 from wangge.people import idnumber
 from wangge.people import services as people
@@ -650,6 +651,7 @@ def build(*, seed: int = DEFAULT_SEED, today: datetime.date | None = None, log=N
         history.build_history(rng=builder.rng, today=builder.today, log=builder.log)
         builder.notices()
         builder.log("notices done")
+        demo_patrols.build_patrols(today=builder.today)
     invalidate()
     return builder.stats
 

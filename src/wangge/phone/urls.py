@@ -1,6 +1,6 @@
 from django.urls import path
 
-from wangge.phone import views, visits
+from wangge.phone import patrols, views, visits
 
 urlpatterns = [
     path("", views.tasks, name="phone-tasks"),
@@ -13,6 +13,13 @@ urlpatterns = [
     path("cases/<int:pk>/", views.case, name="phone-case"),
     path("cases/<int:pk>/reveal/", views.case_reveal, name="phone-case-reveal"),
     path("cases/<int:pk>/<str:action>/", views.case_act, name="phone-case-act"),
+    path("patrols/", patrols.patrols_page, name="phone-patrols"),
+    path("patrols/<int:pk>/", patrols.patrol_page, name="phone-patrol"),
+    path("patrols/<int:pk>/start/", patrols.patrol_start, name="phone-patrol-start"),
+    path("patrols/<int:pk>/findings/", patrols.patrol_finding, name="phone-patrol-finding"),
+    path("patrols/<int:pk>/scan/", patrols.patrol_scan, name="phone-patrol-scan"),
+    path("patrols/<int:pk>/finish/", patrols.patrol_finish, name="phone-patrol-finish"),
+    path("checkpoints/<str:code>/", patrols.checkpoint_page, name="phone-checkpoint"),
     path("manifest.webmanifest", views.manifest, name="phone-manifest"),
     path("sw.js", views.service_worker, name="phone-sw"),
 ]

@@ -24,6 +24,8 @@ def navigation(request):
         items.append(("found-list", reverse("found-list"), _("Lost and found")))
     if scope.has_perm("fieldwork.view_visitplan"):
         items.append(("visit-plan-list", reverse("visit-plan-list"), _("Visits")))
+    if scope.has_perm("fieldwork.view_patrol"):
+        items.append(("patrol-list", reverse("patrol-list"), _("Patrols")))
     if scope.has_perm("people.view_person") or scope.has_perm("territory.view_building"):
         items.append(("registry", reverse("registry"), _("Registry")))
     items.append(("map", reverse("map"), _("Map")))
