@@ -126,6 +126,7 @@ def build_patrols(*, today: datetime.date) -> list[Patrol]:
         description="雪后人行道旁一棵槐树的粗枝被积雪压弯，垂到人行道上方，行人需弯腰通过，有折断砸人隐患。",
         lng=second[120]["lng"],
         lat=second[120]["lat"],
+        attributes={"danger_now": True},
         at=second[120]["t"],
     )
     fieldwork.finish_patrol(actor=worker1, patrol=patrol, at=_at(night, 22, 5))

@@ -140,6 +140,7 @@ class FindingIn(Schema):
     lat: float | None = None
     address: str = inputs.field(Case, "address")
     building: int | None = None
+    attributes: dict[str, Any] = Field({}, description="the category's questions answered")
     solved_note: str = Field(
         "", description="solved on the spot (当场办结): what was done; the case closes at once"
     )
@@ -428,6 +429,7 @@ def add_finding(
         lat=payload.lat,
         address=payload.address,
         building=building,
+        attributes=payload.attributes,
         solved_note=payload.solved_note,
         at=payload.at,
         idempotency_key=idempotency_key,

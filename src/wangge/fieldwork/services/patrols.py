@@ -367,6 +367,7 @@ def record_finding(
     lat: float | None = None,
     address: str = "",
     building: Building | None = None,
+    attributes: dict | None = None,
     solved_note: str = "",
     at: datetime.datetime | None = None,
     idempotency_key: str | None = None,
@@ -408,6 +409,7 @@ def record_finding(
                 lat=lat,
                 address=address,
                 building=building,
+                attributes=attributes,
                 solved_note=solved_note,
                 received_at=at,
             )
