@@ -60,6 +60,19 @@ EXCLUDED = {
     "create_found_item": "a POST",
     "set_visit_rule": "a POST (a place's own visit rule)",
     "remove_visit_rule": "a DELETE (a place's own visit rule)",
+    "create_patrol": "a POST (start or plan a patrol)",
+    "start_patrol": "a POST",
+    "add_trace": "a POST (a batch of the trace)",
+    "add_finding": "a POST (a finding: a case)",
+    "scan_checkpoint": "a POST",
+    "finish_patrol": "a POST",
+    "cancel_patrol": "a POST",
+    "create_checkpoint": "a POST",
+    "checkpoint-retire": "a POST",
+    "phone-patrol-start": "a POST",
+    "phone-patrol-finding": "a POST (a finding: a case)",
+    "phone-patrol-scan": "a POST",
+    "phone-patrol-finish": "a POST",
     "create_claim": "a POST",
     "check_claim": "a POST",
     "hand_over": "a POST",
@@ -133,6 +146,7 @@ WITHOUT_PLACES = {
     "import": "the import form",
     "phone-tasks": "the caller's own tasks (the district has none: grid workers' page)",
     "phone-report": "the phone's report form: the grid comes from the position",
+    "phone-patrols": "the caller's own patrols and the first of their grids to start one in",
     "map": "the page's frame: its layers are the GeoJSON routes",
     "list_teams": "the demo's teams are the district's and streets' only",
     "find_duplicates": "needs a category and a point (a 400 without them)",
@@ -155,6 +169,8 @@ ITEMS = {
     "list_tasks": ("cases.Task", "case__grid", None),
     "list_found_items": ("lostfound.FoundItem", "grid", "grid"),
     "list_visit_plans": ("fieldwork.VisitPlan", "person__grid", "grid"),
+    "list_patrols": ("fieldwork.Patrol", "grid", "grid"),
+    "list_checkpoints": ("fieldwork.Checkpoint", "grid", "grid"),
     "list_notices": ("notices.Notice", "node", "node"),
     "list_robots": ("notices.Robot", "grid", "grid"),
     "list_audit_events": ("core.AuditEvent", "node", "node"),
@@ -316,6 +332,23 @@ _membership = _model("accounts.Membership", "node")
 _event = _model("core.AuditEvent", "node")
 
 
+def _patrol(code):
+    """A patrol underway in the place's first grid, led by its grid worker (the demo's are in
+    other communities)."""
+    from wangge.accounts.models import Membership
+    from wangge.fieldwork.services import create_patrol
+
+    grid = _grid(code)
+    worker = Membership.objects.filter(node=grid, role="grid_worker").first().user
+    return create_patrol(actor=_admin(), grid=grid, leader=worker, note="巡查")
+
+
+def _checkpoint(code):
+    from wangge.fieldwork.services import create_checkpoint
+
+    return create_checkpoint(actor=_admin(), grid=_grid(code), name="北门")
+
+
 def _robot(code):
     import uuid
 
@@ -353,6 +386,8 @@ SAMPLES = {
     "get_found_item": lambda c: {"item_id": _found_item(c).pk},
     "get_visit_plan": lambda c: {"plan_id": _visit_plan(c).pk},
     "list_visit_rules": lambda c: {"?": {"place": c}},
+    "get_patrol": lambda c: {"patrol_id": _patrol(c).pk},
+    "get_checkpoint": lambda c: {"checkpoint_id": _checkpoint(c).pk},
     "get_notice": lambda c: {"notice_id": _notice(c).pk},
     "delivery_report": lambda c: {"notice_id": _notice(c).pk},
     "get_audit_event": lambda c: {"event_id": _event(c).pk},
@@ -382,6 +417,10 @@ SAMPLES = {
     "registry-person-edit": lambda c: {"pk": _person(c).pk},
     "registry-visit-new": lambda c: {"household_pk": _household(c).pk},
     "phone-visit": lambda c: {"pk": _household(c).pk},
+    "patrol-detail": lambda c: {"pk": _patrol(c).pk},
+    "checkpoint-label": lambda c: {"pk": _checkpoint(c).pk},
+    "phone-patrol": lambda c: {"pk": _patrol(c).pk},
+    "phone-checkpoint": lambda c: {"code": _checkpoint(c).code},
     "found-edit": lambda c: {"pk": _found_item(c).pk},
 }
 
@@ -389,11 +428,16 @@ SAMPLES = {
 SEEDS = {
     "list_found_items": _found_item,
     "found-list": _found_item,
-    "export": lambda code: (_found_item(code), _notice(code)),
+    "export": lambda code: (_found_item(code), _notice(code), _patrol(code)),
     "list_notices": _notice,
     "notice-list": _notice,
     "list_robots": _robot,
     "notice-robots": _robot,
+    "list_patrols": _patrol,
+    "patrol-list": _patrol,
+    "patrol_totals": _patrol,
+    "list_checkpoints": _checkpoint,
+    "checkpoint-list": _checkpoint,
 }
 
 # Routes whose parameters choose a list rather than an object: each value is read as a list.

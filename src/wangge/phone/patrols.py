@@ -18,6 +18,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -161,6 +162,7 @@ def _running(request, patrol: Patrol, *, errors=None, values=None, status=200, o
         "gap_seconds": patrols.gap_seconds(),
         "max_batch": patrols.MAX_BATCH,
         "underway": patrol.state == PatrolState.UNDERWAY,
+        "now": timezone.now(),
     }
     return render(request, "phone/patrols_running.html", context, status=status)
 

@@ -20,6 +20,9 @@
   let gapNext = false;
   let lastTime = 0;
   let sending = false;
+  // The phone's clock may be wrong: its times are put on the server's (sent with the page).
+  const skew = words.now ? new Date(words.now).getTime() - Date.now() : 0;
+  const now = () => Date.now() + skew;
 
   function database() {
     return new Promise((resolve, reject) => {
@@ -69,7 +72,7 @@
   const elapsed = root.querySelector("[data-elapsed]");
   function tick() {
     if (!started || !elapsed) return;
-    const seconds = Math.max(0, Math.floor(((ended || new Date()) - started) / 1000));
+    const seconds = Math.max(0, Math.floor(((ended ? ended.getTime() : now()) - started.getTime()) / 1000));
     const h = Math.floor(seconds / 3600);
     const m = String(Math.floor((seconds % 3600) / 60)).padStart(2, "0");
     const s = String(seconds % 60).padStart(2, "0");
@@ -99,7 +102,7 @@
   async function seal() {
     if (pending.length) {
       const points = pending.splice(0, Number(words.maxBatch) || 500);
-      await keep({ key: newKey(), url: words.traceUrl, points, created: Date.now() });
+      await keep({ key: newKey(), url: words.traceUrl, points, created: now() });
     }
     await flush();
   }
@@ -150,7 +153,7 @@
 
   let last = null;
   function onFix(position) {
-    const time = position.timestamp || Date.now();
+    const time = (position.timestamp || Date.now()) + skew;
     if (time <= lastTime) return;
     const gapMs = (Number(words.gap) || 120) * 1000;
     const point = {
