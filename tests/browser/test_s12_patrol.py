@@ -39,7 +39,7 @@ def move_to(page, lng: float, lat: float, points: int) -> None:
 
 def record_finding(page, category: str, words: str, result: str = "") -> None:
     finding = page.locator("details#finding")
-    if not finding.get_attribute("open"):
+    if not finding.evaluate("details => details.open"):
         finding.locator("summary").click()
     page.select_option("select[name=category]", label=category)
     page.fill("textarea[name=description]", words)
@@ -98,9 +98,11 @@ def test_s12_a_patrol_walked_offline_is_sent_once(new_page, base_url):
     sent = []
     page.on(
         "request",
-        lambda request: sent.append(request.post_data)
-        if request.url.endswith("/trace") and request.method == "POST"
-        else None,
+        lambda request: (
+            sent.append(request.post_data)
+            if request.url.endswith("/trace") and request.method == "POST"
+            else None
+        ),
     )
     context.set_offline(False)
     page.wait_for_function(
@@ -112,7 +114,10 @@ def test_s12_a_patrol_walked_offline_is_sent_once(new_page, base_url):
     assert len(detail["findings"]) == 2
     assert {f["channel"] for f in detail["findings"]} == {"patrol"}
     assert [f["solved_on_the_spot"] for f in detail["findings"]] == [False, True]
-    assert {m["name"] for m in detail["members"]} == {"绿都社区第1网格 孙丽", "绿都社区双报到党员 郑伟"}
+    assert {m["name"] for m in detail["members"]} == {
+        "绿都社区第1网格 孙丽",
+        "绿都社区双报到党员 郑伟",
+    }
 
     # Sent again (a retry on a bad network): nothing more is stored.
     csrf = next(c["value"] for c in context.cookies() if c["name"] == "csrftoken")
@@ -130,8 +135,10 @@ def test_s12_a_patrol_walked_offline_is_sent_once(new_page, base_url):
     assert detail["point_count"] == 4 and len(detail["findings"]) == 2
     look(page, "running", PHONE)
 
-    page.get_by_role("button", name="结束巡查").click()
-    page.wait_for_url(f"{base_url}/m/patrols/{patrol_id}/")
+    with page.expect_navigation():
+        page.get_by_role("button", name="结束巡查").click()
+    assert "巡查已结束" in page.locator("ul.messages").inner_text()
+    look(page, "finished", PHONE)
     assert page.request.get(api).json()["state"] == "finished"
 
     # At the desk: the trace on the map, the findings as markers and in the list.
@@ -151,9 +158,9 @@ def test_s12_a_patrol_walked_offline_is_sent_once(new_page, base_url):
 def test_s12_the_demo_night_patrol_at_the_desk(new_page, base_url):
     """平安街社区's night patrol: four walkers, a trace with a gap (two pieces), two findings."""
     page = new_page("district", viewport=DESKTOP)
-    listed = page.request.get(
-        f"{base_url}/api/v1/patrols", params={"grid": "410102006010"}
-    ).json()["items"]
+    listed = page.request.get(f"{base_url}/api/v1/patrols", params={"grid": "410102006010"}).json()[
+        "items"
+    ]
     page.goto(f"{base_url}/patrols/{listed[0]['id']}/")
     page.locator("path.patrol-segment").first.wait_for()
     assert page.locator("path.patrol-segment").count() == 2

@@ -8,6 +8,7 @@ import datetime
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from wangge.core.scope import ScopedQuerySet, get_scope
 
@@ -126,10 +127,10 @@ class PatrolKind(models.TextChoices):
 
 
 class PatrolState(models.TextChoices):
-    PLANNED = "planned", _("Planned")
-    UNDERWAY = "underway", _("Underway")
-    FINISHED = "finished", _("Finished")
-    CANCELLED = "cancelled", _("Cancelled")
+    PLANNED = "planned", pgettext_lazy("patrol", "Planned")
+    UNDERWAY = "underway", pgettext_lazy("patrol", "Underway")
+    FINISHED = "finished", pgettext_lazy("patrol", "Finished")
+    CANCELLED = "cancelled", pgettext_lazy("patrol", "Cancelled")
 
 
 class PatrolQuerySet(ScopedQuerySet):

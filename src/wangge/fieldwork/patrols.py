@@ -17,6 +17,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Q
@@ -144,7 +145,7 @@ def community_of(node):
     )
 
 
-def candidates(node):
+def candidates(node: Any) -> Any:
     """The people who may walk a patrol on ``node``: those with a membership (of a role that
     patrols) in its community, the grids' workers and the party members among them."""
     from wangge.accounts.models import User
@@ -162,7 +163,7 @@ def candidates(node):
     )
 
 
-def is_member(patrol, user) -> bool:
+def is_member(patrol: Any, user: Any) -> bool:
     if user is None:
         return False
     return patrol.leader_id == user.pk or patrol.members.filter(pk=user.pk).exists()

@@ -46,7 +46,7 @@ CLOCK_SLACK = datetime.timedelta(minutes=5)
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 
 
-def _snapshot(patrol: Patrol) -> dict:
+def _snapshot(patrol: Patrol) -> dict[str, Any]:
     return audit.snapshot(
         patrol, extra={"members": sorted(patrol.members.values_list("pk", flat=True))}
     )
@@ -166,7 +166,8 @@ def create_patrol(
 
 
 def _locked(patrol: Patrol) -> Patrol:
-    return Patrol.objects.select_for_update().select_related("grid").get(pk=patrol.pk)
+    locked: Patrol = Patrol.objects.select_for_update().select_related("grid").get(pk=patrol.pk)
+    return locked
 
 
 @transaction.atomic
@@ -226,7 +227,7 @@ def _moment(value: object) -> datetime.datetime | None:
     return moment
 
 
-def check_points(patrol: Patrol, points: Sequence[dict]) -> list[dict]:
+def check_points(patrol: Patrol, points: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """A batch of fixes read and checked whole: each named by its place in the batch
     (``points.3.lng``); nothing is stored unless all are right."""
     if not isinstance(points, list | tuple) or not points:
@@ -239,7 +240,7 @@ def check_points(patrol: Patrol, points: Sequence[dict]) -> list[dict]:
             }
         )
     errors: dict[str, str] = {}
-    clean: list[dict] = []
+    clean: list[dict[str, Any]] = []
     earliest = (patrol.started_at or timezone.now()) - CLOCK_SLACK
     latest = (patrol.ended_at or timezone.now()) + CLOCK_SLACK
     previous: datetime.datetime | None = None
@@ -294,7 +295,7 @@ def remeasure(patrol: Patrol) -> None:
 
 @transaction.atomic
 def record_trace(
-    *, actor: User | None, patrol: Patrol, batch: str, points: Sequence[dict]
+    *, actor: User | None, patrol: Patrol, batch: str, points: Sequence[dict[str, Any]]
 ) -> tuple[Patrol, int]:
     """A batch of the phone's fixes added to the trace; returns the patrol and how many were
     new. The batch's key makes a retry store nothing (and a fix at a moment already stored
@@ -367,7 +368,7 @@ def record_finding(
     lat: float | None = None,
     address: str = "",
     building: Building | None = None,
-    attributes: dict | None = None,
+    attributes: dict[str, Any] | None = None,
     solved_note: str = "",
     at: datetime.datetime | None = None,
     idempotency_key: str | None = None,

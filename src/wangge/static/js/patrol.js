@@ -173,7 +173,11 @@
     else showWaiting();
   }
 
+  // No position (denied, or none to be had): the next fix starts a new piece. A phone
+  // standing still sends nothing for a while, which is no gap (the server cuts only pauses
+  // longer than the configured gap).
   function onError(error) {
+    if (error && error.code === 3) return; // a timeout: still waiting for the next fix
     gapNext = true;
     say(error && error.code === 1 ? words.msgDenied : words.msgNoFix);
   }
@@ -183,7 +187,6 @@
     navigator.geolocation.watchPosition(onFix, onError, {
       enableHighAccuracy: true,
       maximumAge: 5000,
-      timeout: 30000,
     });
     setInterval(seal, MINUTE);
     window.addEventListener("online", seal);
