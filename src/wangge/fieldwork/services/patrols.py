@@ -333,7 +333,8 @@ def record_trace(
             node=patrol.grid,
             after={
                 "batch": batch,
-                "points": added,
+                "point_count": patrol.point_count,
+                "added": added,
                 "distance_m": patrol.distance_m,
                 "duration_s": patrol.duration_s,
             },
