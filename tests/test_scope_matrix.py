@@ -67,6 +67,19 @@ EXCLUDED = {
     "create_check": "a POST (a campaign's check)",
     "campaign-act": "a POST (open or close a campaign)",
     "campaign-team": "a POST (a campaign team's members)",
+    "create_patrol": "a POST (start or plan a patrol)",
+    "start_patrol": "a POST",
+    "add_trace": "a POST (a batch of the trace)",
+    "add_finding": "a POST (a finding: a case)",
+    "scan_checkpoint": "a POST",
+    "finish_patrol": "a POST",
+    "cancel_patrol": "a POST",
+    "create_checkpoint": "a POST",
+    "checkpoint-retire": "a POST",
+    "phone-patrol-start": "a POST",
+    "phone-patrol-finding": "a POST (a finding: a case)",
+    "phone-patrol-scan": "a POST",
+    "phone-patrol-finish": "a POST",
     "create_claim": "a POST",
     "check_claim": "a POST",
     "hand_over": "a POST",
@@ -164,6 +177,7 @@ WITHOUT_PLACES = {
     "import": "the import form",
     "phone-tasks": "the caller's own tasks (the district has none: grid workers' page)",
     "phone-report": "the phone's report form: the grid comes from the position",
+    "phone-patrols": "the caller's own patrols and the first of their grids to start one in",
     "map": "the page's frame: its layers are the GeoJSON routes",
     "list_teams": "the demo's teams are the district's and streets' only",
     "find_duplicates": "needs a category and a point (a 400 without them)",
@@ -193,6 +207,8 @@ ITEMS = {
     "list_grid_team": ("accounts.Membership", "node", "grid"),
     "list_disputes": ("fieldwork.Dispute", "grid", "grid"),
     "dispute-list": ("fieldwork.Dispute", "grid", "grid"),
+    "list_patrols": ("fieldwork.Patrol", "grid", "grid"),
+    "list_checkpoints": ("fieldwork.Checkpoint", "grid", "grid"),
     "list_notices": ("notices.Notice", "node", "node"),
     "list_robots": ("notices.Robot", "grid", "grid"),
     "list_audit_events": ("core.AuditEvent", "node", "node"),
@@ -381,6 +397,23 @@ _membership = _model("accounts.Membership", "node")
 _event = _model("core.AuditEvent", "node")
 
 
+def _patrol(code):
+    """A patrol underway in the place's first grid, led by its grid worker (the demo's are in
+    other communities)."""
+    from wangge.accounts.models import Membership
+    from wangge.fieldwork.services import create_patrol
+
+    grid = _grid(code)
+    worker = Membership.objects.filter(node=grid, role="grid_worker").first().user
+    return create_patrol(actor=_admin(), grid=grid, leader=worker, note="巡查")
+
+
+def _checkpoint(code):
+    from wangge.fieldwork.services import create_checkpoint
+
+    return create_checkpoint(actor=_admin(), grid=_grid(code), name="北门")
+
+
 def _robot(code):
     import uuid
 
@@ -485,6 +518,8 @@ SAMPLES = {
     "get_visit_plan": lambda c: {"plan_id": _visit_plan(c).pk},
     "get_dispute": lambda c: {"dispute_id": _dispute(c).pk},
     "list_visit_rules": lambda c: {"?": {"place": c}},
+    "get_patrol": lambda c: {"patrol_id": _patrol(c).pk},
+    "get_checkpoint": lambda c: {"checkpoint_id": _checkpoint(c).pk},
     "get_notice": lambda c: {"notice_id": _notice(c).pk},
     "delivery_report": lambda c: {"notice_id": _notice(c).pk},
     "get_audit_event": lambda c: {"event_id": _event(c).pk},
@@ -517,6 +552,10 @@ SAMPLES = {
     "dispute-detail": lambda c: {"pk": _dispute(c).pk},
     "dispute-agreement": lambda c: {"pk": _agreed_dispute(c).pk},
     "phone-dispute": lambda c: {"pk": _dispute(c).pk},
+    "patrol-detail": lambda c: {"pk": _patrol(c).pk},
+    "checkpoint-label": lambda c: {"pk": _checkpoint(c).pk},
+    "phone-patrol": lambda c: {"pk": _patrol(c).pk},
+    "phone-checkpoint": lambda c: {"code": _checkpoint(c).code},
     "found-edit": lambda c: {"pk": _found_item(c).pk},
     "get_campaign": lambda c: {"campaign_id": _campaign(c).pk},
     "list_campaign_teams": lambda c: {"campaign_id": _campaign(c).pk},
@@ -537,7 +576,7 @@ SAMPLES = {
 SEEDS = {
     "list_found_items": _found_item,
     "found-list": _found_item,
-    "export": lambda code: (_found_item(code), _notice(code), _campaign(code)),
+    "export": lambda code: (_found_item(code), _notice(code), _campaign(code), _patrol(code)),
     "list_notices": _notice,
     "notice-list": _notice,
     "list_robots": _robot,
@@ -548,6 +587,11 @@ SEEDS = {
     "list_care_requests": _errand,
     "errand-list": _errand,
     "phone-errands": _errand,
+    "list_patrols": _patrol,
+    "patrol-list": _patrol,
+    "patrol_totals": _patrol,
+    "list_checkpoints": _checkpoint,
+    "checkpoint-list": _checkpoint,
 }
 SEEDS["export"] = (lambda seed: lambda code: (seed(code), _errand(code)))(SEEDS["export"])
 

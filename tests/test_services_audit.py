@@ -614,6 +614,72 @@ def run_add_team_member(actor):
     return "accounts.membership.added", membership
 
 
+def a_patrol(actor, **extra):
+    leader = User.objects.get(username="gridworker_lvdu1")
+    return fieldwork.create_patrol(actor=actor, grid=grid1(), leader=leader, **extra)
+
+
+def run_create_patrol(actor):
+    return "fieldwork.patrol.created", a_patrol(actor)
+
+
+def run_start_patrol(actor):
+    now = timezone.now()
+    patrol = a_patrol(
+        actor,
+        start=False,
+        planned_start=now,
+        planned_end=now + datetime.timedelta(hours=2),
+    )
+    return "fieldwork.patrol.started", fieldwork.start_patrol(actor=actor, patrol=patrol)
+
+
+def run_record_trace(actor):
+    building = Building.objects.filter(grid__code__startswith=LVDU_GRID1).first()
+    points = [{"t": timezone.now(), "lng": building.lng, "lat": building.lat}]
+    patrol, _added = fieldwork.record_trace(
+        actor=actor, patrol=a_patrol(actor), batch="audit-1", points=points
+    )
+    return "fieldwork.patrol.traced", patrol
+
+
+def run_record_finding(actor):
+    finding = fieldwork.record_finding(
+        actor=actor,
+        patrol=a_patrol(actor),
+        category=Category.objects.get(tree__is_current=True, code="BJ04"),
+        description="树枝垂到人行道上",
+    )
+    return "fieldwork.patrolfinding.created", finding
+
+
+def run_scan_checkpoint(actor):
+    _action, checkpoint = run_create_checkpoint(actor)
+    scan = fieldwork.scan_checkpoint(actor=actor, patrol=a_patrol(actor), checkpoint=checkpoint)
+    return "fieldwork.checkpointscan.created", scan
+
+
+def run_finish_patrol(actor):
+    return "fieldwork.patrol.finished", fieldwork.finish_patrol(actor=actor, patrol=a_patrol(actor))
+
+
+def run_cancel_patrol(actor):
+    return "fieldwork.patrol.cancelled", fieldwork.cancel_patrol(
+        actor=actor, patrol=a_patrol(actor), reason="下雨"
+    )
+
+
+def run_create_checkpoint(actor):
+    checkpoint = fieldwork.create_checkpoint(actor=actor, grid=grid1(), name="北门")
+    return "fieldwork.checkpoint.created", checkpoint
+
+
+def run_retire_checkpoint(actor):
+    _action, checkpoint = run_create_checkpoint(actor)
+    retired = fieldwork.retire_checkpoint(actor=actor, checkpoint=checkpoint)
+    return "fieldwork.checkpoint.retired", retired
+
+
 def run_notice_from_found_item(actor):
     notice = lostfound.notice_from_found_item(actor=actor, item=a_found_item(actor))
     return "notices.notice.published", notice
@@ -804,6 +870,15 @@ CASES = {
         "print_agreement": run_print_agreement,
         "record_follow_up": run_record_follow_up,
         "close_dispute": run_close_dispute,
+        "create_patrol": run_create_patrol,
+        "start_patrol": run_start_patrol,
+        "record_trace": run_record_trace,
+        "record_finding": run_record_finding,
+        "scan_checkpoint": run_scan_checkpoint,
+        "finish_patrol": run_finish_patrol,
+        "cancel_patrol": run_cancel_patrol,
+        "create_checkpoint": run_create_checkpoint,
+        "retire_checkpoint": run_retire_checkpoint,
     },
     "territory": {
         "create_node": run_create_node,

@@ -13,6 +13,7 @@ from wangge.fieldwork.api import router as fieldwork_router
 from wangge.fieldwork.api_campaigns import router as campaigns_router
 from wangge.fieldwork.api_disputes import router as disputes_router
 from wangge.fieldwork.api_errands import router as errands_router
+from wangge.fieldwork.api_patrols import router as patrols_router
 from wangge.lostfound.api import router as lostfound_router
 from wangge.notices.api import router as notices_router
 from wangge.people.api import router as people_router
@@ -71,5 +72,6 @@ api.add_router("", fieldwork_router)
 api.add_router("", campaigns_router)
 api.add_router("", errands_router)
 api.add_router("", disputes_router)
+api.add_router("", patrols_router)
 api.add_router("", notices_router)
 api.add_router("", core_router)

@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("wangge.fieldwork.urls_campaigns")),
     path("", include("wangge.fieldwork.urls_errands")),
     path("", include("wangge.fieldwork.urls_disputes")),
+    path("", include("wangge.fieldwork.urls_patrols")),
     path("", include("wangge.notices.urls")),
     path("m/", include("wangge.phone.urls")),
     path("map/", include("wangge.maps.urls")),

@@ -94,6 +94,18 @@ _FIELDWORK_WORKER |= {
     "fieldwork.view_followup",
     "fieldwork.add_followup",
 }
+# Patrols (巡查): grid workers start and walk them in their grids (checkpoints are kept by the
+# offices and grid leaders); party members walk them as members of a patrol, and see only the
+# patrols they walk (``Patrol.objects.restrict`` shows a patrol to its leader and members).
+_PATROLS_WORKER = {
+    "fieldwork.view_patrol",
+    "fieldwork.add_patrol",
+    "fieldwork.change_patrol",
+    "fieldwork.view_tracepoint",
+    "fieldwork.view_patrolfinding",
+    "fieldwork.view_checkpoint",
+    "fieldwork.view_checkpointscan",
+}
 
 # Street and community offices keep the register and the map of their area.
 _OFFICE = frozenset(
@@ -140,6 +152,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | _LOSTFOUND_WORKER
         | _NOTICES_WORKER
         | _FIELDWORK_WORKER
+        | _PATROLS_WORKER
     ),
     # Helpers see the households of their building, masked, without care tags.
     Role.BUILDING_HEAD: frozenset(

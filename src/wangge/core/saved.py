@@ -26,6 +26,7 @@ LISTS: dict[str, str] = {
     "errands": "errand-list",
     "grid-team": "grid-team",
     "disputes": "dispute-list",
+    "patrols": "patrol-list",
     "notices": "notice-list",
     "buildings": "registry-buildings",
     "households": "registry-households",

@@ -18,6 +18,7 @@ from wangge.accounts.models import ApiToken, LoginAttempt, Membership, User
 from wangge.core.models import AuditEvent, Counter, IdempotencyKey, Job
 from wangge.demo import campaigns, disputes, errands, history
 from wangge.demo import district as spec
+from wangge.demo import patrols as demo_patrols
 from wangge.open311 import services as open311
 from wangge.people import idnumber
 from wangge.people import services as people
@@ -653,6 +654,7 @@ def build(*, seed: int = DEFAULT_SEED, today: datetime.date | None = None, log=N
         campaigns.build_campaigns(today=builder.today, log=builder.log)
         errands.build(today=builder.today)  # S2: 绿都社区's grid team and its errands
         disputes.build_disputes(today=builder.today)
+        demo_patrols.build_patrols(today=builder.today)
     invalidate()
     return builder.stats
 

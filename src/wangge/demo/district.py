@@ -399,3 +399,18 @@ LVDU_ERRANDS = [
         "source": "family",
     },
 ]
+
+# Patrols (巡查): 平安街社区's party members who walk its night safety patrol with the grid
+# workers (S12), declared as ACCOUNTS are; made by ``demo/patrols.py`` without a password
+# (they sign in by other means, as the other staff of the district do).
+PINGANJIE = "410102006010"
+PATROL_ACCOUNTS = [
+    ("partymember_pinganjie1", "平安街社区双报到党员 陈建国", "party_member", PINGANJIE),
+    ("partymember_pinganjie2", "平安街社区双报到党员 刘秀英", "party_member", PINGANJIE),
+]
+# The patrols' findings, by title (unique among the demo's cases).
+PATROL_FINDINGS = {
+    "S12-rough": "夜间巡查发现一名男子在桥洞下露宿",
+    "S12-tree": "雪后树枝被压弯，垂到人行道上方",
+    "S10-car": "院落巡查：居民汽车电瓶亏电，帮忙推车启动",
+}

@@ -14,7 +14,13 @@ from wangge.core.imports import Importer, register
 from wangge.core.tabular import Column, TableSpec, label_of, person_name
 from wangge.fieldwork import campaigns as campaign_logic
 from wangge.fieldwork import disputes, plans
-from wangge.fieldwork.filters import CampaignFilter, CheckFilter, DisputeFilter, VisitPlanFilter
+from wangge.fieldwork.filters import (
+    CampaignFilter,
+    CheckFilter,
+    DisputeFilter,
+    PatrolFilter,
+    VisitPlanFilter,
+)
 from wangge.fieldwork.models import (
     Campaign,
     CampaignKind,
@@ -25,9 +31,14 @@ from wangge.fieldwork.models import (
     DisputeSource,
     DisputeState,
     PartyRole,
+    Patrol,
+    PatrolKind,
+    PatrolState,
     PlanState,
     VisitPlan,
 )
+from wangge.fieldwork.patrols import local_moment
+from wangge.fieldwork.patrols import place_name as patrol_place
 
 
 @register
@@ -427,4 +438,65 @@ class DisputeExporter(Importer):
                 "referred_to": dispute.referred_to,
                 "outcome_on": disputes.local_day(dispute.outcome_at),
                 "follow_ups": dispute.follow_up_count,
+            }
+
+
+# --- Patrols ---
+
+
+@register
+class PatrolExporter(Importer):
+    kind = "patrols"
+    model = Patrol
+    importable = False
+    filterset_class = PatrolFilter
+
+    @cached_property
+    def spec(self) -> TableSpec:
+        return TableSpec(
+            kind=self.kind,
+            title=pgettext_lazy("spreadsheet", "Patrols"),
+            columns=[
+                Column("网格编码", "grid_code"),
+                Column("网格", "grid"),
+                Column("类型", "kind"),
+                Column("状态", "state"),
+                Column("带队", "leader"),
+                Column("队员", "members"),
+                Column("计划开始", "planned_start"),
+                Column("开始", "started_at"),
+                Column("结束", "ended_at"),
+                Column("巡查时长（分钟）", "minutes"),
+                Column("里程（米）", "distance_m"),
+                Column("发现问题", "findings"),
+                Column("扫码点位", "scans"),
+            ],
+        )
+
+    def export_queryset(self, actor):
+        return (
+            Patrol.objects.restrict(actor, "view")
+            .select_related("grid__parent", "leader")
+            .prefetch_related("members")
+            .annotate(finding_count=Count("findings", distinct=True))
+            .annotate(scan_count=Count("scans", distinct=True))
+            .order_by("-started_at", "-pk")
+        )
+
+    def export_rows(self, queryset, actor):
+        for patrol in queryset.iterator(chunk_size=500):
+            yield {
+                "grid_code": patrol.grid.code,
+                "grid": patrol_place(patrol.grid),
+                "kind": label_of(PatrolKind, patrol.kind),
+                "state": label_of(PatrolState, patrol.state),
+                "leader": person_name(patrol.leader),
+                "members": "、".join(person_name(user) for user in patrol.members.all()),
+                "planned_start": local_moment(patrol.planned_start),
+                "started_at": local_moment(patrol.started_at),
+                "ended_at": local_moment(patrol.ended_at),
+                "minutes": round(patrol.duration_s / 60),
+                "distance_m": patrol.distance_m,
+                "findings": patrol.finding_count,
+                "scans": patrol.scan_count,
             }

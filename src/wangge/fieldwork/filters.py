@@ -6,7 +6,13 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from wangge.core.filters import NodeSubtreeFilter, day_filter, node_by_code_or_id
+from wangge.core.filters import (
+    MomentOrDayFilter,
+    NodeSubtreeFilter,
+    YesNoFilter,
+    day_filter,
+    node_by_code_or_id,
+)
 from wangge.core.widgets import DayInput
 from wangge.fieldwork import plans
 from wangge.fieldwork.models import (
@@ -14,11 +20,15 @@ from wangge.fieldwork.models import (
     CampaignKind,
     CampaignState,
     Check,
+    Checkpoint,
     CheckResult,
     Dispute,
     DisputeKind,
     DisputeSource,
     DisputeState,
+    Patrol,
+    PatrolKind,
+    PatrolState,
     PlanState,
     VisitPlan,
 )
@@ -222,3 +232,50 @@ class DisputeFilter(django_filters.FilterSet):
             | Q(mediators__username=value)
         )
         return queryset.filter(pk__in=Dispute.objects.filter(condition).values("pk"))
+
+
+# --- Patrols ---
+
+
+class PatrolFilter(django_filters.FilterSet):
+    grid = NodeSubtreeFilter(label=_("Place"), node_field="grid")
+    state = django_filters.MultipleChoiceFilter(choices=PatrolState.choices, label=_("State"))
+    kind = django_filters.ChoiceFilter(choices=PatrolKind.choices, label=_("Kind"))
+    member = django_filters.CharFilter(label=_("Member (name)"), method="filter_member")
+    since = MomentOrDayFilter(label=_("From"), method="filter_since")
+    until = MomentOrDayFilter(label=_("Until"), end=True, method="filter_until")
+
+    class Meta:
+        model = Patrol
+        fields: list[str] = []
+
+    def filter_member(self, queryset, name, value):
+        value = (value or "").strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(members__display_name__icontains=value) | Q(members__username=value)
+        ).distinct()
+
+    @staticmethod
+    def _moment(prefix: str, lookup: str, value) -> Q:
+        # a patrol's day: when it started, or (planned, not yet started) its window's start
+        return Q(**{f"started_at__{lookup}": value}) | Q(
+            started_at__isnull=True, **{f"planned_start__{lookup}": value}
+        )
+
+    def filter_since(self, queryset, name, value):
+        return queryset.filter(self._moment("", "gte", value)) if value else queryset
+
+    def filter_until(self, queryset, name, value):
+        return queryset.filter(self._moment("", "lt", value)) if value else queryset
+
+
+class CheckpointFilter(django_filters.FilterSet):
+    grid = NodeSubtreeFilter(label=_("Place"), node_field="grid")
+    active = YesNoFilter(field_name="is_active", label=_("In use"))
+    q = django_filters.CharFilter(field_name="name", lookup_expr="icontains", label=_("Name"))
+
+    class Meta:
+        model = Checkpoint
+        fields: list[str] = []

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from wangge.phone import campaigns, disputes, errands, views, visits
+from wangge.phone import campaigns, disputes, errands, patrols, views, visits
 
 urlpatterns = [
     path("", views.tasks, name="phone-tasks"),
@@ -20,6 +20,13 @@ urlpatterns = [
     path("errands/", errands.mine, name="phone-errands"),
     path("errands/<int:pk>/", errands.detail, name="phone-errand"),
     path("errands/<int:pk>/<str:action>/", errands.move, name="phone-errand-act"),
+    path("patrols/", patrols.patrols_page, name="phone-patrols"),
+    path("patrols/<int:pk>/", patrols.patrol_page, name="phone-patrol"),
+    path("patrols/<int:pk>/start/", patrols.patrol_start, name="phone-patrol-start"),
+    path("patrols/<int:pk>/findings/", patrols.patrol_finding, name="phone-patrol-finding"),
+    path("patrols/<int:pk>/scan/", patrols.patrol_scan, name="phone-patrol-scan"),
+    path("patrols/<int:pk>/finish/", patrols.patrol_finish, name="phone-patrol-finish"),
+    path("checkpoints/<str:code>/", patrols.checkpoint_page, name="phone-checkpoint"),
     path("manifest.webmanifest", views.manifest, name="phone-manifest"),
     path("sw.js", views.service_worker, name="phone-sw"),
 ]

@@ -32,6 +32,8 @@ def navigation(request):
         items.append(("grid-team", reverse("grid-team"), _("Grid team")))
     if scope.has_perm("fieldwork.view_dispute"):
         items.append(("dispute-list", reverse("dispute-list"), _("Mediation")))
+    if scope.has_perm("fieldwork.view_patrol"):
+        items.append(("patrol-list", reverse("patrol-list"), _("Patrols")))
     if scope.has_perm("people.view_person") or scope.has_perm("territory.view_building"):
         items.append(("registry", reverse("registry"), _("Registry")))
     items.append(("map", reverse("map"), _("Map")))
