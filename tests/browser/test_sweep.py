@@ -68,6 +68,23 @@ EXCLUDED = {
     "notice-robot-switch": "a POST",
     "notice-follow-grid": "a POST",
     "notice-follow-case": "a POST",
+    "campaign-team": "a POST (a campaign's team)",
+    "campaign-act": "a POST (a campaign opened or closed)",
+    "campaign-photo": "a file (a check's photo)",
+    "campaign-photo-thumbnail": "a file (a check's photo)",
+    "grid-team-building": "a POST (a building given or taken back)",
+    "errand-act": "a POST",
+    "phone-errand-act": "a POST",
+    "dispute-session": "a POST",
+    "dispute-outcome": "a POST",
+    "dispute-signed": "a POST",
+    "dispute-follow-up": "a POST",
+    "dispute-close": "a POST",
+    "checkpoint-retire": "a POST",
+    "phone-patrol-start": "a POST",
+    "phone-patrol-finding": "a POST",
+    "phone-patrol-scan": "a POST",
+    "phone-patrol-finish": "a POST",
 }
 
 GRIDS = [demo.LVDU_GRID1, demo.GUANLAN_GRID1, demo.LVDU_GRID2]
@@ -101,6 +118,18 @@ SAMPLES = {
     "notice-public": lambda d: [{"pk": d.notice}],
     "notice-edit": lambda d: [{"pk": d.draft_notice}],
     "notice-follow-confirm": lambda d: [{"token": d.follow_token}],
+    "campaign-detail": lambda d: [{"pk": pk} for pk in d.everyone("campaigns")],
+    "campaign-report": lambda d: [{"pk": pk} for pk in d.everyone("campaigns")],
+    "phone-campaign-check": lambda d: d.campaign_buildings,
+    "errand-detail": lambda d: [{"pk": pk} for pk in d.everyone("care-requests")],
+    "phone-errand": lambda d: [{"pk": pk} for pk in d.everyone("care-requests")],
+    "dispute-detail": lambda d: [{"pk": pk} for pk in d.everyone("disputes")],
+    "dispute-agreement": lambda d: [{"pk": pk} for pk in d.agreements],
+    "phone-dispute": lambda d: [{"pk": pk} for pk in d.everyone("disputes")],
+    "patrol-detail": lambda d: [{"pk": pk} for pk in d.everyone("patrols")],
+    "phone-patrol": lambda d: [{"pk": pk} for pk in d.everyone("patrols")],
+    "checkpoint-label": lambda d: [{"pk": pk} for pk in d.everyone("checkpoints")],
+    "phone-checkpoint": lambda d: [{"code": code} for code in d.checkpoint_codes],
 }
 
 # Grid workers whose own cases, tasks and registers give the candidates: one in 绿都社区, one
@@ -200,6 +229,41 @@ class Demo:
     @functools.cache  # noqa: B019 (one Demo per run)
     def ids(self, kind):
         return self.first(f"{kind}?limit=1")
+
+    @functools.cache  # noqa: B019 (one Demo per run)
+    def everyone(self, kind):
+        """The first item of an API list for the grid workers and the district (field work's
+        demo lies in communities the workers do not cover), without repeats."""
+        found = [
+            items[0]["id"]
+            for items in (
+                self.api(who, f"{kind}?limit=1")["items"] for who in [*WORKERS, "district"]
+            )
+            if items
+        ]
+        return list(dict.fromkeys(found))
+
+    @functools.cached_property
+    def campaign_buildings(self):
+        """A building of each campaign's place, to check on the phone."""
+        samples = []
+        for pk in self.everyone("campaigns"):
+            items = self.api("district", f"campaigns/{pk}/coverage")["items"]
+            if items:
+                samples.append({"pk": pk, "building": items[0]["id"]})
+        return samples
+
+    @functools.cached_property
+    def agreements(self):
+        """Disputes settled by a written agreement (the page that prints it)."""
+        items = self.api("district", "disputes?limit=100")["items"]
+        return [item["id"] for item in items if item.get("state") in ("agreed", "closed")] or [
+            item["id"] for item in items
+        ]
+
+    @functools.cached_property
+    def checkpoint_codes(self):
+        return [item["code"] for item in self.api("district", "checkpoints?limit=5")["items"]]
 
     @functools.cached_property
     def tracking_code(self):
