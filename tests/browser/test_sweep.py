@@ -73,6 +73,7 @@ EXCLUDED = {
     "campaign-photo": "a file (a check's photo)",
     "campaign-photo-thumbnail": "a file (a check's photo)",
     "grid-team-building": "a POST (a building given or taken back)",
+    "grid-team-add": "a POST (a member added from the team page)",
     "errand-act": "a POST",
     "phone-errand-act": "a POST",
     "dispute-session": "a POST",

@@ -27,12 +27,12 @@ from wangge.cases.schemas import (
     CaseDetail,
     CaseIn,
     CaseOut,
+    CaseRevealIn,
+    CaseRevealOut,
     CategoryDetail,
     CategoryOut,
     DuplicateOut,
     MetricsRow,
-    RevealIn,
-    RevealOut,
     TaskListOut,
     TeamOut,
 )
@@ -237,8 +237,8 @@ def act(request, case_id: int, action: str, payload: ActionIn):
     return case_detail(case, request.user)
 
 
-@router.post("/cases/{case_id}/reveal", response=RevealOut)
-def reveal_reporter(request, case_id: int, payload: RevealIn):
+@router.post("/cases/{case_id}/reveal", response=CaseRevealOut)
+def reveal_reporter(request, case_id: int, payload: CaseRevealIn):
     """The reporter's full phone number (to call them back), for a stated purpose that goes
     into the audit log. Whoever makes the case's callbacks may ask (``close`` where it lies);
     anyone else gets a 404."""

@@ -249,11 +249,11 @@ class MetricsRow(Schema):
     average_handling_hours: float | None
 
 
-class RevealIn(Schema):
+class CaseRevealIn(Schema):
     purpose: str = Field(max_length=inputs.PURPOSE)
 
 
-class RevealOut(Schema):
+class CaseRevealOut(Schema):
     case_id: int
     field: str
     value: str

@@ -37,7 +37,7 @@ CampaignQuery = query_schema(CampaignFilter, "CampaignQuery")
 CheckQuery = query_schema(CheckFilter, "CheckQuery")
 
 
-class QuestionOut(Schema):
+class ChecklistQuestionOut(Schema):
     code: str
     label: str
     kind: str
@@ -52,7 +52,7 @@ class ChecklistOut(Schema):
     name: str
     kind: str
     description: str
-    questions: list[QuestionOut]
+    questions: list[ChecklistQuestionOut]
 
 
 class CampaignOut(Schema):
@@ -75,7 +75,7 @@ class CampaignOut(Schema):
     closed_at: datetime.datetime | None
 
 
-class TeamOut(Schema):
+class CampaignTeamOut(Schema):
     id: int
     grid_code: str
     grid_name: str
@@ -105,7 +105,7 @@ class BuildingCoverageOut(Schema):
     point: list[float] | None
 
 
-class CoverageOut(Schema):
+class CampaignCoverageOut(Schema):
     buildings: int
     checked: int
     hazards: int
@@ -116,8 +116,8 @@ class CoverageOut(Schema):
 
 
 class CampaignDetail(CampaignOut):
-    questions: list[QuestionOut]
-    teams: list[TeamOut]
+    questions: list[ChecklistQuestionOut]
+    teams: list[CampaignTeamOut]
     coverage: GridCoverageOut
     cases: int
     cases_open: int
@@ -160,7 +160,7 @@ class TeamIn(Schema):
     leader: str | None = Field(None, description="a member's user name (or id)")
 
 
-class CheckIn(Schema):
+class CampaignCheckIn(Schema):
     building: int | None = Field(None, description="the building checked (its id)")
     dwelling: int | None = Field(None, description="a dwelling of it, when one was checked")
     place_name: str = Field("", max_length=100, description="a public place, with lng/lat")
@@ -379,7 +379,7 @@ def close_campaign(request, campaign_id: int):
     return detail(request, campaign)
 
 
-@router.get("/campaigns/{campaign_id}/teams", response=list[TeamOut])
+@router.get("/campaigns/{campaign_id}/teams", response=list[CampaignTeamOut])
 def list_campaign_teams(request, campaign_id: int):
     """The campaign's teams in the caller's places, one per grid."""
     campaign = _campaign(request, campaign_id)
@@ -392,7 +392,7 @@ def list_campaign_teams(request, campaign_id: int):
     return [team_out(team) for team in teams]
 
 
-@router.put("/campaigns/{campaign_id}/teams/{team_id}", response=TeamOut)
+@router.put("/campaigns/{campaign_id}/teams/{team_id}", response=CampaignTeamOut)
 def set_campaign_team(request, campaign_id: int, team_id: int, payload: TeamIn):
     """Who checks a grid: its members (people of the campaign's place) and leader."""
     campaign = _campaign(request, campaign_id)
@@ -433,7 +433,7 @@ def list_campaign_checks(request, campaign_id: int, filters: Query[CheckQuery]):
 def create_check(
     request,
     campaign_id: int,
-    payload: CheckIn,
+    payload: CampaignCheckIn,
     idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
 ):
     """Record a check: a building (or a dwelling of it, or a public place with its
@@ -468,7 +468,7 @@ def create_check(
     return Status(201, check_out(get_object_or_404(_checks(request, campaign), pk=check.pk)))
 
 
-@router.get("/campaigns/{campaign_id}/coverage", response=CoverageOut)
+@router.get("/campaigns/{campaign_id}/coverage", response=CampaignCoverageOut)
 def get_campaign_coverage(request, campaign_id: int):
     """Every building of the register in the campaign's place (that the caller sees):
     checked, with a hazard found, or not yet; and per grid, the counts and percentage."""

@@ -36,7 +36,7 @@ router = Router(tags=["disputes"])
 DisputeQuery = query_schema(DisputeFilter, "DisputeQuery")
 
 
-class UserBrief(Schema):
+class MediatorOut(Schema):
     id: int
     name: str
 
@@ -72,7 +72,7 @@ class DisputeOut(Schema):
     received_at: datetime.datetime
     outcome_at: datetime.datetime | None
     closed_at: datetime.datetime | None
-    mediators: list[UserBrief]
+    mediators: list[MediatorOut]
     parties: list[PartyOut]
 
 
@@ -82,7 +82,7 @@ class SessionOut(Schema):
     place: str
     record: str
     present: list[int] = Field(description="the ids of the parties who came")
-    mediators: list[UserBrief]
+    mediators: list[MediatorOut]
     recorded_by: str
 
 

@@ -139,7 +139,7 @@ class RateIn(Schema):
     way: str = Field(description="in_person (told the helper) or callback (told staff)")
 
 
-class CancelIn(Schema):
+class ErrandCancelIn(Schema):
     reason: str = inputs.field(CareRequest, "cancel_reason")
 
 
@@ -388,7 +388,7 @@ def rate_care_request(
 
 
 @router.post("/care-requests/{errand_id}/cancel", response=CareRequestOut)
-def cancel_care_request(request, errand_id: int, payload: CancelIn):
+def cancel_care_request(request, errand_id: int, payload: ErrandCancelIn):
     """Cancel an errand that is not yet done, with the reason."""
     errand = _errand(request, errand_id)
     fieldwork.cancel_errand(actor=request.user, errand=errand, reason=payload.reason)

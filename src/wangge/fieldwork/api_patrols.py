@@ -41,7 +41,7 @@ PatrolQuery = query_schema(PatrolFilter, "PatrolQuery")
 CheckpointQuery = query_schema(CheckpointFilter, "CheckpointQuery")
 
 
-class PersonOut(Schema):
+class PatrolMemberOut(Schema):
     id: int
     name: str
 
@@ -58,8 +58,8 @@ class PatrolOut(Schema):
     planned: bool
     planned_start: datetime.datetime | None
     planned_end: datetime.datetime | None
-    leader: PersonOut
-    members: list[PersonOut]
+    leader: PatrolMemberOut
+    members: list[PatrolMemberOut]
     note: str
     started_at: datetime.datetime | None
     ended_at: datetime.datetime | None
@@ -154,7 +154,7 @@ class ScanIn(Schema):
     at: datetime.datetime | None = None
 
 
-class CancelIn(Schema):
+class PatrolCancelIn(Schema):
     reason: str = Field("", description="why it is called off")
 
 
@@ -464,7 +464,7 @@ def finish_patrol(request, patrol_id: int):
 
 
 @router.post("/patrols/{patrol_id}/cancel", response=PatrolDetail)
-def cancel_patrol(request, patrol_id: int, payload: CancelIn):
+def cancel_patrol(request, patrol_id: int, payload: PatrolCancelIn):
     """A planned patrol (or one underway) called off, with why."""
     patrol = fieldwork.cancel_patrol(
         actor=request.user, patrol=_patrol(request, patrol_id), reason=payload.reason

@@ -6,6 +6,7 @@ from __future__ import annotations
 from functools import cached_property
 
 from django.db.models import Count
+from django.utils import timezone
 from django.utils.translation import pgettext_lazy
 
 from wangge.cases.choices import State
@@ -13,28 +14,34 @@ from wangge.core import formspec
 from wangge.core.imports import Importer, register
 from wangge.core.tabular import Column, TableSpec, label_of, person_name
 from wangge.fieldwork import campaigns as campaign_logic
-from wangge.fieldwork import disputes, plans
+from wangge.fieldwork import disputes, plans, team
 from wangge.fieldwork.filters import (
     CampaignFilter,
+    CareRequestFilter,
     CheckFilter,
     DisputeFilter,
     PatrolFilter,
+    TeamFilter,
     VisitPlanFilter,
 )
 from wangge.fieldwork.models import (
     Campaign,
     CampaignKind,
     CampaignState,
+    CareRequest,
     Check,
     CheckResult,
     Dispute,
     DisputeSource,
     DisputeState,
+    ErrandState,
     PartyRole,
     Patrol,
     PatrolKind,
     PatrolState,
     PlanState,
+    RatingWay,
+    TeamDuty,
     VisitPlan,
 )
 from wangge.fieldwork.patrols import local_moment
@@ -234,12 +241,6 @@ class CheckExporter(Importer):
 
 
 # --- Team and errands ---------------------------------------------------------------------------
-
-from django.utils import timezone  # noqa: E402
-
-from wangge.fieldwork import team  # noqa: E402
-from wangge.fieldwork.filters import CareRequestFilter, TeamFilter  # noqa: E402
-from wangge.fieldwork.models import CareRequest, ErrandState, RatingWay, TeamDuty  # noqa: E402
 
 
 def _local(moment):

@@ -6,19 +6,23 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from wangge.accounts.choices import Role
+from wangge.accounts.models import Membership
 from wangge.core.filters import (
     MomentOrDayFilter,
     NodeSubtreeFilter,
+    UserRefFilter,
     YesNoFilter,
     day_filter,
     node_by_code_or_id,
 )
 from wangge.core.widgets import DayInput
-from wangge.fieldwork import plans
+from wangge.fieldwork import plans, team
 from wangge.fieldwork.models import (
     Campaign,
     CampaignKind,
     CampaignState,
+    CareRequest,
     Check,
     Checkpoint,
     CheckResult,
@@ -26,6 +30,8 @@ from wangge.fieldwork.models import (
     DisputeKind,
     DisputeSource,
     DisputeState,
+    ErrandKind,
+    ErrandState,
     Patrol,
     PatrolKind,
     PatrolState,
@@ -134,11 +140,6 @@ class CheckFilter(django_filters.FilterSet):
 
 # --- Team and errands ---------------------------------------------------------------------------
 
-from wangge.accounts.choices import Role  # noqa: E402
-from wangge.accounts.models import Membership  # noqa: E402
-from wangge.core.filters import UserRefFilter  # noqa: E402
-from wangge.fieldwork import team  # noqa: E402
-from wangge.fieldwork.models import CareRequest, ErrandKind, ErrandState  # noqa: E402
 
 TEAM_ROLE_CHOICES = [(role.value, role.label) for role in Role if role in team.TEAM_ROLES]
 

@@ -22,8 +22,8 @@ from wangge.people.schemas import (
     HouseholdDetail,
     HouseholdOut,
     PersonOut,
-    RevealIn,
-    RevealOut,
+    PersonRevealIn,
+    PersonRevealOut,
     VisitIn,
     VisitOut,
 )
@@ -94,8 +94,8 @@ def get_person(request, person_id: int):
     return person_data(get_object_or_404(_persons(request), pk=person_id), request.user)
 
 
-@router.post("/persons/{person_id}/reveal", response=RevealOut)
-def reveal(request, person_id: int, payload: RevealIn):
+@router.post("/persons/{person_id}/reveal", response=PersonRevealOut)
+def reveal(request, person_id: int, payload: PersonRevealIn):
     """The full ID or phone number, for a stated purpose that goes into the audit log."""
     person = get_object_or_404(_persons(request), pk=person_id)
     value = services.reveal(

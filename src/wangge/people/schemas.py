@@ -57,14 +57,14 @@ class HouseholdDetail(HouseholdOut):
     people: list[PersonOut]
 
 
-class RevealIn(Schema):
+class PersonRevealIn(Schema):
     field: str = Field(description="id_number or phone")
     purpose: str = Field(
         max_length=inputs.PURPOSE, description="why the full number is needed (audited)"
     )
 
 
-class RevealOut(Schema):
+class PersonRevealOut(Schema):
     person_id: int
     field: str
     value: str

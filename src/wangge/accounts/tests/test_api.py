@@ -313,6 +313,7 @@ def test_filter_by_node_takes_its_subtree(api_as, node):
         "gridworker_lvdu1",
         "buildinghead_001001",
         "buildinghead_001002",
+        "property_lvdu",  # the grid team's property staff (S2)
     }
 
 

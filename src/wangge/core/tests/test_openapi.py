@@ -52,3 +52,30 @@ def test_the_export_command_prints_the_served_schema(served, capsys):
 
     call_command("export_openapi")
     assert json.loads(capsys.readouterr().out) == served
+
+
+def test_no_two_schemas_of_the_api_share_a_name():
+    """OpenAPI names a schema by its class: two different classes of one name would document
+    (and validate) one operation's answer with the other's fields. Classes of one name must
+    describe the same thing."""
+    from ninja import Schema
+
+    import wangge.api  # noqa: F401 (every router, so every schema class, imported)
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    by_name: dict[str, dict[str, dict]] = {}
+    for cls in subclasses(Schema):
+        if cls.__module__.startswith("wangge.") and "[" not in cls.__name__:
+            schema = cls.model_json_schema()
+            schema.pop("description", None)
+            by_name.setdefault(cls.__name__, {})[f"{cls.__module__}.{cls.__qualname__}"] = schema
+    clashes = [
+        f"{name}: {', '.join(sorted(classes))}"
+        for name, classes in sorted(by_name.items())
+        if len({json.dumps(schema, sort_keys=True) for schema in classes.values()}) > 1
+    ]
+    assert clashes == [], "schemas of one name that differ:\n" + "\n".join(clashes)
