@@ -23,7 +23,7 @@ from wangge.cases.models import CaseEvent
 from wangge.demo import district as spec
 from wangge.demo.history import story_case
 from wangge.fieldwork import services as fieldwork
-from wangge.fieldwork.models import Dispute, DisputeKind, DisputeSource, DisputeState
+from wangge.fieldwork.models import Campaign, Dispute, DisputeKind, DisputeSource, DisputeState
 from wangge.fieldwork.services import PartySpec
 from wangge.people import idnumber
 from wangge.people import services as people
@@ -162,6 +162,7 @@ def _s8(today: datetime.date) -> Dispute:
         points="张先生家犬只夜间吠叫是否扰民；张先生应采取何种措施避免影响楼下住户休息。",
         source=DisputeSource.SCREENING,
         drive=S8_DRIVE,
+        campaign=Campaign.objects.filter(title=spec.DISPUTE_CAMPAIGN).first(),
         case=case,
         mediators=[staff, worker],
         parties=[

@@ -23,6 +23,7 @@ from wangge.fieldwork import services as fieldwork
 from wangge.fieldwork.filters import DisputeFilter
 from wangge.fieldwork.models import (
     Agreement,
+    Campaign,
     Dispute,
     DisputeKind,
     FollowUp,
@@ -65,6 +66,9 @@ class DisputeOut(Schema):
     source: str = Field(description="case, screening, walk_in or other")
     source_label: str
     drive: str = Field(description="the screening drive it was found in")
+    campaign_id: int | None = Field(
+        description="the dispute screening campaign (/campaigns) it was found in"
+    )
     case_id: int | None
     case_number: str
     state: str = Field(description="intake, mediating, agreed, oral, failed, referred or closed")
@@ -135,6 +139,9 @@ class DisputeIn(Schema):
     points: str = inputs.field(Dispute, "points")
     source: str = Field("other", description="case, screening, walk_in or other")
     drive: str = inputs.field(Dispute, "drive")
+    campaign: int | None = Field(
+        None, description="the id of the dispute screening campaign it was found in"
+    )
     case: str = Field("", description="the number of the case it came from")
     mediators: list[str] = Field(default_factory=list, description="user names or ids")
     parties: list[PartyIn] = Field(default_factory=list, max_length=20)
@@ -257,6 +264,15 @@ def create_dispute(
         case = Case.objects.restrict(request.user, "view").filter(number=payload.case).first()
         if case is None:
             raise ValidationError({"case": gettext("No case with this number that you can see")})
+    campaign = None
+    if payload.campaign is not None:
+        campaign = (
+            Campaign.objects.restrict(request.user, "view").filter(pk=payload.campaign).first()
+        )
+        if campaign is None:
+            raise ValidationError(
+                {"campaign": gettext("No such dispute screening campaign in your places")}
+            )
     dispute = fieldwork.create_dispute(
         actor=request.user,
         grid=grid,
@@ -266,6 +282,7 @@ def create_dispute(
         points=payload.points,
         source=payload.source,
         drive=payload.drive,
+        campaign=campaign,
         case=case,
         mediators=_users(payload.mediators),
         parties=_parties(request, payload.parties),

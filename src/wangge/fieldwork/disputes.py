@@ -29,7 +29,7 @@ def visible(user) -> QuerySet[Dispute]:
     """The disputes ``user`` may see, with what their pages and answers show."""
     return (
         Dispute.objects.restrict(user, "view")
-        .select_related("grid__parent", "kind", "case")
+        .select_related("grid__parent", "kind", "case", "campaign")
         .prefetch_related(
             Prefetch(
                 "parties",
@@ -118,6 +118,7 @@ def dispute_data(dispute: Dispute) -> dict:
         "source": dispute.source,
         "source_label": str(dispute.get_source_display()),
         "drive": dispute.drive,
+        "campaign_id": dispute.campaign_id,
         "case_id": dispute.case_id,
         "case_number": dispute.case.number if dispute.case_id else "",
         "state": dispute.state,

@@ -10,7 +10,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from wangge.core.forms import LongText, ServiceErrorsMixin
-from wangge.fieldwork.models import DisputeKind, DisputeSource, DisputeState, PartyRole
+from wangge.fieldwork.models import (
+    Campaign,
+    DisputeKind,
+    DisputeSource,
+    DisputeState,
+    PartyRole,
+)
 
 _DAY = {"type": "date"}
 _TEL = {"type": "tel", "inputmode": "tel", "autocomplete": "off"}
@@ -68,10 +74,18 @@ class DisputeForm(ServiceErrorsMixin, KeyMixin, forms.Form):
         required=False,
         help_text=_("The drive it was found in, e.g. 矛盾纠纷排查化解."),
     )
+    campaign = forms.ModelChoiceField(
+        label=_("Screening campaign (optional)"),
+        queryset=Campaign.objects.none(),
+        required=False,
+        help_text=_("The dispute screening campaign (矛盾纠纷排查) it was found in."),
+    )
     mediators = forms.MultipleChoiceField(label=_("Mediators"), required=False)
 
-    def __init__(self, *args, grids, mediators, **kwargs):
+    def __init__(self, *args, grids, mediators, campaigns=None, **kwargs):
         super().__init__(*args, **kwargs)
+        if campaigns is not None:
+            self.fields["campaign"].queryset = campaigns
         self.fields["grid"].choices = grids
         self.fields["grid"].widget = grids_widget = forms.Select(choices=grids)
         grids_widget.attrs.update({"data-picker": ""})

@@ -747,6 +747,15 @@ class Dispute(models.Model):
         blank=True,
         help_text=_("The screening drive it was found in, e.g. 矛盾纠纷排查化解."),
     )
+    campaign = models.ForeignKey(
+        Campaign,
+        verbose_name=_("screening campaign"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="disputes",
+        help_text=_("The dispute screening campaign (矛盾纠纷排查) it was found in."),
+    )
     case = models.ForeignKey(
         "cases.Case",
         verbose_name=_("case"),

@@ -24,7 +24,15 @@ from wangge.fieldwork import campaigns as logic
 from wangge.fieldwork import services as fieldwork
 from wangge.fieldwork.filters import CampaignFilter
 from wangge.fieldwork.forms_campaigns import CampaignForm
-from wangge.fieldwork.models import Campaign, CampaignState, CampaignTeam, Check, CheckPhoto
+from wangge.fieldwork.models import (
+    Campaign,
+    CampaignKind,
+    CampaignState,
+    CampaignTeam,
+    Check,
+    CheckPhoto,
+    Dispute,
+)
 from wangge.territory.models import Node
 from wangge.territory.pickers import place_filter_widget
 
@@ -189,8 +197,24 @@ def campaign_detail(request, pk: int):
         "map_config": _map_config(campaign, cover),
         "checks_export": CHECKS_EXPORT,
         **_findings_context(campaign, user),
+        **_disputes_context(campaign, user),
     }
     return render(request, "fieldwork/campaigns_detail.html", context)
+
+
+def _disputes_context(campaign: Campaign, user) -> dict:
+    """A dispute screening drive's disputes (矛盾纠纷排查化解), as far as the user may see them."""
+    if campaign.kind != CampaignKind.DISPUTE or not get_scope(user).has_perm(
+        "fieldwork.view_dispute"
+    ):
+        return {"may_see_disputes": False, "disputes": []}
+    rows = (
+        Dispute.objects.restrict(user, "view")
+        .filter(campaign=campaign)
+        .select_related("grid")
+        .order_by("-received_at")
+    )
+    return {"may_see_disputes": True, "disputes": list(rows[:LISTED])}
 
 
 def _people(campaign, user) -> list[tuple[int, str]]:

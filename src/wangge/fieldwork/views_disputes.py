@@ -36,6 +36,8 @@ from wangge.fieldwork.models import (
     OPEN_STATES,
     OUTCOME_STATES,
     Agreement,
+    Campaign,
+    CampaignKind,
     Dispute,
     DisputeSource,
     DisputeState,
@@ -198,7 +200,13 @@ def dispute_new(request):
             pk=int(case_ref) if case_ref.isdigit() else 0,
         )
     grids = _grid_choices(user)
-    form = DisputeForm(request.POST or None, grids=grids, mediators=_mediator_choices(user))
+    campaigns = Campaign.objects.restrict(user, "view").filter(kind=CampaignKind.DISPUTE)
+    form = DisputeForm(
+        request.POST or None,
+        grids=grids,
+        mediators=_mediator_choices(user),
+        campaigns=campaigns.order_by("-starts_on"),
+    )
     if case is not None and not form.is_bound:
         form.initial.update(
             {
@@ -235,6 +243,7 @@ def dispute_new(request):
                     points=data["points"],
                     source=data["source"],
                     drive=data["drive"],
+                    campaign=data["campaign"],
                     case=case,
                     mediators=mediators,
                     parties=[spec for _n, spec in specs],

@@ -27,6 +27,8 @@ from wangge.fieldwork.models import (
     OPEN_STATES,
     OUTCOME_STATES,
     Agreement,
+    Campaign,
+    CampaignKind,
     Dispute,
     DisputeKind,
     DisputeParty,
@@ -186,6 +188,7 @@ def create_dispute(
     points: str = "",
     source: str = DisputeSource.OTHER,
     drive: str = "",
+    campaign: Campaign | None = None,
     case: Case | None = None,
     mediators: Iterable[User] = (),
     at: datetime.datetime | None = None,
@@ -193,7 +196,8 @@ def create_dispute(
 ) -> Dispute:
     """Take a dispute in (受理) in ``grid``, with its parties — at least one applicant and one
     respondent — and its mediators. ``case``: the case it came from, linked only (the case's
-    own loop goes on as before)."""
+    own loop goes on as before). ``campaign``: the dispute screening campaign it was found in
+    (the source is then the screening drive, named after the campaign unless named)."""
     earlier = replay(key=idempotency_key, actor=actor, operation="dispute.create", model=Dispute)
     if earlier is not None:
         return earlier
@@ -225,6 +229,17 @@ def create_dispute(
             errors["case"] = gettext("No such case in your places")
         elif Dispute.objects.filter(case=case).exists():
             errors["case"] = gettext("A dispute has already been made from this case")
+    if campaign is not None:
+        if (
+            campaign.kind != CampaignKind.DISPUTE
+            or not Campaign.objects.restrict(actor, "view").filter(pk=campaign.pk).exists()
+        ):
+            errors["campaign"] = gettext("No such dispute screening campaign in your places")
+        elif not grid.path.startswith(campaign.node.path):
+            errors["campaign"] = gettext("The campaign does not cover this grid")
+        elif source == DisputeSource.OTHER:
+            source = DisputeSource.SCREENING
+        drive = drive or campaign.title
     if source == DisputeSource.CASE and case is None:
         errors.setdefault("case", gettext("Name the case the dispute came from"))
     cleaned = _check_parties(actor, parties, errors)
@@ -245,6 +260,7 @@ def create_dispute(
             points=points,
             source=source,
             drive=drive,
+            campaign=campaign,
             case=case,
             received_at=_now(at),
             created_by=actor,

@@ -14,9 +14,10 @@ import pytest
 from wangge.cases.choices import State
 from wangge.cases.models import Case
 from wangge.core.models import AuditEvent
-from wangge.demo.district import GUANLAN, GUANLAN_GRID1, LVDU_GRID1
+from wangge.demo.district import DISPUTE_CAMPAIGN, GUANLAN, GUANLAN_GRID1, LVDU_GRID1
 from wangge.demo.history import story_case
 from wangge.fieldwork.models import (
+    Campaign,
     Dispute,
     DisputeState,
     FollowUp,
@@ -120,6 +121,9 @@ def test_the_demo_has_s8_settled_and_linked_to_its_case(as_user):
     dispute = Dispute.objects.get(case=case)
     assert dispute.state == DisputeState.CLOSED
     assert (dispute.source, dispute.drive) == ("screening", "矛盾纠纷排查化解")
+    assert dispute.campaign.title == DISPUTE_CAMPAIGN  # 观澜社区's screening drive
+    drive = as_user("district").get(f"/campaigns/{dispute.campaign_id}/").content.decode()
+    assert f"/disputes/{dispute.pk}/" in drive
     assert dispute.agreement.signed and "里屋" in dispute.agreement.terms
     applicant = dispute.parties.get(role="applicant")
     assert applicant.person is not None and applicant.person.name.startswith("李")
@@ -130,6 +134,38 @@ def test_the_demo_has_s8_settled_and_linked_to_its_case(as_user):
     assert f"/disputes/{dispute.pk}/" in page
     states = set(Dispute.objects.values_list("state", flat=True))
     assert {DisputeState.INTAKE, DisputeState.MEDIATING, DisputeState.REFERRED} <= states
+
+
+def test_a_dispute_found_in_a_screening_drive_names_it(api_as):
+    """A dispute taken in from a dispute screening campaign (矛盾纠纷排查) is linked to it; a
+    campaign outside the caller's places, or one that is not a dispute screening, is refused
+    naming the field, and nothing is written."""
+    guanlan = Campaign.objects.get(title=DISPUTE_CAMPAIGN)
+    far = api_as(FAR)
+    person = Person.objects.filter(grid__code=GUANLAN_GRID1, status="active").first()
+    body = {
+        "grid": GUANLAN_GRID1,
+        "kind": "neighbour",
+        "title": "楼道堆物纠纷",
+        "facts": "邻居在楼道堆放杂物，影响通行。",
+        "campaign": guanlan.pk,
+        "parties": [
+            {"role": "applicant", "person_id": person.pk},
+            {"role": "respondent", "name": NAME, "phone": PHONE},
+        ],
+    }
+    made = post(far, "/api/v1/disputes", body)
+    assert made.status_code == 201, made.content
+    assert (made.json()["campaign_id"], made.json()["source"]) == (guanlan.pk, "screening")
+    assert made.json()["drive"] == DISPUTE_CAMPAIGN
+    before = Dispute.objects.count()
+    mine = api_as(ME)  # 绿都社区: the 观澜 drive is not in their places
+    refused = post(mine, "/api/v1/disputes", {**body, "grid": LVDU_GRID1})
+    assert fields_named(assert_problem(refused, 400)) == ["campaign"]
+    hazard = Campaign.objects.exclude(kind="dispute").first()
+    refused = post(api_as("district"), "/api/v1/disputes", {**body, "campaign": hazard.pk})
+    assert "campaign" in fields_named(assert_problem(refused, 400))
+    assert Dispute.objects.count() == before
 
 
 def test_a_dispute_from_a_case_leaves_the_case_its_loop(api_as, as_user):
