@@ -88,7 +88,14 @@ class DisputeForm(ServiceErrorsMixin, KeyMixin, forms.Form):
             self.fields["campaign"].queryset = campaigns
         self.fields["grid"].choices = grids
         self.fields["grid"].widget = grids_widget = forms.Select(choices=grids)
-        grids_widget.attrs.update({"data-picker": ""})
+        grids_widget.attrs.update(
+            {
+                "data-picker": "",
+                "data-picker-label": str(_("Find a grid or community by name")),
+                "data-picker-placeholder": str(_("Search by name")),
+                "data-picker-none": str(_("Nothing by that name.")),
+            }
+        )
         self.fields["mediators"].choices = mediators
         self.fields["mediators"].widget = forms.SelectMultiple(choices=mediators, attrs={"size": 6})
 

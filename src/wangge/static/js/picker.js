@@ -25,7 +25,9 @@
     search.className = "picker-search";
     search.autocomplete = "off";
     search.placeholder = select.dataset.pickerPlaceholder || "";
-    search.setAttribute("aria-label", select.dataset.pickerLabel || search.placeholder);
+    // Named by what the page says of it, else by the select's own label.
+    const own = select.labels && select.labels.length ? select.labels[0].textContent.trim() : "";
+    search.setAttribute("aria-label", select.dataset.pickerLabel || search.placeholder || own);
     search.setAttribute("aria-controls", select.id);
     const status = document.createElement("p");
     status.className = "picker-none muted";
