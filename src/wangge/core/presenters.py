@@ -66,9 +66,12 @@ def _field(model, name: str):
     if model is None:
         return None
     try:
-        return model._meta.get_field(name.removesuffix("_id"))
+        field = model._meta.get_field(name.removesuffix("_id"))
     except FieldDoesNotExist:
         return None
+    # A change's key that happens to be a reverse relation's name ("points": a count) is no
+    # field of the row: it has no label of its own and its value names no row.
+    return None if field.auto_created and not field.concrete else field
 
 
 def _field_label(model, name: str) -> str:

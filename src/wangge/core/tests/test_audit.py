@@ -255,3 +255,23 @@ def test_page_needs_sign_in(client):
     response = client.get("/audit/")
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
+
+
+def test_page_shows_a_change_named_like_a_reverse_relation(as_user):
+    """A service may note a count under a name that is also a reverse relation of its row
+    ("buildings" of a grid): the page shows it as written, not as the names of rows."""
+    from wangge.core import audit
+
+    grid = Node.objects.get(code=LVDU_GRID1)
+    audit.record(
+        actor=None,
+        action="territory.node.counted",
+        target=grid,
+        node=grid,
+        before={"buildings": 1},
+        after={"buildings": 2, "children": 3},
+    )
+    response = as_user("community_lvdu").get("/audit/", {"action": "territory.node.counted"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "buildings" in page and "children" in page

@@ -173,12 +173,13 @@
     else showWaiting();
   }
 
-  // No position (denied, or none to be had): the next fix starts a new piece. A phone
-  // standing still sends nothing for a while, which is no gap (the server cuts only pauses
-  // longer than the configured gap).
+  // Position denied: the next fix starts a new piece. No position for a moment (a stairwell,
+  // a timeout) is no gap, as a phone standing still sends nothing for a while: the next fix
+  // starts a new piece only if it comes later than the configured gap (and the server cuts
+  // such pauses too).
   function onError(error) {
     if (error && error.code === 3) return; // a timeout: still waiting for the next fix
-    gapNext = true;
+    if (error && error.code === 1) gapNext = true;
     say(error && error.code === 1 ? words.msgDenied : words.msgNoFix);
   }
 
