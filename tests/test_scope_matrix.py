@@ -482,7 +482,7 @@ def _errand(code, photo: bool = False):
     if found.exists():
         return found.order_by("pk").first()
     person = _first(Person.objects.filter(grid__code__startswith=code, tag_links__isnull=False))
-    errand = fieldwork.raise_errand(
+    errand, _made = fieldwork.raise_errand(
         actor=_admin(), person=person, kind=ErrandKind.objects.first(), description="代购"
     )
     if photo:

@@ -538,7 +538,7 @@ def _errand_for(actor, helper: str | None = None):
         .order_by("pk")
         .first()
     )
-    errand = fieldwork.raise_errand(
+    errand, _made = fieldwork.raise_errand(
         actor=actor, person=person, kind=ErrandKind.objects.first(), description="代购"
     )
     if helper:

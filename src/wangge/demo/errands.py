@@ -91,7 +91,7 @@ def build(*, today: datetime.date) -> int:
         served = [p for p in alone if helper is None or team.is_helper_of(helper, p.grid)]
         person = served[(number * 7) % len(served)]
         days = item["days_ago"]
-        errand = fieldwork.raise_errand(
+        errand, _made = fieldwork.raise_errand(
             actor=staff,
             person=person,
             kind=kinds[item["kind"]],

@@ -404,7 +404,8 @@ def set_campaign_team(request, campaign_id: int, team_id: int, payload: TeamIn):
     leader = _user(payload.leader, "leader") if payload.leader else None
     team = fieldwork.set_team(actor=request.user, team=team, members=members, leader=leader)
     return team_out(
-        CampaignTeam.objects.select_related("grid", "leader")
+        CampaignTeam.objects.restrict(request.user, "view")
+        .select_related("grid", "leader")
         .prefetch_related("members")
         .get(pk=team.pk)
     )

@@ -304,8 +304,7 @@ def create_care_request(
         visit = Visit.objects.restrict(request.user, "view").filter(pk=payload.visit).first()
         if visit is None:
             raise ValidationError({"visit": gettext("No such visit in your places")})
-    before = CareRequest.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-    errand = fieldwork.raise_errand(
+    errand, made = fieldwork.raise_errand(
         actor=request.user,
         person=person,
         kind=kind,
@@ -315,7 +314,7 @@ def create_care_request(
         visit=visit,
         idempotency_key=idempotency_key,
     )
-    return Status(201 if errand.pk > before else 200, _out(request, _errand(request, errand.pk)))
+    return Status(201 if made else 200, _out(request, _errand(request, errand.pk)))
 
 
 def _helper(value: str) -> User:

@@ -322,7 +322,7 @@ def errand_new(request):
                 Person.objects.restrict(user, "view").select_related("grid").get(pk=data["person"])
             )
             try:
-                errand = fieldwork.raise_errand(
+                errand, _made = fieldwork.raise_errand(
                     actor=user,
                     person=person,
                     kind=data["kind"],

@@ -282,9 +282,9 @@ def raise_errand(
     visit: Visit | None = None,
     at: datetime.datetime | None = None,
     idempotency_key: str | None = None,
-) -> CareRequest:
+) -> tuple[CareRequest, bool]:
     """An errand asked for a person with a care tag (or on their behalf), open until it is
-    given to a helper."""
+    given to a helper; and whether it was made now (not found by its idempotency key)."""
     errors: dict[str, str] = {}
     description = (description or "").strip()
     if not description:
@@ -319,14 +319,13 @@ def raise_errand(
         return errand
 
     with transaction.atomic():
-        errand, _created = idempotent(
+        return idempotent(
             key=idempotency_key,
             actor=actor,
             operation="fieldwork.carerequest.create",
             model=CareRequest,
             create=create,
         )
-    return errand
 
 
 @transaction.atomic
