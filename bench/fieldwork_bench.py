@@ -19,6 +19,17 @@ care tag changes (``recompute([id])``, as the register's event runs it, inside i
 transaction): p50 and p99 of 200.
 
 Goal: (c) under 50 ms at p99 — the register's writes carry it.
+
+A campaign (排查) over the community: 10,000 buildings in its 20 grids, 6,000 of them checked
+(one in ten with a hazard), 7,000 checks in all. Timed: (d) its coverage as the campaign's
+page and API compute it (``fieldwork.campaigns.coverage`` for the community's staff, every
+building with its status and map point), p50 and p99 of 30. Goal: under 300 ms at p99 on
+PostgreSQL.
+
+A patrol of seven hours: (e) its trace of 5,000 fixes stored as phones send it — 250 batches
+of 20 through ``fieldwork.record_trace`` (checked, deduplicated, audited) — p99 per batch, and
+the floor: one bulk insert of the same points; (f) the patrol drawn — its console page, which
+cuts the trace at its gaps, measures it and embeds it for the map — p50 and p99 of 30.
 """
 
 from __future__ import annotations
@@ -32,14 +43,30 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django.utils import timezone
 
+from django.test import Client
+
 from figures import Figure, Goal, best_of
 from import_bench import build_territory
+from wangge.accounts import services as accounts
 from wangge.core import bulk
-from wangge.fieldwork import plans
-from wangge.fieldwork.models import VisitPlan, VisitRule
+from wangge.fieldwork import campaigns, plans
+from wangge.fieldwork import services as fieldwork
+from wangge.fieldwork.models import (
+    Check,
+    Checklist,
+    CheckResult,
+    Patrol,
+    TracePoint,
+    VisitPlan,
+    VisitRule,
+)
 from wangge.people.models import CareTag, Household, Person, PersonTag, Visit
+from wangge.territory.models import Building
 
 SIZES = {"full": 100_000, "quick": 10_000}
+BUILDINGS, CHECKED = 10_000, 6_000
+FIXES, BATCH = 5_000, 20  # a phone seals a batch every 20 fixes (static/js/patrol.js)
+RUNS = 30
 SEED = 14
 PLAN_FIELDS = [
     "person",
@@ -210,6 +237,234 @@ def run(*, quick: bool, log=print) -> list[Figure]:
         one.append((time.perf_counter() - began) * 1000)
     p50, p99 = (round(float(v), 2) for v in np.percentile(one, [50, 99]))
     log(f"fieldwork: one person's plan p50 {p50} ms, p99 {p99} ms")
+    return [
+        *_plan_figures(vendor, persons, written, timing, floor_timing, p50, p99),
+        *run_campaign(grids, vendor, log),
+        *run_patrol(grids, vendor, log),
+    ]
+
+
+def _percentiles(samples: list[float]) -> tuple[float, float]:
+    p50, p99 = (round(float(v), 2) for v in np.percentile(samples, [50, 99]))
+    return p50, p99
+
+
+def _timed(runs: int, work) -> list[float]:
+    samples = []
+    for _ in range(runs):
+        began = time.perf_counter()
+        work()
+        samples.append((time.perf_counter() - began) * 1000)
+    return samples
+
+
+def _staff(grids):
+    """The community's staff, as the campaign's and the patrol's pages are opened."""
+    community = grids[0].parent
+    user = accounts.create_user(actor=None, username="bench_staff", display_name="基准社区")
+    accounts.add_membership(actor=None, user=user, node=community, role="community_staff")
+    return user
+
+
+def build_buildings(grids, log) -> list[int]:
+    rng = random.Random(SEED)
+    now = timezone.now().replace(microsecond=0)
+    ids = bulk.insert(
+        Building,
+        ["grid", "name", "compound", "address", "lng", "lat", "created_at", "updated_at"],
+        (
+            [
+                grids[n % len(grids)].pk,
+                f"{n // len(grids) + 1}号楼",
+                f"基准小区{n % 7 + 1}",
+                "",
+                113.60 + rng.random() * 0.02,
+                34.75 + rng.random() * 0.016,
+                now,
+                now,
+            ]
+            for n in range(BUILDINGS)
+        ),
+        returning=True,
+    )
+    log(f"fieldwork: {len(ids):,} buildings")
+    return ids
+
+
+def run_campaign(grids, vendor: str, log) -> list[Figure]:
+    staff = _staff(grids)
+    community = grids[0].parent
+    with transaction.atomic():
+        building_ids = build_buildings(grids, log)
+        today = timezone.localdate()
+        campaign = fieldwork.create_campaign(
+            actor=staff,
+            title="冬季消防安全排查",
+            checklist=Checklist.objects.order_by("pk").first(),
+            node=community,
+            starts_on=today,
+            ends_on=today + datetime.timedelta(days=14),
+        )
+        grid_of = dict(Building.objects.filter(pk__in=building_ids).values_list("pk", "grid_id"))
+        now = timezone.now()
+        rows = []
+        for n, pk in enumerate(building_ids[:CHECKED] + building_ids[: CHECKED // 6]):
+            hazard = n % 10 == 0
+            rows.append(
+                [
+                    campaign.pk,
+                    grid_of[pk],
+                    pk,
+                    "",
+                    staff.pk,
+                    now - datetime.timedelta(minutes=n),
+                    {},
+                    CheckResult.HAZARD if hazard else CheckResult.OK,
+                    [],
+                    "",
+                ]
+            )
+        bulk.insert(
+            Check,
+            [
+                "campaign",
+                "grid",
+                "building",
+                "place_name",
+                "checked_by",
+                "checked_at",
+                "answers",
+                "result",
+                "hazards",
+                "note",
+            ],
+            rows,
+        )
+    if vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    result = campaigns.coverage(campaign, staff)
+    if len(result.buildings) != BUILDINGS or result.total.checked != CHECKED:
+        raise AssertionError(
+            f"coverage saw {len(result.buildings)} buildings, {result.total.checked} checked"
+        )
+    p50, p99 = _percentiles(_timed(RUNS, lambda: campaigns.coverage(campaign, staff)))
+    log(f"fieldwork: a campaign's coverage of {BUILDINGS:,} buildings p50 {p50} ms, p99 {p99} ms")
+    return [
+        Figure(
+            name=f"fieldwork.campaign.coverage.{vendor}",
+            title=f"A campaign's coverage over {BUILDINGS:,} buildings, {len(rows):,} checks, "
+            f"p99 of {RUNS} ({vendor})",
+            value=p99,
+            unit="ms",
+            floor=None,
+            floor_title="",
+            ratio=None,
+            ratio_means="",
+            goal=Goal(max_value=300) if vendor == "postgresql" else None,
+            detail={"p50 ms": p50, "checked": result.total.checked, "hazards": result.total.hazards},
+        )
+    ]
+
+
+def run_patrol(grids, vendor: str, log) -> list[Figure]:
+    from wangge.accounts.models import User
+
+    staff = User.objects.get(username="bench_staff")
+    grid = grids[0]
+    walker = accounts.create_user(actor=None, username="bench_walker", display_name="网格员")
+    accounts.add_membership(actor=None, user=walker, node=grid, role="grid_worker")
+    start = timezone.now().replace(microsecond=0) - datetime.timedelta(seconds=FIXES * 5 + 60)
+    patrol = fieldwork.create_patrol(actor=walker, grid=grid, note="长时巡查", at=start)
+    rng = random.Random(SEED)
+    points, lng, lat = [], 113.601, 34.751
+    for n in range(FIXES):
+        lng += rng.uniform(-0.00003, 0.00004)
+        lat += rng.uniform(-0.00003, 0.00004)
+        points.append(
+            {
+                "t": (start + datetime.timedelta(seconds=5 * n + 5)).isoformat(),
+                "lng": round(lng, 7),
+                "lat": round(lat, 7),
+                "accuracy": 8,
+                # the screen went off twice
+                "gap": n in (1_700, 3_400),
+            }
+        )
+    batches = []
+    for number, first in enumerate(range(0, FIXES, BATCH)):
+        chunk = points[first : first + BATCH]
+
+        def send(chunk=chunk, number=number):
+            with transaction.atomic():
+                fieldwork.record_trace(
+                    actor=walker, patrol=patrol, batch=f"bench-{number}", points=chunk
+                )
+
+        batches += _timed(1, send)
+    stored = TracePoint.objects.filter(patrol=patrol).count()
+    if stored != FIXES:
+        raise AssertionError(f"{stored} of {FIXES} fixes stored")
+    store_p50, store_p99 = _percentiles(batches)
+    rows = list(
+        TracePoint.objects.filter(patrol=patrol).values_list(
+            "patrol", "batch", "recorded_at", "lng", "lat", "accuracy", "gap_before"
+        )
+    )
+
+    def floor():
+        with transaction.atomic():
+            TracePoint.objects.filter(patrol=patrol).delete()
+            bulk.insert(
+                TracePoint,
+                ["patrol", "batch", "recorded_at", "lng", "lat", "accuracy", "gap_before"],
+                [list(row) for row in rows],
+            )
+
+    floor_timing, _ = best_of(3, floor)
+    fieldwork.finish_patrol(actor=walker, patrol=Patrol.objects.get(pk=patrol.pk))
+    client = Client()
+    client.force_login(staff)
+    path = f"/patrols/{patrol.pk}/"
+    response = client.get(path)
+    if response.status_code != 200 or b"MultiLineString" not in response.content:
+        raise AssertionError(f"{path}: {response.status_code}, no trace drawn")
+    draw_p50, draw_p99 = _percentiles(_timed(RUNS, lambda: client.get(path)))
+    total = sum(batches) / 1000
+    log(
+        f"fieldwork: a trace of {FIXES:,} fixes stored in {len(batches)} batches, "
+        f"{total:.2f} s in all (p99 {store_p99} ms a batch; one bulk insert "
+        f"{floor_timing.wall:.2f} s); drawn p50 {draw_p50} ms, p99 {draw_p99} ms"
+    )
+    return [
+        Figure(
+            name=f"fieldwork.patrol.trace.{vendor}",
+            title=f"A patrol's trace of {FIXES:,} fixes stored in batches of {BATCH}, p99 a "
+            f"batch ({vendor})",
+            value=store_p99,
+            unit="ms",
+            floor=round(floor_timing.wall, 2),
+            floor_title=f"one bulk insert of all {FIXES:,} fixes, s",
+            ratio=round(total / floor_timing.wall, 1),
+            ratio_means="times the bulk insert, all batches together",
+            detail={"p50 ms": store_p50, "all batches s": round(total, 2)},
+        ),
+        Figure(
+            name=f"fieldwork.patrol.page.{vendor}",
+            title=f"The patrol's page with its trace of {FIXES:,} fixes, p99 of {RUNS} "
+            f"({vendor})",
+            value=draw_p99,
+            unit="ms",
+            floor=None,
+            floor_title="",
+            ratio=None,
+            ratio_means="",
+            detail={"p50 ms": draw_p50, "bytes": len(response.content)},
+        ),
+    ]
+
+
+def _plan_figures(vendor, persons, written, timing, floor_timing, p50, p99) -> list[Figure]:
     return [
         Figure(
             name=f"fieldwork.plans.recompute.{vendor}",

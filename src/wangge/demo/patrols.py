@@ -4,7 +4,9 @@
   walked by its two grid workers with two party members. The phone's screen went off for a
   few minutes between grid 1 and grid 2, so the trace has a gap. Two findings became cases: a
   man sleeping rough under the bridge, handed on to the city's aid station; and a tree branch
-  bent by the snow over the pavement, waiting for the gardeners.
+  bent by the snow over the pavement, waiting for the gardeners. The community's two
+  checkpoints (the bridge underpass in grid 1, the back alley's end in grid 2) carry QR labels;
+  the walkers scanned both.
 - S10, 开元社区: a courtyard round in grid 2; a resident's car battery was flat, the worker
   had bystanders push-start it: solved on the spot, the case closed at once.
 """
@@ -86,6 +88,15 @@ def build_patrols(*, today: datetime.date) -> list[Patrol]:
     worker1, worker2 = _holder(grid1, Role.GRID_WORKER), _holder(grid2, Role.GRID_WORKER)
     staff = _holder(community, Role.COMMUNITY_STAFF)
     night = today - datetime.timedelta(days=3)
+    # The community's checkpoints, labelled before the winter: where a night patrol must pass.
+    underpass_spot = _walk(grid1, _at(night, 20, 32), _at(night, 21, 15), 10, 0.0008)[200]
+    alley_spot = _walk(grid2, _at(night, 21, 23), _at(night, 22, 2), 10, 0.0008)[60]
+    underpass = fieldwork.create_checkpoint(
+        actor=staff, grid=grid1, name="桥洞下", lng=underpass_spot["lng"], lat=underpass_spot["lat"]
+    )
+    alley = fieldwork.create_checkpoint(
+        actor=staff, grid=grid2, name="背街小巷尽头", lng=alley_spot["lng"], lat=alley_spot["lat"]
+    )
     patrol = fieldwork.create_patrol(
         actor=staff,
         grid=community,
@@ -118,6 +129,22 @@ def build_patrols(*, today: datetime.date) -> list[Patrol]:
     second = _walk(grid2, _at(night, 21, 23), _at(night, 22, 2), 10, 0.0008)
     second[0]["gap"] = True
     _send(worker1, patrol, second, "s12b")
+    fieldwork.scan_checkpoint(
+        actor=worker1,
+        patrol=patrol,
+        checkpoint=underpass,
+        lng=first[200]["lng"],
+        lat=first[200]["lat"],
+        at=first[200]["t"],
+    )
+    fieldwork.scan_checkpoint(
+        actor=worker2,
+        patrol=patrol,
+        checkpoint=alley,
+        lng=second[60]["lng"],
+        lat=second[60]["lat"],
+        at=second[60]["t"],
+    )
     tree = fieldwork.record_finding(
         actor=worker2,
         patrol=patrol,

@@ -69,6 +69,8 @@ class MemberForm(forms.Form):
     phone = forms.CharField(label=gettext_lazy("Phone"), max_length=20, required=False)
 
     def __init__(self, *args, user, **kwargs):
+        # Its ids apart from the filters' on the same page (both have a role).
+        kwargs.setdefault("auto_id", "member-%s")
         super().__init__(*args, **kwargs)
         self.fields["node"].widget = place_picker(user)
         self.fields["node"].choices = self.fields["node"].widget.choices
