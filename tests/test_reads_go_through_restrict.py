@@ -73,8 +73,6 @@ def test_no_reader_bypasses_restrict():
         "open311/intake.py",
         "fieldwork/api_patrols.py",
         "fieldwork/views_campaigns.py",
-    } <= {
-        path.relative_to(SRC).as_posix() for path in files
-    }
+    } <= {path.relative_to(SRC).as_posix() for path in files}
     problems = [problem for path in files for problem in unguarded_reads(path, names)]
     assert problems == [], "reads outside restrict():\n" + "\n".join(problems)

@@ -293,6 +293,19 @@ def remeasure(patrol: Patrol) -> None:
     )
 
 
+def extend_measures(patrol: Patrol, last: patrols.Fix | None, clean: list[dict]) -> None:
+    """The measures of ``remeasure`` carried on by fixes all later than ``last`` (the trace's
+    last fix so far): within a segment distance and time add up at any fix."""
+    fixes = [patrols.Fix(v["recorded_at"], v["lng"], v["lat"], v["gap_before"]) for v in clean]
+    found = patrols.measure(patrols.segments([last, *fixes] if last else fixes))
+    patrol.distance_m = round(patrol.distance_m + found.distance_m)
+    patrol.duration_s = round(patrol.duration_s + found.duration_s)
+    patrol.point_count = patrol.point_count + len(fixes)
+    Patrol.objects.filter(pk=patrol.pk).update(
+        distance_m=patrol.distance_m, duration_s=patrol.duration_s, point_count=patrol.point_count
+    )
+
+
 @transaction.atomic
 def record_trace(
     *, actor: User | None, patrol: Patrol, batch: str, points: Sequence[dict[str, Any]]
@@ -319,13 +332,28 @@ def record_trace(
 
     def store() -> Patrol:
         nonlocal added
-        before = patrol.points.count()
-        TracePoint.objects.bulk_create(
-            [TracePoint(patrol=patrol, batch=batch, **values) for values in clean],
-            ignore_conflicts=True,
+        last = (
+            patrol.points.order_by("-recorded_at")
+            .values_list("recorded_at", "lng", "lat", "gap_before")
+            .first()
         )
-        added = patrol.points.count() - before
-        remeasure(patrol)
+        if last is None or clean[0]["recorded_at"] > last[0]:
+            # The usual batch, after all the trace so far: it adds to the measures from the
+            # last fix on, without reading the whole trace again.
+            TracePoint.objects.bulk_create(
+                [TracePoint(patrol=patrol, batch=batch, **values) for values in clean]
+            )
+            added = len(clean)
+            extend_measures(patrol, patrols.Fix(*last) if last else None, clean)
+        else:
+            # A batch from earlier (an outbox sent late): some fixes may be there already.
+            before = patrol.points.count()
+            TracePoint.objects.bulk_create(
+                [TracePoint(patrol=patrol, batch=batch, **values) for values in clean],
+                ignore_conflicts=True,
+            )
+            added = patrol.points.count() - before
+            remeasure(patrol)
         audit.record(
             actor=actor,
             action="fieldwork.patrol.traced",

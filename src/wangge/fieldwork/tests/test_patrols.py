@@ -121,6 +121,31 @@ def test_gaps_cut_the_trace_and_only_the_pieces_count(api_as):
     assert detail["point_count"] == 8
 
 
+@pytest.mark.parametrize(
+    "order",
+    [
+        pytest.param([(0, 2), (2, 5), (5, 8)], id="in-order-batches"),
+        pytest.param([(3, 8), (0, 3)], id="a-late-batch"),
+    ],
+)
+def test_a_trace_sent_in_batches_measures_as_one(api_as, order):
+    """Batches carry the measures on from the last fix (or, for a batch sent late, measure
+    the trace again): the same as the trace sent at once."""
+    me = api_as(ME)
+    patrol = start(me)
+    url = f"/api/v1/patrols/{patrol['id']}/trace"
+    points = walk(
+        a_spot_in(LVDU_GRID1), seconds=[-240, -210, -180, 0, 30, 60, 90, 120], gap_at={90}
+    )
+    for number, (first, last) in enumerate(order):
+        response = post(me, url, {"batch": f"o-{number}", "points": points[first:last]})
+        assert response.status_code == 201 and response.json()["added"] == last - first
+    detail = me.get(f"/api/v1/patrols/{patrol['id']}").json()
+    assert detail["segments"] == 3 and detail["point_count"] == 8
+    assert detail["distance_m"] == pytest.approx(5 * METRES_PER_MILLIDEGREE_LAT, abs=2)
+    assert detail["duration_s"] == 60 + 60 + 30
+
+
 def test_findings_become_cases_of_the_patrol_once(api_as):
     me = api_as(ME)
     patrol = start(me)
