@@ -293,7 +293,7 @@ def remeasure(patrol: Patrol) -> None:
     )
 
 
-def extend_measures(patrol: Patrol, last: patrols.Fix | None, clean: list[dict]) -> None:
+def extend_measures(patrol: Patrol, last: patrols.Fix | None, clean: list[dict[str, Any]]) -> None:
     """The measures of ``remeasure`` carried on by fixes all later than ``last`` (the trace's
     last fix so far): within a segment distance and time add up at any fix."""
     fixes = [patrols.Fix(v["recorded_at"], v["lng"], v["lat"], v["gap_before"]) for v in clean]
