@@ -38,7 +38,10 @@ def checked_in_grid1(page) -> int:
 def test_s6_a_flying_wire_found_on_the_phone_becomes_a_case(new_page, base_url):
     desk = new_page(STAFF, viewport=DESKTOP)
     desk.goto(f"{base_url}/")
-    desk.locator("nav.mainnav").get_by_role("link", name="排查").click()
+    desk.locator("nav.mainnav").get_by_role("link", name="网格工作").click()
+    desk.wait_for_url(f"{base_url}/fieldwork/")
+    look(desk, "fieldwork", "desktop")
+    desk.locator("[data-section=campaigns] h2").get_by_role("link", name="排查").click()
     desk.wait_for_url(f"{base_url}/campaigns/")
     look(desk, "list", "desktop")
     desk.get_by_role("link", name=demo.BLIZZARD_CAMPAIGN).click()

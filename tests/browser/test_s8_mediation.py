@@ -43,7 +43,9 @@ def test_s8_a_mediation_recorded_agreed_printed_and_followed_up(new_page, base_u
     # 1. At the desk: the list, from the navigation; the parties masked.
     desk = new_page(MEDIATOR, viewport=DESKTOP)
     desk.goto(f"{base_url}/")
-    submit(desk.locator("nav.mainnav").get_by_role("link", name="调解"))
+    submit(desk.locator("nav.mainnav").get_by_role("link", name="网格工作"))
+    assert desk.url == f"{base_url}/fieldwork/"
+    submit(desk.locator("nav.subnav").get_by_role("link", name="调解"))
     assert desk.url == f"{base_url}/disputes/"
     row = desk.locator("table.disputes tbody tr", has_text=TITLE)
     assert "王**" in row.inner_text() and APPLICANT not in desk.locator("main").inner_text()

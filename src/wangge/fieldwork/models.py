@@ -77,7 +77,7 @@ class PlanState(models.TextChoices):
     ``plans.state_q``) for the phone, the lists, the home page and the API."""
 
     PLANNED = "planned", _("Not yet due")
-    DUE = "due", _("Due")
+    DUE = "due", pgettext_lazy("visit", "Due")
     OVERDUE = "overdue", _("Overdue")
 
 

@@ -1,10 +1,38 @@
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from wangge.core.scope import get_scope
 
 # The lost-and-found staff pages, under the one "Lost and found" item.
 FOUND_PAGES = {"found-new", "found-detail", "found-claim", "found-check", "found-hand-over"}
+
+# Field work's sections: one item in the main navigation (its overview page), and a row of
+# their own on every field-work page. (permission, page, label, the pages' names start with)
+FIELDWORK = (
+    ("view_visitplan", "visit-plan-list", _("Visits")),
+    ("view_campaign", "campaign-list", _("Campaigns")),
+    ("view_carerequest", "errand-list", _("Errands")),
+    ("view_teamduty", "grid-team", _("Grid team")),
+    ("view_dispute", "dispute-list", _("Mediation")),
+    ("view_patrol", "patrol-list", _("Patrols")),
+)
+FIELDWORK_PREFIXES = {
+    "visit-plan-list": ("visit-plan-",),
+    "campaign-list": ("campaign-",),
+    "errand-list": ("errand-",),
+    "grid-team": ("grid-team",),
+    "dispute-list": ("dispute-",),
+    "patrol-list": ("patrol-", "checkpoint-"),
+}
+
+
+def fieldwork_section(url_name: str | None) -> str | None:
+    """The field-work section a page belongs to (its list's name), or None."""
+    for section, prefixes in FIELDWORK_PREFIXES.items():
+        if url_name and url_name.startswith(prefixes):
+            return section
+    return None
 
 
 def navigation(request):
@@ -22,18 +50,15 @@ def navigation(request):
         items.append(("notice-list", reverse("notice-list"), _("Notices")))
     if scope.has_perm("lostfound.view_founditem"):
         items.append(("found-list", reverse("found-list"), _("Lost and found")))
-    if scope.has_perm("fieldwork.view_visitplan"):
-        items.append(("visit-plan-list", reverse("visit-plan-list"), _("Visits")))
-    if scope.has_perm("fieldwork.view_campaign"):
-        items.append(("campaign-list", reverse("campaign-list"), _("Campaigns")))
-    if scope.has_perm("fieldwork.view_carerequest"):
-        items.append(("errand-list", reverse("errand-list"), _("Errands")))
-    if scope.has_perm("fieldwork.view_teamduty"):
-        items.append(("grid-team", reverse("grid-team"), _("Grid team")))
-    if scope.has_perm("fieldwork.view_dispute"):
-        items.append(("dispute-list", reverse("dispute-list"), _("Mediation")))
-    if scope.has_perm("fieldwork.view_patrol"):
-        items.append(("patrol-list", reverse("patrol-list"), _("Patrols")))
+    fieldwork = [
+        (name, reverse(name), label)
+        for perm, name, label in FIELDWORK
+        if scope.has_perm(f"fieldwork.{perm}")
+    ]
+    if fieldwork:
+        items.append(
+            ("fieldwork-home", reverse("fieldwork-home"), pgettext_lazy("navigation", "Field work"))
+        )
     if scope.has_perm("people.view_person") or scope.has_perm("territory.view_building"):
         items.append(("registry", reverse("registry"), _("Registry")))
     items.append(("map", reverse("map"), _("Map")))
@@ -48,7 +73,15 @@ def navigation(request):
     if user.is_staff:
         items.append(("admin", reverse("admin:index"), _("Administration")))
     current = getattr(request.resolver_match, "url_name", None)
-    if current and current.startswith("case-console-"):
+    section = fieldwork_section(current)
+    subnav = []
+    if section or current == "fieldwork-home":
+        subnav = [
+            {"url": url, "label": label, "current": name == section}
+            for name, url, label in fieldwork
+        ]
+        current = "fieldwork-home"
+    elif current and current.startswith("case-console-"):
         current = "case-console-list"
     elif current and current.startswith("registry"):
         current = "registry"
@@ -56,10 +89,9 @@ def navigation(request):
         current = "found-list"
     elif current and current.startswith("notice-"):
         current = "notice-list"
-    elif current and current.startswith("dispute-"):
-        current = "dispute-list"
     return {
         "navigation": [
             {"url": url, "label": label, "current": name == current} for name, url, label in items
-        ]
+        ],
+        "fieldwork_navigation": subnav,
     }
