@@ -118,14 +118,13 @@ def apply(before: Facts | None, after: Facts | None) -> None:
     """Move a case's contribution from ``before`` to ``after`` (same transaction)."""
     if before == after:
         return
-    if before and after and (before.key, before.channel) == (after.key, after.channel):
-        deltas = [a - b for a, b in zip(after.counts, before.counts, strict=True)]
-        _add(after.key, deltas, after.channel)
-        return
-    if before is not None:
-        _add(before.key, [-value for value in before.counts], before.channel)
-    if after is not None:
-        _add(after.key, list(after.counts), after.channel)
+    # One batch: the rows both touch (the grid's month when only the handler changed, the
+    # channel's when only a count did) are written once, with the difference, or not at all.
+    with batched():
+        if before is not None:
+            _add(before.key, [-value for value in before.counts], before.channel)
+        if after is not None:
+            _add(after.key, list(after.counts), after.channel)
 
 
 def _upsert(model, key_names: list[str], counts: list[str] = COUNTS) -> str:

@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from wangge.accounts.choices import Role
 from wangge.accounts.models import Membership, User
-from wangge.cases import services
+from wangge.cases import metrics, services
 from wangge.cases.calendar import WorkCalendar
 from wangge.cases.choices import (
     FINAL_STATES,
@@ -518,21 +518,24 @@ class History:
         for track in self.tracks:
             self._next(queue, order, track, None)
         played = 0
-        while queue:
-            at, _n, track, step = heapq.heappop(queue)
-            if at >= self.end:
-                self.stats.skipped += 1
-                continue
-            track.case = self._run(track, step)
-            played += 1
-            if played % 5000 == 0:
-                self.log(f"history: {played} moves")
-            plan = track.plan
-            if plan is not None and plan.stop and track.case.state == plan.stop:
-                continue
-            self._next(queue, order, track, track.case, after=at)
-        self.stats.moves = played
-        services.sweep(now=self.end)
+        # The year's moves sum their roll-up changes in memory: each roll-up row is written
+        # once at the end (as an import would), not once or twice per move.
+        with metrics.batched():
+            while queue:
+                at, _n, track, step = heapq.heappop(queue)
+                if at >= self.end:
+                    self.stats.skipped += 1
+                    continue
+                track.case = self._run(track, step)
+                played += 1
+                if played % 5000 == 0:
+                    self.log(f"history: {played} moves")
+                plan = track.plan
+                if plan is not None and plan.stop and track.case.state == plan.stop:
+                    continue
+                self._next(queue, order, track, track.case, after=at)
+            self.stats.moves = played
+            services.sweep(now=self.end)
         counts: dict[str, int] = {}
         for state in Case.objects.values_list("state", flat=True):
             counts[state] = counts.get(state, 0) + 1
