@@ -6,10 +6,12 @@ Tests go through the interface (pages, API, CLI) as the demo's people: a grid wo
 """
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
-from tests import pinned
+from tests import demo_template, pinned
 
 
 def pytest_configure(config):
@@ -28,6 +30,16 @@ def pytest_configure(config):
     if kept and database["ENGINE"] == "django.db.backends.sqlite3":
         path = Path(kept)
         database["TEST"]["NAME"] = str(path.with_stem(f"{path.stem}-{pinned.today()}"))
+    # Spread over workers, the run builds the demo once, in a subprocess started now, while
+    # the workers begin with the tests that need none (``tests/demo_template.py``).
+    if (
+        getattr(config.option, "numprocesses", None)
+        and not hasattr(config, "workerinput")
+        and not kept
+        and not os.environ.get(demo_template.ENV)
+    ):
+        folder = Path(tempfile.mkdtemp(prefix="wangge-demo-"))
+        config._wangge_template = (demo_template.start(folder, database), folder)
 
 
 def _weight(item) -> int:
@@ -48,6 +60,11 @@ def pytest_unconfigure(config):
     clock = getattr(config, "_wangge_clock", None)
     if clock is not None:
         clock.stop()
+    started = getattr(config, "_wangge_template", None)
+    if started is not None:
+        template, folder = started
+        demo_template.stop(template)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def pytest_report_header(config):
@@ -72,6 +89,9 @@ def django_db_setup(request, django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         from wangge.demo import build
 
+        template = demo_template.Template.from_environ()
+        if build.is_empty() and template is not None and demo_template.wait(template):
+            demo_template.load(template)
         if build.is_empty():
             # The clock stands at the pinned moment while the demo is built (see
             # ``pinned.start``), then ticks on from where the run's clock has got to.

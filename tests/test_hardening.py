@@ -71,12 +71,14 @@ def run_check(env: dict[str, str]) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.once  # production settings on a SQLite file of their own
 def test_check_deploy_is_clean_with_production_settings(tmp_path):
     result = run_check(production_env(tmp_path))
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
 
 
+@pytest.mark.once  # production settings on a SQLite file of their own
 def test_check_deploy_still_warns_without_https(tmp_path):
     """The silenced HSTS choices do not hide the checks that matter: plain HTTP is refused."""
     env = production_env(tmp_path)
@@ -86,6 +88,7 @@ def test_check_deploy_still_warns_without_https(tmp_path):
     assert "security.W012" in result.stderr and "security.W016" in result.stderr
 
 
+@pytest.mark.once  # production settings on a SQLite file of their own
 def test_check_deploy_asks_for_the_site_address_links_need(tmp_path):
     """Without WANGGE_SITE_URL the links in messages would be bare paths; a malformed one is
     refused even outside production."""

@@ -13,6 +13,10 @@ import ast
 import re
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.once  # the sources read, no database
+
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "wangge"
 EXCLUDED = ("demo", "fixtures", "migrations", "locale", "tests", "static/vendor")
 HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")

@@ -1,5 +1,6 @@
-"""Every page of the console, the phone pages and the residents' pages, as every demo persona
-that may open it (and as nobody signed in), at phone and at desktop size, in Debian's Chromium:
+"""Every page of the console, the phone pages and the residents' pages, as a demo persona of
+each role that may open it (and as nobody signed in), at phone and at desktop size, in Debian's
+Chromium:
 no console errors or uncaught exceptions (the ``new_page`` fixture), a <title>, ``lang`` zh-hans,
 every form control labelled, no sideways scrolling on a phone, and text with WCAG AA contrast.
 
@@ -530,7 +531,12 @@ def candidates(route, samples) -> list[str]:
     return [route.fill(values) for values in SAMPLES[route.name](samples)]
 
 
-@pytest.mark.parametrize("username", [None, *PERSONAS], ids=["anonymous", *PERSONAS])
+# One persona of each role: the demo's other grid workers (the next grid, another street) open
+# the same pages with other rows in them, and what each may see is the scope matrix's to prove.
+SWEPT = [name for name in PERSONAS if name not in {"gridworker_lvdu2", "gridworker_guanlan1"}]
+
+
+@pytest.mark.parametrize("username", [None, *SWEPT], ids=["anonymous", *SWEPT])
 def test_every_page_as(browser, signed_in, base_url, sweep_demo, tmp_path_factory, username):
     """One context for the persona; each page is opened once, at phone size, checked, then
     checked again at desktop size. A page the persona may not open (a 404, or the sign-in page
@@ -587,7 +593,7 @@ def test_every_page_as(browser, signed_in, base_url, sweep_demo, tmp_path_factor
     shared.mkdir(exist_ok=True)
     (shared / f"{username or 'anonymous'}.json").write_text(json.dumps(sorted(opened)))
     swept = {path.stem: set(json.loads(path.read_text())) for path in shared.glob("*.json")}
-    if len(swept) == 1 + len(PERSONAS):
+    if len(swept) == 1 + len(SWEPT):
         everyone = set().union(*swept.values())
         missed = sorted(route.name or route.path for route in pages() if route.name not in everyone)
         assert missed == [], f"routes no persona could open: {missed}"

@@ -253,14 +253,17 @@ def sqlite_site(tmp_path, built_sqlite_site):
     return sqlite_at(tmp_path)
 
 
+@pytest.mark.once  # a SQLite site of its own, whatever the suite runs on
 def test_sqlite_round_trip(sqlite_site, tmp_path):
     round_trip(sqlite_site, tmp_path)
 
 
+@pytest.mark.once  # a SQLite site of its own, whatever the suite runs on
 def test_sqlite_refuses_bad_archives(sqlite_site, tmp_path):
     refusals(sqlite_site, tmp_path)
 
 
+@pytest.mark.once  # a SQLite site of its own, whatever the suite runs on
 def test_default_path_names_engine_and_time(sqlite_site):
     result = sqlite_site.run("backup")
     written = sorted((sqlite_site.var / "backups").glob("wangge-sqlite-*.tar"))
