@@ -49,11 +49,11 @@ CHECKPOINT_GROUND = {NodeKind.GRID, NodeKind.DEDICATED_GRID, NodeKind.MICRO_GRID
 
 
 def gap_seconds() -> int:
-    return int(getattr(settings, "WANGGE_PATROL_GAP_SECONDS", 120))
+    return settings.WANGGE_PATROL_GAP_SECONDS
 
 
 def daily_minutes() -> int:
-    return int(getattr(settings, "WANGGE_PATROL_DAILY_MINUTES", 120))
+    return settings.WANGGE_PATROL_DAILY_MINUTES
 
 
 @dataclass(frozen=True)

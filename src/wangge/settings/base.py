@@ -200,6 +200,10 @@ WANGGE_PROXY_COUNT = int(os.environ.get("WANGGE_PROXY_COUNT", "0"))
 WANGGE_TOKEN_TTL_DAYS = int(os.environ.get("WANGGE_TOKEN_TTL_DAYS", "30"))
 # Open311: new requests a client may file per minute (an integrator's burst, not a flood).
 WANGGE_OPEN311_POSTS_PER_MINUTE = int(os.environ.get("WANGGE_OPEN311_POSTS_PER_MINUTE", "120"))
+# Patrols: a pause in a trace longer than this (no fix, screen off, no network) is a gap, not
+# walked; and the minutes a day local practice asks a grid worker to patrol.
+WANGGE_PATROL_GAP_SECONDS = int(os.environ.get("WANGGE_PATROL_GAP_SECONDS", "120"))
+WANGGE_PATROL_DAILY_MINUTES = int(os.environ.get("WANGGE_PATROL_DAILY_MINUTES", "120"))
 # What Open311 discovery says about who runs the service and how to get a key (empty: a
 # default text).
 WANGGE_OPEN311_CONTACT = os.environ.get("WANGGE_OPEN311_CONTACT", "")
