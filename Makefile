@@ -37,7 +37,7 @@ demo: install
 ## every core (WORKERS=1 runs it in one process)
 WORKERS ?= auto
 test: install lint check migrations-check messages-check
-	$(BIN)/pytest -q -n $(WORKERS) $(PYTEST_ARGS)
+	$(BIN)/pytest -q -n $(WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 ## test-dates: the suite (all but the browser and crash tests) again with the clock pinned to
 ## other days — Spring Festival, National Day, a year's last day, a make-up working Saturday
@@ -46,7 +46,7 @@ DATES ?= $(shell $(BIN)/python -c 'from tests.pinned import OTHER_DAYS; print(*O
 test-dates: install
 	@for day in $(DATES); do \
 		echo "== the suite on $$day"; \
-		WANGGE_TEST_TODAY=$$day $(BIN)/pytest -q -n $(WORKERS) -m "not browser and not crash" $(PYTEST_ARGS) \
+		WANGGE_TEST_TODAY=$$day $(BIN)/pytest -q -n $(WORKERS) --dist loadgroup -m "not browser and not crash" $(PYTEST_ARGS) \
 			|| exit 1; \
 	done
 

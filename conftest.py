@@ -6,8 +6,6 @@ Tests go through the interface (pages, API, CLI) as the demo's people: a grid wo
 """
 
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -30,16 +28,15 @@ def pytest_configure(config):
     if kept and database["ENGINE"] == "django.db.backends.sqlite3":
         path = Path(kept)
         database["TEST"]["NAME"] = str(path.with_stem(f"{path.stem}-{pinned.today()}"))
-    # Spread over workers, the run builds the demo once, in a subprocess started now, while
-    # the workers begin with the tests that need none (``tests/demo_template.py``).
+    # Spread over workers, the run builds the demo once: the first worker that needs it
+    # builds it and publishes a copy for the others (``tests/demo_template.py``).
     if (
         getattr(config.option, "numprocesses", None)
         and not hasattr(config, "workerinput")
         and not kept
         and not os.environ.get(demo_template.ENV)
     ):
-        folder = Path(tempfile.mkdtemp(prefix="wangge-demo-"))
-        config._wangge_template = (demo_template.start(folder, database), folder)
+        config._wangge_demo_share = demo_template.prepare()
 
 
 def _weight(item) -> int:
@@ -52,7 +49,13 @@ def _weight(item) -> int:
     return 1
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if _weight(item) == 0:
+            # One worker takes the tests that crash real processes (``--dist loadgroup``),
+            # one after the other, while another builds the demo they do not need.
+            item.add_marker(pytest.mark.xdist_group("processes"))
     items.sort(key=_weight)  # stable: the rest keep their order
 
 
@@ -60,11 +63,11 @@ def pytest_unconfigure(config):
     clock = getattr(config, "_wangge_clock", None)
     if clock is not None:
         clock.stop()
-    started = getattr(config, "_wangge_template", None)
-    if started is not None:
-        template, folder = started
-        demo_template.stop(template)
-        shutil.rmtree(folder, ignore_errors=True)
+    folder = getattr(config, "_wangge_demo_share", None)
+    if folder is not None:
+        from django.conf import settings
+
+        demo_template.finish(folder, settings.DATABASES["default"])
 
 
 def pytest_report_header(config):
@@ -89,17 +92,24 @@ def django_db_setup(request, django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         from wangge.demo import build
 
-        template = demo_template.Template.from_environ()
-        if build.is_empty() and template is not None and demo_template.wait(template):
-            demo_template.load(template)
+        share = demo_template.Share.from_environ()
+        builds = share is not None and build.is_empty() and share.claim()
+        if share is not None and not builds and build.is_empty() and share.wait():
+            demo_template.load(share)
         if build.is_empty():
             # The clock stands at the pinned moment while the demo is built (see
             # ``pinned.start``), then ticks on from where the run's clock has got to.
             clock = pinned.start(tick=False)
             try:
                 build.build(today=pinned.today())
+            except BaseException:
+                if builds:
+                    share.fail()
+                raise
             finally:
                 clock.stop()
+            if builds:
+                demo_template.publish(share)
 
 
 @pytest.fixture(autouse=True)
