@@ -40,22 +40,25 @@ def pytest_configure(config):
 
 
 def _weight(item) -> int:
-    """The long tests first (real processes crashed under load): spread over the workers from
-    the start, they do not leave one worker running alone at the end. (The browser tests keep
-    their place: while Playwright's browser is open, its event loop stands in the worker's
-    thread and Django refuses database work there.)"""
+    """The long tests first (real processes crashed under load, needing no demo): one worker
+    runs them from the start while another builds the demo, and they do not leave a worker
+    running alone at the end. (The browser tests keep their place: while Playwright's browser
+    is open, its event loop stands in the worker's thread and Django refuses database work
+    there.)"""
     if item.get_closest_marker("crash") or item.get_closest_marker("processes"):
         return 0
     return 1
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+def pytest_itemcollected(item):
+    if _weight(item) == 0:
+        # One worker takes the tests that crash real processes (``--dist loadgroup``), one
+        # after the other, while another builds the demo they do not need.
+        item.add_marker(pytest.mark.xdist_group("processes"))
+
+
+@pytest.hookimpl(trylast=True)  # after pytest-django's own ordering (database tests first)
 def pytest_collection_modifyitems(config, items):
-    for item in items:
-        if _weight(item) == 0:
-            # One worker takes the tests that crash real processes (``--dist loadgroup``),
-            # one after the other, while another builds the demo they do not need.
-            item.add_marker(pytest.mark.xdist_group("processes"))
     items.sort(key=_weight)  # stable: the rest keep their order
 
 

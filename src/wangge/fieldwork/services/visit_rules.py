@@ -25,9 +25,9 @@ MAX_DAYS = 366
 PLACE_KINDS = {NodeKind.DISTRICT, NodeKind.STREET, NodeKind.COMMUNITY}
 
 
-def _check(
+def check_rule(
     *,
-    node: Node,
+    node: Node | None,
     every_days: object,
     window_days: object,
     min_age: object,
@@ -54,7 +54,7 @@ def _check(
             return
         values[name] = number
 
-    if node.kind not in PLACE_KINDS:
+    if node is not None and node.kind not in PLACE_KINDS:  # None: the defaults
         errors["node"] = gettext("Visit rules are set for a district, a street or a community")
     whole("every_days", every_days, 1, MAX_DAYS, optional=False)
     whole("window_days", window_days if window_days is not None else 0, 0, 90, optional=False)
@@ -83,7 +83,7 @@ def set_visit_rule(
     """The place's rule for ``tag`` under these conditions, made or changed (one per place, tag,
     age and grade), and whether it was made; the plans of the tagged persons living there are
     recomputed."""
-    values = _check(
+    values = check_rule(
         node=node,
         every_days=every_days,
         window_days=window_days,

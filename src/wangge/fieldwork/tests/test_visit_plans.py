@@ -254,3 +254,37 @@ def test_recompute_all_keeps_what_the_events_wrote():
     }
     assert after == before
     assert PersonTag.objects.exists()
+
+
+def test_a_default_rule_changed_in_the_administration_moves_the_plans_it_sets(
+    as_user, django_capture_on_commit_callbacks
+):
+    """系统管理 → 走访规则: the district's administrator changes how often people living alone
+    are visited by default; the save is audited and every plan that rule sets follows."""
+    rule = VisitRule.objects.get(node=None, tag__code="living_alone", min_age__isnull=True)
+    admin = as_user("district")
+    page = admin.get(f"/admin/fieldwork/visitrule/{rule.pk}/change/")
+    assert page.status_code == 200
+    form = {
+        "node": "",
+        "tag": rule.tag_id,
+        "min_age": "",
+        "max_disability_grade": "",
+        "every_days": 21,
+        "window_days": rule.window_days,
+        "note": "全区独居老人三周一访",
+        "is_active": "on",
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin.post(f"/admin/fieldwork/visitrule/{rule.pk}/change/", form)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert AuditEvent.objects.filter(
+        action="fieldwork.visitrule.updated", target_id=str(rule.pk), reason="admin"
+    ).exists()
+    follows = VisitPlan.objects.filter(rule=rule)
+    assert follows.exists() and {plan.every_days for plan in follows} == {21}
+
+    refused = admin.post(f"/admin/fieldwork/visitrule/{rule.pk}/change/", form | {"every_days": 0})
+    assert refused.status_code == 200  # the form again, with the field named
+    assert "every_days" in refused.context["adminform"].form.errors
+    assert as_user(OFFICE).get(f"/admin/fieldwork/visitrule/{rule.pk}/change/").status_code == 302
