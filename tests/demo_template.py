@@ -81,18 +81,15 @@ def prepare() -> Path:
 def finish(folder: Path, database: dict) -> None:
     if database["ENGINE"] == "django.db.backends.postgresql":
         with _admin(database) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{template_name(database)}" WITH (FORCE)')
+            template = template_name(f"test_{database['NAME']}")
+            admin.execute(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)')
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def template_name(database: dict) -> str:
-    """The template's name beside the run's test databases (``test_<name>_demo``)."""
-    return f"test_{database['NAME']}_demo"
-
-
-def _template_for(test_database: dict) -> str:
-    """The template's name from a worker's test database (``test_<name>_gw0``)."""
-    return re.sub(r"_gw\d+$", "", test_database["NAME"]) + "_demo"
+def template_name(test_name: str) -> str:
+    """The template's name beside the run's test databases: ``test_<name>_demo`` from a
+    worker's ``test_<name>_gw0`` (or from ``test_<name>``)."""
+    return re.sub(r"_gw\d+$", "", test_name) + "_demo"
 
 
 def _admin(database: dict):
@@ -117,7 +114,7 @@ def publish(share: Share) -> None:
         name = settings["NAME"]
         connection.close()  # a template must have no session open on it while it is copied
         with _admin(settings) as admin:
-            template = _template_for(settings)
+            template = template_name(settings["NAME"])
             admin.execute(f'DROP DATABASE IF EXISTS "{template}"')
             admin.execute(f'CREATE DATABASE "{template}" TEMPLATE "{name}"')
         connection.ensure_connection()
@@ -141,7 +138,7 @@ def load(share: Share) -> None:
         connection.close()
         with _admin(settings) as admin:
             admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-            admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{_template_for(settings)}"')
+            admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_name(settings["NAME"])}"')
         connection.ensure_connection()
         return
     connection.ensure_connection()

@@ -8,28 +8,20 @@ from wangge.core.scope import get_scope
 FOUND_PAGES = {"found-new", "found-detail", "found-claim", "found-check", "found-hand-over"}
 
 # Field work's sections: one item in the main navigation (its overview page), and a row of
-# their own on every field-work page. (permission, page, label, the pages' names start with)
+# their own on every field-work page. (permission, list page, label, its pages' names start with)
 FIELDWORK = (
-    ("view_visitplan", "visit-plan-list", _("Visits")),
-    ("view_campaign", "campaign-list", _("Campaigns")),
-    ("view_carerequest", "errand-list", _("Errands")),
-    ("view_teamduty", "grid-team", _("Grid team")),
-    ("view_dispute", "dispute-list", _("Mediation")),
-    ("view_patrol", "patrol-list", _("Patrols")),
+    ("view_visitplan", "visit-plan-list", _("Visits"), ("visit-plan-",)),
+    ("view_campaign", "campaign-list", _("Campaigns"), ("campaign-",)),
+    ("view_carerequest", "errand-list", _("Errands"), ("errand-",)),
+    ("view_teamduty", "grid-team", _("Grid team"), ("grid-team",)),
+    ("view_dispute", "dispute-list", _("Mediation"), ("dispute-",)),
+    ("view_patrol", "patrol-list", _("Patrols"), ("patrol-", "checkpoint-")),
 )
-FIELDWORK_PREFIXES = {
-    "visit-plan-list": ("visit-plan-",),
-    "campaign-list": ("campaign-",),
-    "errand-list": ("errand-",),
-    "grid-team": ("grid-team",),
-    "dispute-list": ("dispute-",),
-    "patrol-list": ("patrol-", "checkpoint-"),
-}
 
 
 def fieldwork_section(url_name: str | None) -> str | None:
     """The field-work section a page belongs to (its list's name), or None."""
-    for section, prefixes in FIELDWORK_PREFIXES.items():
+    for _perm, section, _label, prefixes in FIELDWORK:
         if url_name and url_name.startswith(prefixes):
             return section
     return None
@@ -52,7 +44,7 @@ def navigation(request):
         items.append(("found-list", reverse("found-list"), _("Lost and found")))
     fieldwork = [
         (name, reverse(name), label)
-        for perm, name, label in FIELDWORK
+        for perm, name, label, _prefixes in FIELDWORK
         if scope.has_perm(f"fieldwork.{perm}")
     ]
     if fieldwork:
