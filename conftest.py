@@ -20,6 +20,7 @@ def pytest_configure(config):
     config._wangge_clock = pinned.start()
     # Hashing the demo passwords with the real hasher would cost seconds per run.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    skip_sqlite_constraint_scan()
     # While working on a few tests: ``WANGGE_TEST_DB=var/test.sqlite3 pytest --reuse-db …``
     # keeps the test database with its demo between runs (one per pinned day); after a change
     # to the models or the demo, ``--create-db`` builds it again.
@@ -39,19 +40,39 @@ def pytest_configure(config):
         config._wangge_demo_share = demo_template.prepare()
 
 
-def _weight(item) -> int:
-    """The long tests first (real processes crashed under load, needing no demo): one worker
-    runs them from the start while another builds the demo, and they do not leave a worker
-    running alone at the end. (The browser tests keep their place: while Playwright's browser
-    is open, its event loop stands in the worker's thread and Django refuses database work
-    there.)"""
+# The order a worker takes the tests in, longest first, so that no worker runs alone at the
+# end: the tests that crash real processes (one worker runs them from the start while another
+# builds the demo they do not need), the browser's walk over every page, the other browser
+# tests, then the rest (stable: each keeps its order within its rank).
+PROCESSES, SWEEP, BROWSER, REST = range(4)
+
+
+def skip_sqlite_constraint_scan():
+    """At each test's end Django checks the constraints the test deferred before rolling it
+    back. On SQLite that is ``PRAGMA foreign_key_check`` over every table of the demo — some
+    20 ms a test, a minute a run; on PostgreSQL it is ``SET CONSTRAINTS ALL IMMEDIATE``, at no
+    cost. CI's PostgreSQL pass runs every database test (``.ci/run``) and keeps the check; the
+    SQLite pass leaves it to that pass."""
+    from django.test import TestCase
+
+    should_check = TestCase._should_check_constraints
+
+    def on_postgresql_only(self, connection):
+        return connection.vendor != "sqlite" and should_check(self, connection)
+
+    TestCase._should_check_constraints = on_postgresql_only
+
+
+def _rank(item) -> int:
     if item.get_closest_marker("crash") or item.get_closest_marker("processes"):
-        return 0
-    return 1
+        return PROCESSES
+    if item.get_closest_marker("browser"):
+        return SWEEP if item.module.__name__.endswith(".test_sweep") else BROWSER
+    return REST
 
 
 def pytest_itemcollected(item):
-    if _weight(item) == 0:
+    if _rank(item) == PROCESSES:
         # One worker takes the tests that crash real processes (``--dist loadgroup``), one
         # after the other, while another builds the demo they do not need.
         item.add_marker(pytest.mark.xdist_group("processes"))
@@ -59,7 +80,14 @@ def pytest_itemcollected(item):
 
 @pytest.hookimpl(trylast=True)  # after pytest-django's own ordering (database tests first)
 def pytest_collection_modifyitems(config, items):
-    items.sort(key=_weight)  # stable: the rest keep their order
+    items.sort(key=_rank)
+    # pytest-xdist marks a group by a suffix on the test's id; with a pytest whose ids it cannot
+    # write (pytest 9.2 and xdist 3.8) the group would silently fall apart over the workers.
+    if getattr(config.option, "loadgroup", False):
+        loose = [item.nodeid for item in items if _rank(item) == PROCESSES]
+        loose = [nodeid for nodeid in loose if not nodeid.endswith("@processes")]
+        if loose:
+            raise pytest.UsageError(f"pytest-xdist did not group {loose}: see dependencies.md")
 
 
 def pytest_unconfigure(config):

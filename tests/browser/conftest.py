@@ -5,6 +5,7 @@ The server is a subprocess with its own throwaway data (see ``server.py``), not 
 database as the demo left it (built once for the worker), elsewhere a demo of its own.
 """
 
+import os
 import re
 import sqlite3
 
@@ -55,6 +56,11 @@ def browser(base_url):
 
     with sync_playwright() as playwright:
         browser = srv.launch(playwright)
+        # Playwright's synchronous API keeps its event loop in this thread for the rest of
+        # the worker's session, and Django refuses database work in a thread with a running
+        # loop. The tests this worker takes after the browser tests are plain synchronous
+        # code: let them use the database (the browser tests come first, ``conftest.py``).
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
         yield browser
         browser.close()
 
