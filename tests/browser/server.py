@@ -36,6 +36,8 @@ CHROMIUM_ARGS = [
 PASSWORD = "wangge-demo"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1440, "height": 900}
+SIZES = {"phone": PHONE, "desktop": DESKTOP}
+TWO_FRAMES = "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
 # Browsers in China ask for Chinese; Chromium's default (en-US) would get the English pages.
 LOCALE = "zh-CN"
 
@@ -43,6 +45,18 @@ LOCALE = "zh-CN"
 # ``WANGGE_SHOTS=docs/screenshots`` (what ``make screenshots`` sets) asks for the documentation's.
 SHOTS = Path(os.environ.get("WANGGE_SHOTS") or Path(tempfile.gettempdir()) / "wangge-shots")
 SHOTS.mkdir(parents=True, exist_ok=True)
+# The pictures themselves are taken only when asked for (``WANGGE_SHOTS=…``, which ``make
+# screenshots`` sets; ``WANGGE_SHOTS=/tmp/shots make test`` for a run's): a full-page
+# screenshot costs about a second, and a run of the suite looks at none of them. What the
+# tests check beside a picture (no sideways scrolling, no console error) is checked either way.
+TAKE_PICTURES = bool(os.environ.get("WANGGE_SHOTS"))
+
+
+def picture(target, path, **options) -> None:
+    """``target.screenshot(path=path, **options)`` — when pictures are asked for."""
+    if TAKE_PICTURES:
+        target.screenshot(path=path, **options)
+
 
 # ``wangge`` with its clock pinned (``python -m tests.pinned``), run from the repository.
 WANGGE = [sys.executable, "-m", "tests.pinned"]
@@ -115,6 +129,31 @@ def demo_server(
 
 def launch(playwright):
     return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+
+
+def size_of(page) -> str:
+    """The size ``page`` is at: "phone" or "desktop"."""
+    return next(size for size, viewport in SIZES.items() if viewport == page.viewport_size)
+
+
+def both_sizes(page) -> Iterator[str]:
+    """``for size in both_sizes(page):`` → "phone" and "desktop", ``page`` resized to each (its
+    own size first), then back to its own size: a step walked once, at the size its person
+    uses, is still looked at (and pictured) at both."""
+    own = page.viewport_size
+    for size in sorted(SIZES, key=lambda name: SIZES[name] != own):
+        if page.viewport_size != SIZES[size]:
+            resize(page, SIZES[size])
+        yield size
+    if page.viewport_size != own:
+        resize(page, own)
+
+
+def resize(page, viewport) -> None:
+    """Resize ``page``, then let two frames pass: what watches its size (a chart's
+    ResizeObserver, a map) has been redrawn."""
+    page.set_viewport_size(viewport)
+    page.evaluate(TWO_FRAMES)
 
 
 def sign_in(page, base_url: str, username: str, password: str = PASSWORD) -> None:

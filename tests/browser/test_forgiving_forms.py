@@ -17,13 +17,14 @@ from tests.browser.server import (
     DESKTOP,
     PHONE,
     SHOTS,  # docs/screenshots/ under `make screenshots`
+    both_sizes,
+    picture,
 )
 from tests.browser.test_field import ready_then_offline
 from tests.browser.test_pages import assert_page_basics
 
 pytestmark = pytest.mark.browser
 
-VIEWPORTS = pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
 GRID1 = "410102010003001"
 # The noise questions' own fieldset: since category tree 2026.2 the pollution questions ask
 # "发生时段" too, in a fieldset hidden until a pollution category is chosen.
@@ -46,13 +47,13 @@ NOT_A_PHOTO = {
 }
 
 
-def check(page, name: str, viewport) -> None:
-    """The basics of every page, no sideways scrolling, and a picture of it."""
+def check(page, name: str) -> None:
+    """The basics of every page, no sideways scrolling at either size, and a picture of each."""
     assert_page_basics(page)
-    scroll, window = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-    assert scroll <= window, f"{name} is {scroll}px wide in a {window}px window"
-    size = "phone" if viewport == PHONE else "desktop"
-    page.screenshot(path=SHOTS / f"forgive-{name}-{size}.png", full_page=True)
+    for size in both_sizes(page):
+        scroll, window = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        assert scroll <= window, f"{name} is {scroll}px wide in a {window}px window"
+        picture(page, path=SHOTS / f"forgive-{name}-{size}.png", full_page=True)
 
 
 def send(page, name="提交"):
@@ -60,9 +61,8 @@ def send(page, name="提交"):
         page.get_by_role("button", name=name, exact=True).click()
 
 
-@VIEWPORTS
-def test_a_resident_who_fails_twice_still_reports(new_page, base_url, viewport):
-    page = new_page(viewport=viewport, refusals=True)
+def test_a_resident_who_fails_twice_still_reports(new_page, base_url):
+    page = new_page(viewport=PHONE, refusals=True)
     page.goto(f"{base_url}/r/{GRID1}/")
     words = f"楼上每晚十二点后还在跳绳 {uuid.uuid4().hex[:4]}"
     page.get_by_label("是什么事？").select_option(label="矛盾纠纷 · 噪音扰民")
@@ -89,7 +89,7 @@ def test_a_resident_who_fails_twice_still_reports(new_page, base_url, viewport):
     assert period.evaluate("s => s.selectedOptions[0].text") == "深夜凌晨"
     assert period.is_visible()
     assert page.get_by_label("发生时段").locator("visible=true").count() == 1
-    check(page, "resident-refused", viewport)
+    check(page, "resident-refused")
 
     # Second mistake: the number corrected, a question left unanswered.
     page.get_by_label("您的电话，方便回复您（可不填）").fill("13812345678")
@@ -105,7 +105,7 @@ def test_a_resident_who_fails_twice_still_reports(new_page, base_url, viewport):
     assert "/t/" in page.url
     assert "查询码" in page.locator(".messages").inner_text()
     assert words in page.locator("main").inner_text()
-    check(page, "resident-reported", viewport)
+    check(page, "resident-reported")
 
 
 def _report(page, words, *, category="事件 · 暴露垃圾", photo=None):
@@ -120,9 +120,8 @@ def _outbox_row(page, words):
     return page.locator("[data-outbox-list] li", has_text=words)
 
 
-@VIEWPORTS
-def test_the_phone_checks_a_report_before_keeping_it(new_page, base_url, viewport):
-    page = new_page("gridworker_lvdu1", viewport=viewport)
+def test_the_phone_checks_a_report_before_keeping_it(new_page, base_url):
+    page = new_page("gridworker_lvdu1", viewport=PHONE)
     page.goto(f"{base_url}/m/report/")
     page.wait_for_load_state("networkidle")
     words = f"路边堆放建筑垃圾 {uuid.uuid4().hex[:4]}"
@@ -137,7 +136,7 @@ def test_the_phone_checks_a_report_before_keeping_it(new_page, base_url, viewpor
     assert note.inner_text() == "照片需要重新选择：只能上传 JPEG、PNG 或 WebP 格式的照片"
     assert page.input_value("textarea[name=description]") == words
     assert page.locator("[data-outbox]").is_hidden()
-    check(page, "phone-checked", viewport)
+    check(page, "phone-checked")
     # Ticked "solved on the spot" without saying what was done.
     page.select_option("select[name=category]", label="事件 · 暴露垃圾")
     page.get_by_label("已当场解决，立即办结").check()
@@ -146,9 +145,8 @@ def test_the_phone_checks_a_report_before_keeping_it(new_page, base_url, viewpor
     assert page.locator("[data-outbox]").is_hidden()
 
 
-@VIEWPORTS
-def test_a_worker_deletes_a_stuck_report_and_changes_another(new_page, base_url, viewport):
-    page = new_page("gridworker_lvdu1", viewport=viewport, refusals=True)
+def test_a_worker_deletes_a_stuck_report_and_changes_another(new_page, base_url):
+    page = new_page("gridworker_lvdu1", viewport=PHONE, refusals=True)
     page.goto(f"{base_url}/m/report/")
     ready_then_offline(page)
     tag = uuid.uuid4().hex[:4]
@@ -162,7 +160,7 @@ def test_a_worker_deletes_a_stuck_report_and_changes_another(new_page, base_url,
     )
     row = _outbox_row(page, waiting)
     assert "网络未连接，恢复后自动发送" in row.inner_text()
-    check(page, "outbox-offline", viewport)
+    check(page, "outbox-offline")
 
     # Change the one waiting, still offline: the form opens filled from it.
     with page.expect_navigation():
@@ -192,7 +190,7 @@ def test_a_worker_deletes_a_stuck_report_and_changes_another(new_page, base_url,
     row = _outbox_row(page, stuck)
     row.locator(".meta", has_text="未发送").wait_for()
     assert "只能上传 JPEG、PNG 或 WebP 格式的照片" in row.inner_text()
-    check(page, "outbox-stuck", viewport)
+    check(page, "outbox-stuck")
 
     # Delete the stuck one, after saying yes.
     row.get_by_role("button", name="删除").click()
@@ -210,11 +208,10 @@ def test_a_worker_deletes_a_stuck_report_and_changes_another(new_page, base_url,
     assert changed in mine and stuck not in mine
 
 
-@VIEWPORTS
-def test_a_refused_outbox_report_opens_to_be_corrected(new_page, base_url, viewport):
+def test_a_refused_outbox_report_opens_to_be_corrected(new_page, base_url):
     """A report the server refused opens filled, its photo asked for again, and goes in once
     a real photo is chosen."""
-    page = new_page("gridworker_lvdu1", viewport=viewport, refusals=True)
+    page = new_page("gridworker_lvdu1", viewport=PHONE, refusals=True)
     page.goto(f"{base_url}/m/report/")
     page.wait_for_load_state("networkidle")
     words = f"垃圾桶满溢 {uuid.uuid4().hex[:4]}"
@@ -225,7 +222,7 @@ def test_a_refused_outbox_report_opens_to_be_corrected(new_page, base_url, viewp
     assert note.inner_text() == "照片需要重新选择：只能上传 JPEG、PNG 或 WebP 格式的照片"
     assert page.input_value("textarea[name=description]") == words
     assert "未发送" in _outbox_row(page, words).inner_text()
-    check(page, "phone-refused", viewport)
+    check(page, "phone-refused")
     # Opened again from the outbox on another page, it is the same report.
     page.goto(f"{base_url}/m/")
     with page.expect_navigation():
@@ -242,9 +239,8 @@ def test_a_refused_outbox_report_opens_to_be_corrected(new_page, base_url, viewp
     assert page.locator("main").get_by_text(words).count() == 1
 
 
-@VIEWPORTS
-def test_a_finish_refused_for_a_bad_photo_keeps_its_text(new_page, base_url, viewport):
-    page = new_page("gridworker_lvdu1", viewport=viewport, refusals=True)
+def test_a_finish_refused_for_a_bad_photo_keeps_its_text(new_page, base_url):
+    page = new_page("gridworker_lvdu1", viewport=PHONE, refusals=True)
     page.goto(f"{base_url}/m/")
     with page.expect_navigation():
         page.locator("ul.cards a").first.click()
@@ -258,12 +254,11 @@ def test_a_finish_refused_for_a_bad_photo_keeps_its_text(new_page, base_url, vie
     assert finish.get_by_label("处理结果", exact=True).input_value() == text
     assert "照片需要重新选择：只能上传 JPEG、PNG 或 WebP 格式的照片" in finish.inner_text()
     assert "“办结”未完成" in page.locator("main .error").inner_text()
-    check(page, "finish-refused", viewport)
+    check(page, "finish-refused")
 
 
-@VIEWPORTS
-def test_the_console_keeps_a_refused_new_case(new_page, base_url, viewport):
-    page = new_page("community_lvdu", viewport=viewport, refusals=True)
+def test_the_console_keeps_a_refused_new_case(new_page, base_url):
+    page = new_page("community_lvdu", viewport=DESKTOP, refusals=True)
     page.goto(f"{base_url}/cases/new/")
     words = f"居民来电：小区东门路灯不亮 {uuid.uuid4().hex[:4]}"
     page.get_by_label("来源", exact=True).select_option(label="电话")
@@ -282,7 +277,7 @@ def test_the_console_keeps_a_refused_new_case(new_page, base_url, viewport):
     assert page.get_by_label("反映人电话").input_value() == "0371"
     assert page.get_by_label("来源", exact=True).evaluate(PICKED) == "电话"
     assert page.get_by_label("网格", exact=True).evaluate(PICKED) == "绿都社区 第1网格"
-    check(page, "console-new-refused", viewport)
+    check(page, "console-new-refused")
     page.get_by_label("反映人电话").fill("13700001111")
     send(page, "录入")
     assert "/cases/" in page.url and page.get_by_role("heading", level=1).is_visible()

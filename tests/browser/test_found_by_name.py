@@ -15,23 +15,21 @@ from tests.browser.server import (
     DESKTOP,
     PHONE,
     SHOTS,  # docs/screenshots/ under `make screenshots`
+    both_sizes,
+    picture,
 )
 from tests.browser.test_pages import assert_page_basics
 
 pytestmark = pytest.mark.browser
 
-VIEWPORTS = pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
 
-
-def size(viewport) -> str:
-    return "phone" if viewport == PHONE else "desktop"
-
-
-def shot(page, name: str, viewport, full_page: bool = True) -> None:
+def shot(page, name: str) -> None:
+    """The basics of every page, no sideways scrolling at either size, and a picture of each."""
     assert_page_basics(page)
-    scroll, window = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-    assert scroll <= window, f"{name} is {scroll}px wide in a {window}px window"
-    page.screenshot(path=SHOTS / f"{name}-{size(viewport)}.png", full_page=full_page)
+    for size in both_sizes(page):
+        scroll, window = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        assert scroll <= window, f"{name} is {scroll}px wide in a {window}px window"
+        picture(page, path=SHOTS / f"{name}-{size}.png", full_page=True)
 
 
 def visible_options(select) -> list[str]:
@@ -40,9 +38,8 @@ def visible_options(select) -> list[str]:
     )
 
 
-@VIEWPORTS
-def test_the_case_list_filtered_by_picking_heating_from_the_tree(new_page, base_url, viewport):
-    page = new_page(as_user="community_lvdu", viewport=viewport)
+def test_the_case_list_filtered_by_picking_heating_from_the_tree(new_page, base_url):
+    page = new_page(as_user="community_lvdu", viewport=DESKTOP)
     assert page.goto(f"{base_url}/cases/").status == 200
     page.get_by_text("筛选", exact=True).click()
     form = page.locator("form.filter-form")
@@ -77,9 +74,8 @@ def test_the_case_list_filtered_by_picking_heating_from_the_tree(new_page, base_
     assert late.locator("option:checked").inner_text() == "全部"
     # The filters as they were picked (the form only: the list below is long).
     assert_page_basics(page)
-    page.locator("details.filters").screenshot(
-        path=SHOTS / f"find-cases-filters-{size(viewport)}.png"
-    )
+    for size in both_sizes(page):
+        picture(page.locator("details.filters"), path=SHOTS / f"find-cases-filters-{size}.png")
 
     form.get_by_role("button", name="查询").click()
     page.wait_for_load_state()
@@ -87,27 +83,26 @@ def test_the_case_list_filtered_by_picking_heating_from_the_tree(new_page, base_
     assert "state=closed" in page.url and f"since={first.isoformat()}" in page.url
     rows = page.locator("table.cases tbody tr")
     assert rows.count() > 0
-    if viewport == DESKTOP:  # the category column shows on a wide screen only
-        shown = {rows.nth(i).locator("td").nth(3).inner_text() for i in range(rows.count())}
-        assert shown == {"供暖"}
+    # The category column (shown on a wide screen only).
+    shown = {rows.nth(i).locator("td").nth(3).inner_text() for i in range(rows.count())}
+    assert shown == {"供暖"}
     # The choices stay picked in the form.
     if not form.is_visible():
         page.get_by_text("筛选", exact=True).click()
     assert form.get_by_label("分类", exact=True).input_value() == "MS01"
     assert form.get_by_label("全部已办结（结案、合并或作废）").is_checked()
-    shot(page, "find-cases-heating", viewport)
+    shot(page, "find-cases-heating")
 
 
-@VIEWPORTS
 @pytest.mark.parametrize("persona", ["district", "street_zyxl"])
-def test_the_phone_grid_page_asks_for_the_place_first(new_page, base_url, viewport, persona):
-    page = new_page(as_user=persona, viewport=viewport)
+def test_the_phone_grid_page_asks_for_the_place_first(new_page, base_url, persona):
+    page = new_page(as_user=persona, viewport=PHONE)
     response = page.goto(f"{base_url}/m/grid/")
     assert response.status == 200 and len(response.body()) < 20_000
     assert page.get_by_role("heading", level=1).inner_text() == "请选择网格"
     main = page.locator("main")
     if persona == "district":
-        shot(page, "find-phone-grid-district", viewport)
+        shot(page, "find-phone-grid-district")
         main.get_by_role("link", name=re.compile("绿都社区")).click()
         page.wait_for_load_state()
         assert "grid=410102010003" in page.url
@@ -115,11 +110,11 @@ def test_the_phone_grid_page_asks_for_the_place_first(new_page, base_url, viewpo
         page.get_by_label("按名称查找网格或社区").fill("绿都")
         page.get_by_role("button", name="查找").click()
         page.wait_for_load_state()
-        shot(page, "find-phone-grid-street", viewport)
+        shot(page, "find-phone-grid-street")
     main.get_by_role("link", name=re.compile("第1网格")).first.click()
     page.wait_for_load_state()
     assert "grid=410102010003001" in page.url
     assert page.get_by_role("heading", level=1).inner_text() == "绿都社区 第1网格"
     assert page.get_by_role("link", name="选择其他网格").is_visible()
     if persona == "district":
-        shot(page, "find-phone-grid-one", viewport)
+        shot(page, "find-phone-grid-one")

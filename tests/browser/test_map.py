@@ -13,7 +13,6 @@ from tests.browser.test_pages import assert_page_basics
 
 pytestmark = pytest.mark.browser
 
-VIEWPORTS = pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
 GRIDS = "path.map-grid.leaflet-interactive"
 
 # A point of the grid polygon that a click reaches (not under a marker, a building or a
@@ -59,24 +58,8 @@ def click_a_grid(page, index=0):
     return popup
 
 
-@VIEWPORTS
-def test_community_map_draws_its_grids_and_opens_a_grid(new_page, base_url, viewport):
-    page = open_map(new_page(as_user="community_lvdu", viewport=viewport), base_url)
-
-    assert_page_basics(page)
-    assert page.title().startswith("Map") or page.title().startswith("地图")
-    assert page.locator(GRIDS).count() >= 6
-    assert page.locator("path.map-building").count() > 0
-    assert page.locator(".map-case, .map-cluster").count() > 0
-    assert page.locator("#map-status").inner_text() == ""
-
-    popup = click_a_grid(page)
-    text = popup.inner_text()
-    assert re.search(r"第\d网格", text) and "户数" in text
-    link = popup.get_by_role("link")
-    assert re.fullmatch(r"/cases/\?grid=\d+", link.get_attribute("href"))
-
-    # The map fills the window below the top bar, without scrolling either way.
+def assert_fills_the_window(page):
+    """The map fills the window below the top bar, without scrolling either way."""
     sizes = page.evaluate(
         """() => {
           const map = document.getElementById("map").getBoundingClientRect();
@@ -91,9 +74,26 @@ def test_community_map_draws_its_grids_and_opens_a_grid(new_page, base_url, view
     assert abs(map_bottom - window_height) <= 1 and abs(map_top - bar_bottom) <= 1
 
 
-@VIEWPORTS
-def test_find_a_grid_opens_its_popup_from_the_keyboard(new_page, base_url, viewport):
-    page = open_map(new_page(as_user="community_lvdu", viewport=viewport), base_url)
+def test_community_map_draws_its_grids_and_opens_a_grid(new_page, base_url):
+    page = open_map(new_page(as_user="community_lvdu", viewport=DESKTOP), base_url)
+
+    assert_page_basics(page)
+    assert page.title().startswith("Map") or page.title().startswith("地图")
+    assert page.locator(GRIDS).count() >= 6
+    assert page.locator("path.map-building").count() > 0
+    assert page.locator(".map-case, .map-cluster").count() > 0
+    assert page.locator("#map-status").inner_text() == ""
+
+    popup = click_a_grid(page)
+    text = popup.inner_text()
+    assert re.search(r"第\d网格", text) and "户数" in text
+    link = popup.get_by_role("link")
+    assert re.fullmatch(r"/cases/\?grid=\d+", link.get_attribute("href"))
+    assert_fills_the_window(page)
+
+
+def test_find_a_grid_opens_its_popup_from_the_keyboard(new_page, base_url):
+    page = open_map(new_page(as_user="community_lvdu", viewport=DESKTOP), base_url)
     finder = page.locator("#map-grid")
     assert finder.is_enabled()
     options = finder.locator("option").all_inner_texts()
@@ -119,6 +119,7 @@ def test_grid_worker_map_holds_their_grid_only(new_page, base_url):
         assert not [option for option in options if elsewhere in option]
     popup = click_a_grid(page)
     assert "第1网格" in popup.inner_text()
+    assert_fills_the_window(page)  # on a phone as well as at a desk
 
 
 def test_layers_can_be_switched_off(new_page, base_url):

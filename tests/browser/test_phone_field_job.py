@@ -17,20 +17,21 @@ from tests.browser.server import (
     DESKTOP,
     PHONE,
     SHOTS,  # docs/screenshots/ under `make screenshots`
+    both_sizes,
+    picture,
 )
 from tests.browser.test_pages import assert_page_basics
 
 pytestmark = pytest.mark.browser
 
-VIEWPORTS = pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
 
-
-def check(page, name: str, viewport) -> None:
+def check(page, name: str) -> None:
+    """The basics of every page, no sideways scrolling at either size, and a picture of each."""
     assert_page_basics(page)
-    scroll, window = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-    assert scroll <= window, f"{name} is {scroll}px wide in a {window}px window"
-    size = "phone" if viewport == PHONE else "desktop"
-    page.screenshot(path=SHOTS / f"field-job-{name}-{size}.png", full_page=True)
+    for size in both_sizes(page):
+        scroll, window = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        assert scroll <= window, f"{name} is {scroll}px wide in a {window}px window"
+        picture(page, path=SHOTS / f"field-job-{name}-{size}.png", full_page=True)
 
 
 def click_and_wait(page, locator):
@@ -64,9 +65,8 @@ def open_task(page, base_url, words):
     assert page.get_by_role("heading", level=1).inner_text().startswith(words[:20])
 
 
-@VIEWPORTS
-def test_a_worker_solves_a_problem_on_the_spot_from_the_report_form(new_page, base_url, viewport):
-    page = new_page("gridworker_lvdu1", viewport=viewport)
+def test_a_worker_solves_a_problem_on_the_spot_from_the_report_form(new_page, base_url):
+    page = new_page("gridworker_lvdu1", viewport=PHONE)
     page.goto(f"{base_url}/m/report/")
     page.wait_for_load_state("networkidle")
     words = f"院内一位居民的汽车电瓶亏电，打不着火 {uuid.uuid4().hex[:4]}"
@@ -76,7 +76,7 @@ def test_a_worker_solves_a_problem_on_the_spot_from_the_report_form(new_page, ba
     assert result.is_hidden()  # asked for only once the box is ticked
     page.get_by_label("已当场解决，立即办结").check()
     result.fill("招呼路过的居民帮忙推车，车辆顺利启动；提醒车主及时保养")
-    check(page, "report-solved", viewport)
+    check(page, "report-solved")
     page.get_by_role("button", name="提交", exact=True).click()
     page.wait_for_function(
         "() => document.querySelector('[data-outbox-status]').textContent.includes('已发送')"
@@ -93,15 +93,14 @@ def test_a_worker_solves_a_problem_on_the_spot_from_the_report_form(new_page, ba
     assert "已结案" in facts
     assert "帮忙推车" in page.locator("main").inner_text()
     assert "这件案件现在没有需要您做的。" in page.locator("main").inner_text()
-    check(page, "reported-case", viewport)
+    check(page, "reported-case")
 
 
-@VIEWPORTS
-def test_s9_a_man_sleeping_rough_handed_to_the_aid_station(new_page, base_url, viewport):
+def test_s9_a_man_sleeping_rough_handed_to_the_aid_station(new_page, base_url):
     words = f"居民来电：桐柏路公交站有一名男子衣衫单薄，露宿街头 {uuid.uuid4().hex[:4]}"
     case_path = phoned_in(new_page, base_url, words)
 
-    page = new_page("gridworker_lvdu1", viewport=viewport, refusals=True)
+    page = new_page("gridworker_lvdu1", viewport=PHONE, refusals=True)
     open_task(page, base_url, words)
     transfer = page.locator("form.move-transfer")
     assert transfer.get_by_role("heading", name="转办").is_visible()
@@ -114,14 +113,14 @@ def test_s9_a_man_sleeping_rough_handed_to_the_aid_station(new_page, base_url, v
     assert "请选择转交的单位。" in transfer.inner_text()
     assert transfer.get_by_label("与接收单位的交接情况").input_value() == note
     transfer.get_by_label("转交单位").select_option(label="郑州市救助管理站（救助站）")
-    check(page, "transfer", viewport)
+    check(page, "transfer")
     click_and_wait(page, transfer.get_by_role("button", name="转办"))
     assert page.url == f"{base_url}/m/"
     assert "已完成：转办。" in page.locator(".messages").inner_text()
     assert page.locator("ul.cards a", has_text=words).count() == 0
 
     # The community sees it handed over, and records the station's receipt.
-    desk = new_page("community_lvdu", viewport=viewport)
+    desk = new_page("community_lvdu", viewport=DESKTOP)
     desk.goto(f"{base_url}{case_path}")
     assert "已转办" in desk.locator(".status-line").inner_text()
     assert "郑州市救助管理站" in desk.locator("dl.facts").inner_text()
@@ -132,11 +131,10 @@ def test_s9_a_man_sleeping_rough_handed_to_the_aid_station(new_page, base_url, v
     assert "已办结待核查" in desk.locator(".status-line").inner_text()
 
 
-@VIEWPORTS
-def test_an_instant_case_solved_on_the_spot_from_its_task(new_page, base_url, viewport):
+def test_an_instant_case_solved_on_the_spot_from_its_task(new_page, base_url):
     words = f"居民来电：小区东门有一位老人迷路徘徊 {uuid.uuid4().hex[:4]}"
     phoned_in(new_page, base_url, words)
-    page = new_page("gridworker_lvdu1", viewport=viewport)
+    page = new_page("gridworker_lvdu1", viewport=PHONE)
     open_task(page, base_url, words)
     solve = page.locator("form.move-solve_now")
     solve.get_by_label("办理结果（当场做了什么）").fill("老人系走失，已联系家属接回，家属表示感谢")
@@ -145,8 +143,7 @@ def test_an_instant_case_solved_on_the_spot_from_its_task(new_page, base_url, vi
     assert page.locator("ul.cards a", has_text=words).count() == 0
 
 
-@VIEWPORTS
-def test_calling_the_resident_back(new_page, base_url, viewport):
+def test_calling_the_resident_back(new_page, base_url):
     words = f"居民来电：楼道声控灯坏了 {uuid.uuid4().hex[:4]}"
     case_path = phoned_in(
         new_page, base_url, words, category="部件 · 公用设施", phone="13700003333"
@@ -154,7 +151,7 @@ def test_calling_the_resident_back(new_page, base_url, viewport):
     case_id = case_path.strip("/").rsplit("/", 1)[-1]
 
     # The grid leader, on the phone: masked until revealed for a purpose.
-    page = new_page("gridleader_lvdu", viewport=viewport)
+    page = new_page("gridleader_lvdu", viewport=PHONE)
     page.goto(f"{base_url}/m/cases/{case_id}/")
     reporter = page.locator("#reporter")
     assert "137****3333" in reporter.inner_text()
@@ -167,10 +164,10 @@ def test_calling_the_resident_back(new_page, base_url, viewport):
     assert "仅在本页显示" in page.get_by_role("status").inner_text()
     assert page.locator("#reporter .full").inner_text() == "13700003333"
     assert page.locator("#reporter a").get_attribute("href") == "tel:13700003333"
-    check(page, "callback", viewport)
+    check(page, "callback")
 
     # The community, on the case page; the grid worker is offered no such thing.
-    desk = new_page("community_lvdu", viewport=viewport)
+    desk = new_page("community_lvdu", viewport=DESKTOP)
     desk.goto(f"{base_url}{case_path}")
     reveal = desk.locator("details.reveal")
     reveal.locator("summary").click()
@@ -178,7 +175,7 @@ def test_calling_the_resident_back(new_page, base_url, viewport):
     reveal.get_by_label("其他原因").fill("核实维修时间")
     click_and_wait(desk, reveal.get_by_role("button", name="查看完整号码"))
     assert desk.locator("#reporter .full").inner_text() == "13700003333"
-    worker = new_page("gridworker_lvdu1", viewport=viewport)
+    worker = new_page("gridworker_lvdu1", viewport=PHONE)
     worker.goto(f"{base_url}{case_path}")
     assert worker.locator("details.reveal").count() == 0
     assert "137****3333" in worker.locator("dl.facts").inner_text()

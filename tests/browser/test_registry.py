@@ -11,23 +11,22 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.server import DESKTOP, PHONE
+from tests.browser.server import DESKTOP, PHONE, both_sizes, picture
 from tests.browser.test_pages import assert_page_basics
 
 pytestmark = pytest.mark.browser
 
-VIEWPORTS = pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
 SHOTS = Path(tempfile.gettempdir()) / "wangge-registry"
 
 
-def check(page, step: str, viewport) -> None:
-    """The basics of every page, no sideways scrolling, and a picture of it."""
+def check(page, step: str) -> None:
+    """The basics of every page, no sideways scrolling at either size, and a picture of each."""
     assert_page_basics(page)
-    scroll, window = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-    assert scroll <= window, f"{step} is {scroll}px wide in a {window}px window"
     SHOTS.mkdir(exist_ok=True)
-    size = "phone" if viewport == PHONE else "desktop"
-    page.screenshot(path=SHOTS / f"{step}-{size}.png", full_page=True)
+    for size in both_sizes(page):
+        scroll, window = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        assert scroll <= window, f"{step} is {scroll}px wide in a {window}px window"
+        picture(page, path=SHOTS / f"{step}-{size}.png", full_page=True)
 
 
 def follow(page, link) -> None:
@@ -35,57 +34,55 @@ def follow(page, link) -> None:
     page.wait_for_load_state()
 
 
-@VIEWPORTS
-def test_from_the_district_down_to_a_resident(new_page, base_url, viewport):
-    page = new_page(as_user="district", viewport=viewport)
+def test_from_the_district_down_to_a_resident(new_page, base_url):
+    page = new_page(as_user="district", viewport=DESKTOP)
     main = page.locator("main")
     response = page.goto(f"{base_url}/registry/")
     assert response.status == 200
     assert page.title() == "人房台账 · 网格"
     nav = page.get_by_role("navigation", name="主导航").get_by_role("link", name="人房台账")
     assert nav.get_attribute("aria-current") == "page"
-    check(page, "1-tree", viewport)
+    check(page, "1-tree")
 
     follow(page, main.get_by_role("link", name="中原区", exact=True))
     assert page.get_by_role("heading", level=1).inner_text() == "中原区"
-    check(page, "2-district", viewport)
+    check(page, "2-district")
 
     follow(page, main.get_by_role("link", name="中原西路街道", exact=True))
     assert page.get_by_role("heading", level=1).inner_text() == "中原西路街道"
     crumbs = page.get_by_role("navigation", name="所在位置").inner_text()
     assert "中原区" in crumbs and "航海西路街道" not in crumbs
-    check(page, "3-street", viewport)
+    check(page, "3-street")
 
     follow(page, main.get_by_role("link", name="绿都社区", exact=True))
     assert page.get_by_role("heading", level=1).inner_text() == "绿都社区"
-    check(page, "4-community", viewport)
+    check(page, "4-community")
 
     follow(page, main.get_by_role("link", name="第1网格", exact=True))
     assert page.get_by_role("heading", level=1).inner_text() == "第1网格"
     assert main.get_by_role("heading", name="工作人员").is_visible()
-    check(page, "5-grid", viewport)
+    check(page, "5-grid")
 
     follow(page, main.locator("table.buildings tbody a").first)
     assert "/registry/buildings/" in page.url
-    check(page, "6-building", viewport)
+    check(page, "6-building")
 
     # A dwelling with its household (an empty one offers to register one instead).
     follow(page, main.locator("table.dwellings tbody a[href*='/registry/households/']").first)
     assert "/registry/households/" in page.url
     members = main.locator("table.members tbody tr")
     assert members.count() >= 1
-    check(page, "7-household", viewport)
+    check(page, "7-household")
 
     follow(page, main.locator("table.members tbody a").first)
     assert "/registry/persons/" in page.url
     phone = main.locator("#phone").inner_text()
     assert "****" in phone or phone == "—"
-    check(page, "8-person", viewport)
+    check(page, "8-person")
 
 
-@VIEWPORTS
-def test_reveal_a_number_for_a_purpose(new_page, base_url, viewport):
-    page = new_page(as_user="gridworker_lvdu1", viewport=viewport)
+def test_reveal_a_number_for_a_purpose(new_page, base_url):
+    page = new_page(as_user="gridworker_lvdu1", viewport=PHONE)
     page.goto(f"{base_url}/registry/persons/?q=")
     page.locator("table.persons tbody a").first.click()
     page.wait_for_load_state()
@@ -104,18 +101,17 @@ def test_reveal_a_number_for_a_purpose(new_page, base_url, viewport):
     full = page.locator("#id-number .full").inner_text()
     assert re.fullmatch(r"\d{17}[\dX]", full), full
     assert page.get_by_role("status").inner_text().startswith("完整的身份证号")
-    check(page, "9-revealed", viewport)
+    check(page, "9-revealed")
 
 
-@VIEWPORTS
-def test_the_pages_in_the_screenshots(new_page, base_url, viewport):
+def test_the_pages_in_the_screenshots(new_page, base_url):
     """The register's pages ``screenshots.py`` takes, found the way it finds them."""
-    page = new_page(as_user="community_lvdu", viewport=viewport)
+    page = new_page(as_user="community_lvdu", viewport=DESKTOP)
     page.goto(f"{base_url}/registry/households/")
-    check(page, "list-households", viewport)
+    check(page, "list-households")
     household_path = page.locator("table.households tbody a").first.get_attribute("href")
     page.goto(f"{base_url}/registry/persons/?age_min=60")
-    check(page, "list-persons", viewport)
+    check(page, "list-persons")
     person_path = page.locator("table.persons tbody a").first.get_attribute("href")
     shots = {
         "registry": "/registry/",
@@ -126,5 +122,5 @@ def test_the_pages_in_the_screenshots(new_page, base_url, viewport):
     for name, path in shots.items():
         response = page.goto(f"{base_url}{path}")
         assert response.status == 200, path
-        check(page, name, viewport)
+        check(page, name)
     assert page.locator("#reveal-purpose").is_visible()

@@ -13,6 +13,9 @@ from tests.browser.server import (
     DESKTOP,
     PHONE,
     SHOTS,  # docs/screenshots/ under `make screenshots`
+    both_sizes,
+    picture,
+    size_of,
 )
 from tests.browser.test_pages import assert_page_basics
 
@@ -23,12 +26,14 @@ OFFICE = "community_lvdu"
 GRID = "410102010003001"
 
 
-def look(page, name: str, viewport) -> None:
+def look(page, name: str, *, both: bool = True) -> None:
+    """In Chinese, labelled, no sideways scrolling; a screenshot at the page's size and, with
+    ``both``, at the other size too."""
     assert_page_basics(page)
-    scroll, window = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-    assert scroll <= window, f"{name} is {scroll}px wide in a {window}px window"
-    size = "phone" if viewport == PHONE else "desktop"
-    page.screenshot(path=SHOTS / f"patrols-{name}-{size}.png", full_page=True)
+    for size in both_sizes(page) if both else [size_of(page)]:
+        scroll, window = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        assert scroll <= window, f"{name} is {scroll}px wide in a {window}px window"
+        picture(page, path=SHOTS / f"patrols-{name}-{size}.png", full_page=True)
 
 
 def move_to(page, lng: float, lat: float, points: int) -> None:
@@ -70,7 +75,7 @@ def test_s12_a_patrol_walked_offline_is_sent_once(new_page, base_url):
     page.get_by_role("link", name="巡查", exact=True).click()
     page.wait_for_url(f"{base_url}/m/patrols/")
     page.get_by_label("绿都社区双报到党员 郑伟").check()
-    look(page, "start", PHONE)
+    look(page, "start", both=False)
     page.get_by_role("button", name="开始巡查").click()
     page.wait_for_url(f"{base_url}/m/patrols/*/")
     patrol_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
@@ -92,7 +97,7 @@ def test_s12_a_patrol_walked_offline_is_sent_once(new_page, base_url):
     )
     page.locator("[data-outbox-count]").filter(has_text="2").wait_for()
     assert "4" in page.locator("[data-trace-waiting]").inner_text()
-    look(page, "offline", PHONE)
+    look(page, "offline", both=False)
 
     # Back online: the outbox sends the trace and the findings, once.
     sent = []
@@ -136,26 +141,25 @@ def test_s12_a_patrol_walked_offline_is_sent_once(new_page, base_url):
     page.reload()
     detail = page.request.get(api).json()
     assert detail["point_count"] == 4 and len(detail["findings"]) == 2
-    look(page, "running", PHONE)
+    look(page, "running", both=False)
 
     with page.expect_navigation():
         page.get_by_role("button", name="结束巡查").click()
     assert "巡查已结束" in page.locator("ul.messages").inner_text()
-    look(page, "finished", PHONE)
+    look(page, "finished", both=False)
     assert page.request.get(api).json()["state"] == "finished"
 
     # At the desk: the trace on the map, the findings as markers and in the list.
-    for viewport in (DESKTOP, PHONE):
-        desk = new_page(OFFICE, viewport=viewport)
-        desk.goto(f"{base_url}/patrols/")
-        assert desk.locator(f"a[href='/patrols/{patrol_id}/']").count() == 1
-        look(desk, "list", viewport)
-        desk.goto(f"{base_url}/patrols/{patrol_id}/")
-        desk.locator("path.patrol-segment").first.wait_for()
-        assert desk.locator("path.patrol-finding").count() == 2
-        text = desk.locator("main").inner_text()
-        assert "桥洞下有人露宿" in text and "居民汽车电瓶亏电" in text
-        look(desk, "detail", viewport)
+    desk = new_page(OFFICE, viewport=DESKTOP)
+    desk.goto(f"{base_url}/patrols/")
+    assert desk.locator(f"a[href='/patrols/{patrol_id}/']").count() == 1
+    look(desk, "list")
+    desk.goto(f"{base_url}/patrols/{patrol_id}/")
+    desk.locator("path.patrol-segment").first.wait_for()
+    assert desk.locator("path.patrol-finding").count() == 2
+    text = desk.locator("main").inner_text()
+    assert "桥洞下有人露宿" in text and "居民汽车电瓶亏电" in text
+    look(desk, "detail")
 
 
 def test_s12_the_demo_night_patrol_at_the_desk(new_page, base_url):
@@ -169,4 +173,4 @@ def test_s12_the_demo_night_patrol_at_the_desk(new_page, base_url):
     assert page.locator("path.patrol-segment").count() == 2
     assert page.locator("path.patrol-finding").count() == 2
     assert page.locator("[data-patrol-gaps]").inner_text() == "1"
-    look(page, "night", DESKTOP)
+    look(page, "night", both=False)

@@ -11,7 +11,7 @@ import datetime
 
 import pytest
 
-from tests.browser.server import DESKTOP, PHONE
+from tests.browser.server import DESKTOP, PHONE, both_sizes, picture
 from tests.browser.test_pages import assert_page_basics
 
 pytestmark = pytest.mark.browser
@@ -22,29 +22,29 @@ OWNER_PHONE = "13903710005"
 OFFICE_PHONE = "0371-67180000"
 
 
-def look(page, name: str, size: str) -> None:
-    """The page is in Chinese, labelled, fits the screen; keep a screenshot of it."""
+def look(page, name: str) -> None:
+    """The page is in Chinese, labelled, fits the screen at either size; keep a screenshot of
+    each."""
     assert_page_basics(page)
-    width = page.evaluate("() => document.documentElement.scrollWidth")
-    assert width <= page.viewport_size["width"], f"{page.url} scrolls sideways ({width}px)"
-    page.screenshot(path=f"/tmp/s4-{name}-{size}.png", full_page=True)
+    for size in both_sizes(page):
+        width = page.evaluate("() => document.documentElement.scrollWidth")
+        assert width <= page.viewport_size["width"], f"{page.url} scrolls sideways ({width}px)"
+        picture(page, path=f"/tmp/s4-{name}-{size}.png", full_page=True)
 
 
 def main_text(page) -> str:
     return page.locator("main").inner_text()
 
 
-@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
-def test_s4_keys_found_at_the_wanda_plaza_are_back_within_the_hour(new_page, base_url, viewport):
-    size = "phone" if viewport == PHONE else "desktop"
-    page = new_page(STAFF, viewport=viewport)
+def test_s4_keys_found_at_the_wanda_plaza_are_back_within_the_hour(new_page, base_url):
+    page = new_page(STAFF, viewport=DESKTOP)
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base_url)
 
     # The list, from the navigation.
     page.goto(f"{base_url}/")
     page.locator("nav.mainnav").get_by_role("link", name="失物招领").click()
     page.wait_for_url(f"{base_url}/found/")
-    look(page, "list-before", size)
+    look(page, "list-before")
 
     # A student hands over two bunches of keys found at gate 1: recorded at once.
     page.get_by_role("link", name="登记拾物").click()
@@ -59,7 +59,7 @@ def test_s4_keys_found_at_the_wanda_plaza_are_back_within_the_hour(new_page, bas
     page.get_by_label("拾到人电话（选填）", exact=True).fill(FINDER_PHONE)
     page.get_by_label("保管地点", exact=True).fill("万达社区党群服务中心")
     page.get_by_label("认领电话（选填）", exact=True).fill(OFFICE_PHONE)
-    look(page, "new", size)
+    look(page, "new")
     page.get_by_role("button", name="登记", exact=True).click()
     page.wait_for_url(f"{base_url}/found/*/")
     item_url = page.url
@@ -79,7 +79,7 @@ def test_s4_keys_found_at_the_wanda_plaza_are_back_within_the_hour(new_page, bas
         assert words in copied
     assert OFFICE_PHONE in copied
     assert FINDER_PHONE not in copied and "王同学" not in copied
-    look(page, "item", size)
+    look(page, "item")
     notice_url = page.locator("[data-public-notice]").get_attribute("href")
     assert notice_url in copied
 
@@ -88,18 +88,19 @@ def test_s4_keys_found_at_the_wanda_plaza_are_back_within_the_hour(new_page, bas
     page.wait_for_url(f"{item_url}poster/")
     assert page.locator("svg.qr").count() == 1
     assert "两串钥匙" in page.locator("main").inner_text()
-    page.screenshot(path=f"/tmp/s4-poster-{size}.png", full_page=True)
+    for size in both_sizes(page):
+        picture(page, path=f"/tmp/s4-poster-{size}.png", full_page=True)
     page.go_back()
     page.wait_for_url(item_url)
 
-    # Anyone opens the public notice from the QR code, without signing in.
-    public = new_page(viewport=viewport)
+    # Anyone opens the public notice from the QR code on their phone, without signing in.
+    public = new_page(viewport=PHONE)
     public.goto(notice_url)
     assert public.url == notice_url
     text = main_text(public)
     assert "两串钥匙" in text and "万达广场1号门" in text and OFFICE_PHONE in text
     assert FINDER_PHONE not in text and "王同学" not in text and "交还" not in text
-    look(public, "notice", size)
+    look(public, "notice")
 
     # Within half an hour the owner, from building 5, calls: the claim is recorded.
     page.get_by_label("认领人", exact=True).fill("刘洋")
@@ -112,7 +113,7 @@ def test_s4_keys_found_at_the_wanda_plaza_are_back_within_the_hour(new_page, bas
     claim = page.locator("li[data-claim]")
     assert claim.locator("[data-claim-state]").inner_text() == "待核实"
     assert "139****0005" in claim.inner_text() and OWNER_PHONE not in main_text(page)
-    look(page, "claimed", size)
+    look(page, "claimed")
 
     # He describes the key ring and shows his identity card: checked, then handed the keys.
     page.get_by_label("核实情况").fill("钥匙扣特征一致，已查验身份证")
@@ -127,7 +128,7 @@ def test_s4_keys_found_at_the_wanda_plaza_are_back_within_the_hour(new_page, bas
     assert claim.locator("[data-claim-state]").inner_text() == "已交还"
     assert page.locator("[data-case-state]").inner_text() == "已结案"
     assert page.get_by_role("button", name="登记认领").count() == 0
-    look(page, "handed-over", size)
+    look(page, "handed-over")
 
     # Its case: closed (即办), every step on the timeline, within the hour.
     page.locator("[data-case-link]").click()
@@ -141,10 +142,10 @@ def test_s4_keys_found_at_the_wanda_plaza_are_back_within_the_hour(new_page, bas
         for when in page.locator("ol.timeline .when").all_inner_texts()
     ]
     assert max(times) - min(times) < datetime.timedelta(hours=1)
-    look(page, "case", size)
+    look(page, "case")
 
     # The public notice now says the keys are back.
     public.reload()
     assert "物品已交还失主" in main_text(public)
     assert "认领地点" not in main_text(public)
-    look(public, "notice-after", size)
+    look(public, "notice-after")

@@ -14,7 +14,7 @@ import re
 
 import pytest
 
-from tests.browser.server import DESKTOP, PHONE, SHOTS
+from tests.browser.server import DESKTOP, PHONE, SHOTS, picture
 from tests.browser.test_pages import assert_page_basics
 from wangge.demo import district as demo
 
@@ -28,7 +28,7 @@ def look(page, name: str, size: str) -> None:
     assert_page_basics(page)
     width = page.evaluate("() => document.documentElement.scrollWidth")
     assert width <= page.viewport_size["width"], f"{page.url} scrolls sideways ({width}px)"
-    page.screenshot(path=str(SHOTS / f"campaigns-{name}-{size}.png"), full_page=True)
+    picture(page, path=str(SHOTS / f"campaigns-{name}-{size}.png"), full_page=True)
 
 
 def checked_in_grid1(page) -> int:

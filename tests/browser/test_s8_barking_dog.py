@@ -17,7 +17,7 @@ import re
 import pytest
 from PIL import Image
 
-from tests.browser.server import DESKTOP, PHONE
+from tests.browser.server import DESKTOP, PHONE, picture
 from tests.browser.test_pages import assert_page_basics
 from wangge.demo import district as demo
 
@@ -39,7 +39,7 @@ SHOTS = os.environ.get("WANGGE_S8_SHOTS")
 def shot(page, name):
     if SHOTS:
         os.makedirs(SHOTS, exist_ok=True)
-        page.screenshot(path=os.path.join(SHOTS, f"{name}.png"), full_page=True)
+        picture(page, path=os.path.join(SHOTS, f"{name}.png"), full_page=True)
 
 
 def photo_png(tmp_path):

@@ -12,7 +12,7 @@ demo. Screenshots go to ``docs/screenshots/`` (``disputes-*-phone.png``, ``…-d
 
 import pytest
 
-from tests.browser.server import DESKTOP, PHONE, SHOTS
+from tests.browser.server import DESKTOP, PHONE, SHOTS, picture
 from tests.browser.test_pages import assert_page_basics
 
 pytestmark = pytest.mark.browser
@@ -29,7 +29,7 @@ def look(page, name: str) -> None:
     scroll, window = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert scroll <= window, f"{name} is {scroll}px wide in a {window}px window"
     size = "phone" if page.viewport_size["width"] == PHONE["width"] else "desktop"
-    page.screenshot(path=SHOTS / f"disputes-{name}-{size}.png", full_page=True)
+    picture(page, path=SHOTS / f"disputes-{name}-{size}.png", full_page=True)
 
 
 def submit(locator):
