@@ -40,19 +40,12 @@ def pytest_configure(config):
         config._wangge_demo_share = demo_template.prepare()
 
 
-# The order a worker takes the tests in, longest first, so that no worker runs alone at the
-# end: the tests that crash real processes (one worker runs them from the start while another
-# builds the demo they do not need), the browser's walk over every page, the other browser
-# tests, then the rest (stable: each keeps its order within its rank).
-PROCESSES, SWEEP, BROWSER, REST = range(4)
-
-
 def skip_sqlite_constraint_scan():
     """At each test's end Django checks the constraints the test deferred before rolling it
     back. On SQLite that is ``PRAGMA foreign_key_check`` over every table of the demo — some
-    20 ms a test, a minute a run; on PostgreSQL it is ``SET CONSTRAINTS ALL IMMEDIATE``, at no
-    cost. CI's PostgreSQL pass runs every database test (``.ci/run``) and keeps the check; the
-    SQLite pass leaves it to that pass."""
+    45 ms a test, over a minute a run; on PostgreSQL it is ``SET CONSTRAINTS ALL IMMEDIATE``,
+    at no cost. CI's PostgreSQL pass runs every database test (``.ci/run``) and keeps the
+    check; the SQLite pass leaves it to that pass."""
     from django.test import TestCase
 
     should_check = TestCase._should_check_constraints
@@ -61,6 +54,13 @@ def skip_sqlite_constraint_scan():
         return connection.vendor != "sqlite" and should_check(self, connection)
 
     TestCase._should_check_constraints = on_postgresql_only
+
+
+# The order a worker takes the tests in, longest first, so that no worker runs alone at the
+# end: the tests that crash real processes (one worker runs them from the start while another
+# builds the demo they do not need), the browser's walk over every page, the other browser
+# tests, then the rest (stable: each keeps its order within its rank).
+PROCESSES, SWEEP, BROWSER, REST = range(4)
 
 
 def _rank(item) -> int:
@@ -84,8 +84,11 @@ def pytest_collection_modifyitems(config, items):
     # pytest-xdist marks a group by a suffix on the test's id; with a pytest whose ids it cannot
     # write (pytest 9.2 and xdist 3.8) the group would silently fall apart over the workers.
     if getattr(config.option, "loadgroup", False):
-        loose = [item.nodeid for item in items if _rank(item) == PROCESSES]
-        loose = [nodeid for nodeid in loose if not nodeid.endswith("@processes")]
+        loose = [
+            item.nodeid
+            for item in items
+            if _rank(item) == PROCESSES and not item.nodeid.endswith("@processes")
+        ]
         if loose:
             raise pytest.UsageError(f"pytest-xdist did not group {loose}: see dependencies.md")
 

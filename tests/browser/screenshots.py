@@ -19,7 +19,7 @@ from playwright.sync_api import sync_playwright
 from tests.browser import server as srv
 
 REPO = Path(__file__).resolve().parents[2]
-SIZES = {"phone": srv.PHONE, "desktop": srv.DESKTOP}
+SIZES = srv.SIZES
 # Each demo persona's home page: ``home-<role>-phone.png`` and ``home-<role>-desktop.png``
 # (the grid worker's phone home, /m/, is ``phone-tasks``).
 HOMES = {
